@@ -1,0 +1,141 @@
+"""Hidden-layer activations, their derivatives, and the recommended gains.
+
+Each activation works in place on preallocated arrays so that the training loop
+allocates nothing per iteration. Shapes are ``(n[l], m)``: units by examples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
+"""Accepted values of ``model.activation`` (the hidden layers; the output is a sigmoid)."""
+
+
+def check_activation(activation: str) -> None:
+    """Raise ``ValueError`` unless ``activation`` is one of :data:`ACTIVATIONS`."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"model.activation={activation!r} is not supported; accepted: {', '.join(ACTIVATIONS)}"
+        )
+
+
+def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Logistic function ``1 / (1 + exp(-Z))``, in the notebook's order of operations.
+
+    Parameters
+    ----------
+    Z : ndarray of float64, shape (n, m)
+        Pre-activation.
+    out : ndarray of float64, shape (n, m), optional
+        Where to write the result (may be a separate buffer, not ``Z``).
+
+    Returns
+    -------
+    ndarray of float64, shape (n, m)
+        Values in [0, 1]. In float64 they round to exactly 1.0 for ``Z > 36.7``
+        and underflow to 0.0 for ``Z < -745``; ``exp`` overflow is expected there.
+    """
+    out = np.negative(Z, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.divide(1.0, out, out=out)
+
+
+def activate(Z: np.ndarray, A: np.ndarray, activation: str, negative_slope: float = 0.01) -> None:
+    """Write ``g(Z)`` into ``A`` for the hidden activation ``g``.
+
+    Parameters
+    ----------
+    Z : ndarray of float64, shape (n, m)
+        Pre-activation of a hidden layer.
+    A : ndarray of float64, shape (n, m)
+        Output buffer, distinct from ``Z``.
+    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    negative_slope : float, default=0.01
+        Slope of ``leaky_relu`` for ``Z <= 0`` (PyTorch's ``negative_slope``), in [0, 1).
+    """
+    if activation == "relu":
+        np.maximum(Z, 0.0, out=A)
+    elif activation == "leaky_relu":
+        np.multiply(Z, negative_slope, out=A)  # valid for 0 <= negative_slope < 1
+        np.maximum(Z, A, out=A)
+    elif activation == "tanh":
+        np.tanh(Z, out=A)
+    elif activation == "sigmoid":
+        sigmoid(Z, out=A)
+    else:
+        check_activation(activation)
+
+
+def backprop_activation(
+    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, activation: str, negative_slope: float = 0.01
+) -> None:
+    """Turn ``dA`` (gradient w.r.t. the activation) into ``dZ`` in place: ``dA *= g'(Z)``.
+
+    Parameters
+    ----------
+    dA : ndarray of float64, shape (n, m)
+        Gradient of the cost with respect to ``A = g(Z)``; overwritten with ``dZ``.
+    Z, A : ndarray of float64, shape (n, m)
+        The layer's pre-activation and activation from the forward pass.
+    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    negative_slope : float, default=0.01
+
+    Notes
+    -----
+    ReLU uses the notebook's mask ``A > 0`` (derivative 0 at ``Z = 0``); tanh uses
+    ``1 - A**2`` and sigmoid ``A (1 - A)``.
+    """
+    if activation == "relu":
+        np.multiply(dA, A > 0, out=dA)
+    elif activation == "leaky_relu":
+        np.multiply(dA, np.where(Z > 0, 1.0, negative_slope), out=dA)
+    elif activation == "tanh":
+        np.multiply(dA, 1.0 - A * A, out=dA)
+    elif activation == "sigmoid":
+        np.multiply(dA, A * (1.0 - A), out=dA)
+    else:
+        check_activation(activation)
+
+
+def calculate_gain(activation: str, negative_slope: float = 0.01) -> float:
+    """Recommended gain for an activation, as ``torch.nn.init.calculate_gain``.
+
+    Parameters
+    ----------
+    activation : {'linear', 'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    negative_slope : float, default=0.01
+        Used by ``leaky_relu`` only.
+
+    Returns
+    -------
+    float
+        linear and sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu:
+        sqrt(2 / (1 + negative_slope**2)). Source: PyTorch ``torch.nn.init.calculate_gain``
+        (relu from He et al. 2015; tanh's 5/3 is PyTorch's empirical choice).
+
+    Raises
+    ------
+    ValueError
+        For any other activation name.
+    """
+    return math.sqrt(variance_gain(activation, negative_slope))
+
+
+def variance_gain(activation: str, negative_slope: float = 0.01) -> float:
+    """Square of :func:`calculate_gain`, kept exact (relu gives exactly 2.0).
+
+    Working with ``gain**2`` keeps ``sqrt(2.0 / fan_in)`` bit-identical to the notebook's He
+    initialization, which ``sqrt(2) * sqrt(1 / fan_in)`` would not be.
+    """
+    table = {"linear": 1.0, "sigmoid": 1.0, "tanh": 25.0 / 9.0, "relu": 2.0}
+    if activation == "leaky_relu":
+        return 2.0 / (1.0 + negative_slope**2)
+    if activation not in table:
+        raise ValueError(
+            f"no gain for activation {activation!r}; accepted: linear, {', '.join(ACTIVATIONS)}"
+        )
+    return table[activation]

@@ -1,0 +1,157 @@
+"""One experiment, end to end: config -> data, initializer, network -> training -> run folder.
+
+:func:`run` takes the configuration as plain containers (no Hydra objects) and can be called
+from a notebook or a test as well as from ``run.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from nninit import runfolder
+from nninit.activations import calculate_gain
+from nninit.config import validate
+from nninit.data import Dataset, load_dataset
+from nninit.initializers import initialize_parameters
+from nninit.lsuv import lsuv
+from nninit.network import accuracy
+from nninit.training import train
+
+log = logging.getLogger(__name__)
+
+NON_WEIGHT_KEYS = ("name", "bias", "tol", "max_iter")
+
+
+def make_dataset(data_cfg: dict) -> Dataset:
+    """The data set described by the ``data`` config node."""
+    options = {k: v for k, v in data_cfg.items() if k != "name"}
+    return load_dataset(data_cfg["name"], **options)
+
+
+def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+    """Initial parameters for a validated config, and facts about the initialization.
+
+    ``init.gain='auto'`` becomes :func:`nninit.activations.calculate_gain` of
+    ``model.activation``; ``lsuv`` draws an orthogonal start and rescales it on ``X``.
+
+    Returns
+    -------
+    parameters : dict of str to ndarray of float64
+    info : dict
+        ``gain`` (the resolved gain, when the scheme has one) and, for LSUV, ``lsuv_passes``.
+    """
+    init, model = cfg["init"], cfg["model"]
+    options = {k: v for k, v in init.items() if k not in NON_WEIGHT_KEYS}
+    info: dict = {}
+    if options.get("gain") == "auto":
+        options["gain"] = calculate_gain(model["activation"], model["negative_slope"])
+        info["gain"] = options["gain"]
+    rng = np.random.RandomState(cfg["seed"])
+    method = "orthogonal" if init["name"] == "lsuv" else init["name"]
+    parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"), **options)
+    if init["name"] == "lsuv":
+        parameters, passes = lsuv(parameters, X, activation=model["activation"],
+                                  negative_slope=model["negative_slope"], tol=init["tol"], max_iter=init["max_iter"])
+        info["lsuv_passes"] = passes
+        log.info("LSUV rescaling passes per layer: %s", passes)
+    return parameters, info
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -> dict:
+    """Run one experiment and write its run folder.
+
+    Parameters
+    ----------
+    cfg : dict
+        Composed configuration as plain containers (keys of :class:`nninit.config.Config`).
+    run_dir : str or Path
+        The run folder (created if missing).
+    overrides : list of str, optional
+        The command-line overrides, recorded in ``metrics.json``.
+
+    Returns
+    -------
+    dict
+        The content of ``metrics.json``; ``status`` is ``completed`` or ``diverged`` (a result,
+        not an error).
+
+    Raises
+    ------
+    ConfigError
+        Before any work, for a value outside what is accepted (``metrics.json`` then records
+        status ``failed`` and the message, nothing else is written).
+    KeyboardInterrupt
+        After writing the folder with status ``interrupted``.
+    Exception
+        Whatever failed, after writing ``metrics.json`` with status ``failed`` and the error.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started, t0 = _now(), time.perf_counter()
+    metrics: dict = {"status": "running", "overrides": list(overrides or []), "config": cfg, "started_at": started}
+    result = None
+    try:
+        validate(cfg)
+        model, tr = cfg["model"], cfg["train"]
+        metrics.update({
+            "init": cfg["init"]["name"],
+            "seed": cfg["seed"],
+            "data": cfg["data"]["name"],
+            "data_seeds": {"train": cfg["data"]["train_seed"], "test": cfg["data"]["test_seed"]},
+            "environment": runfolder.environment(),
+            "run_dir": str(run_dir.resolve()),
+        })
+        data = make_dataset(cfg["data"])
+        layers_dims = [data.X_train.shape[0], *model["hidden_dims"], 1]
+        metrics["layers_dims"] = layers_dims
+        runfolder.save_arrays(run_dir / runfolder.DATA, vars(data))
+        parameters, info = initial_parameters(cfg, layers_dims, data.X_train)
+        metrics.update(info)
+        runfolder.save_arrays(run_dir / runfolder.PARAMS_INIT, parameters)
+        result = train(
+            data.X_train, data.Y_train, parameters,
+            learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
+            activation=model["activation"], negative_slope=model["negative_slope"], diagnostics=tr["diagnostics"],
+        )
+        runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
+        runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
+        finite = all(np.isfinite(p).all() for p in result.parameters.values())
+        args = (model["activation"], model["negative_slope"])
+        metrics.update(
+            status=result.status,
+            iterations_run=result.iterations_run,
+            diverged_at=result.diverged_at,
+            final_cost=result.history[-1]["cost"] if result.history else None,
+            train_accuracy=accuracy(data.X_train, data.Y_train, result.parameters, *args) if finite else None,
+            test_accuracy=accuracy(data.X_test, data.Y_test, result.parameters, *args) if finite else None,
+            wall_time_s=result.wall_time,
+        )
+    except BaseException as error:
+        metrics["status"] = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        metrics["error"] = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        metrics["finished_at"] = _now()
+        metrics["total_time_s"] = time.perf_counter() - t0
+        runfolder.write_json(run_dir / runfolder.METRICS, metrics)
+    log.info("Final cost (after %d iterations): %s", metrics["iterations_run"], metrics["final_cost"])
+    log.info("Train accuracy: %s", metrics["train_accuracy"])
+    log.info("Test accuracy: %s", metrics["test_accuracy"])
+    if metrics["status"] == "diverged":
+        log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
+    from nninit.plots import plot_run  # matplotlib is imported only once there is something to plot
+
+    plot_run(run_dir)
+    log.info("Run folder: %s", run_dir.resolve())
+    if result.status == "interrupted":
+        raise KeyboardInterrupt
+    return metrics

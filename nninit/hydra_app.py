@@ -1,0 +1,82 @@
+"""Everything that touches Hydra: the config store, the run-folder resolver, the callbacks and
+the task function that ``run.py`` wraps. The rest of the package takes plain containers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from nninit.config import ConfigError, register_configs, validate
+
+log = logging.getLogger("nninit")
+
+
+def unique_dir(base: str) -> str:
+    """Create and return ``base``, or ``base_1``, ``base_2``, ... if it exists already.
+
+    ``os.makedirs`` with ``exist_ok=False`` is atomic, so two runs started in the same second
+    (or on two machines sharing a file system) never share a folder.
+    """
+    for k in range(100_000):
+        path = base if k == 0 else f"{base}_{k}"
+        try:
+            os.makedirs(path)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free folder name next to {base}")
+
+
+def setup() -> None:
+    """Register the structured configs and the ``nninit_unique_dir`` resolver (idempotent)."""
+    register_configs()
+    if not OmegaConf.has_resolver("nninit_unique_dir"):
+        OmegaConf.register_new_resolver("nninit_unique_dir", unique_dir, use_cache=True)
+
+
+def job_config(cfg: DictConfig) -> dict:
+    """The job's configuration, without the ``hydra`` node, as plain resolved containers."""
+    return {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
+            for k in cfg if k != "hydra"}
+
+
+class ValidateOnRunStart(Callback):
+    """Check the values of a single run before Hydra creates its folder.
+
+    A bad value ends the command with exit code 2 and one line naming the key, the value and
+    what is accepted; nothing is written. (In a sweep each job validates itself and a bad job
+    is recorded as ``failed`` without stopping the others.)
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            validate(job_config(config))
+        except ConfigError as error:
+            print(f"nninit: error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+
+def task(cfg: DictConfig) -> dict:
+    """Hydra's task function: run one experiment in the job's output folder.
+
+    In a sweep, a job that raises is logged and returned as ``{'status': 'failed'}`` (its
+    ``metrics.json`` says so too), so that the other jobs and the sweep summary go on.
+    """
+    from nninit.experiment import run
+
+    hydra_cfg = HydraConfig.get()
+    try:
+        return run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task))
+    except Exception as error:
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            raise
+        log.error("Job %s failed: %s; the sweep goes on", hydra_cfg.job.num, error, exc_info=not isinstance(error, ConfigError))
+        return {"status": "failed", "error": str(error)}

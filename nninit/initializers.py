@@ -1,0 +1,291 @@
+"""Weight initializers, one short function each, with the reference libraries' semantics.
+
+Layout follows the notebook (and PyTorch): the weights of layer ``l`` have shape
+``(fan_out, fan_in) = (n[l], n[l-1])`` and its biases ``(n[l], 1)``. Every function takes the
+random generator as an argument (a ``numpy.random.RandomState``) and never touches numpy's
+global generator. ``initialize_parameters`` draws layer by layer, W before b, which reproduces
+the notebook's ``np.random.seed(3)`` values bit for bit with ``RandomState(3)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+MODES = ("fan_in", "fan_out", "fan_avg")
+"""Accepted values of ``init.mode``."""
+DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
+"""Accepted values of ``init.distribution``."""
+
+TRUNCATED_NORMAL_STD = 0.87962566103423978
+"""Standard deviation of N(0, 1) truncated to [-2, 2]; Keras and JAX divide by it."""
+
+
+def zeros(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np.ndarray:
+    """All-zero weights (the notebook's ``initialize_parameters_zeros``).
+
+    Every hidden unit computes the same function and receives the same gradient, so the
+    symmetry is never broken. ``rng`` is accepted for a uniform signature and not used.
+
+    Returns
+    -------
+    ndarray of float64, shape (fan_out, fan_in)
+    """
+    return np.zeros((fan_out, fan_in))
+
+
+def random(fan_in: int, fan_out: int, rng: np.random.RandomState, scale: float = 10.0) -> np.ndarray:
+    """Standard normal weights times ``scale``: ``W ~ N(0, scale**2)``.
+
+    The notebook's ``initialize_parameters_random`` uses ``scale = 10`` ("too large weights").
+
+    Returns
+    -------
+    ndarray of float64, shape (fan_out, fan_in)
+    """
+    return rng.standard_normal((fan_out, fan_in)) * scale
+
+
+def _fan(fan_in: int, fan_out: int, mode: str) -> float:
+    if mode == "fan_in":
+        return fan_in
+    if mode == "fan_out":
+        return fan_out
+    if mode == "fan_avg":
+        return (fan_in + fan_out) / 2.0
+    raise ValueError(f"init.mode={mode!r} is not supported; accepted: {', '.join(MODES)}")
+
+
+def truncated_standard_normal(shape: tuple[int, int], rng: np.random.RandomState) -> np.ndarray:
+    """Draws from N(0, 1) restricted to [-2, 2], by redrawing the values outside.
+
+    Returns
+    -------
+    ndarray of float64, shape ``shape``
+        Standard deviation :data:`TRUNCATED_NORMAL_STD` (about 0.8796), as TensorFlow's
+        ``truncated_normal`` (which also resamples beyond two standard deviations).
+    """
+    x = rng.standard_normal(shape)
+    outside = np.abs(x) > 2.0
+    while outside.any():
+        x[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(x) > 2.0
+    return x
+
+
+def variance_scaling(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.RandomState,
+    scale: float = 1.0,
+    mode: str = "fan_in",
+    distribution: str = "truncated_normal",
+) -> np.ndarray:
+    """Weights with variance ``scale / fan``: the form every named scheme is a preset of.
+
+    Semantics of Keras ``VarianceScaling`` and ``jax.nn.initializers.variance_scaling``.
+    With ``n`` = fan_in, fan_out or (fan_in + fan_out) / 2 by ``mode``:
+
+    - ``normal``: ``W ~ N(0, scale / n)``;
+    - ``truncated_normal``: N(0, sigma**2) truncated to ``[-2 sigma, 2 sigma]`` with
+      ``sigma = sqrt(scale / n) / 0.87962566103423978``, so that the variance after
+      truncation is ``scale / n``;
+    - ``uniform``: ``W ~ U(-limit, limit)`` with ``limit = sqrt(3 scale / n)``.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        Units in the previous and in this layer.
+    rng : numpy.random.RandomState
+    scale : float, default=1.0
+        Variance multiplier (Keras' ``scale``; PyTorch's ``gain**2``).
+    mode : {'fan_in', 'fan_out', 'fan_avg'}, default='fan_in'
+    distribution : {'normal', 'truncated_normal', 'uniform'}, default='truncated_normal'
+
+    Returns
+    -------
+    ndarray of float64, shape (fan_out, fan_in)
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``mode`` or ``distribution``.
+    """
+    n = _fan(fan_in, fan_out, mode)
+    shape = (fan_out, fan_in)
+    if distribution == "normal":
+        return rng.standard_normal(shape) * math.sqrt(scale / n)
+    if distribution == "truncated_normal":
+        return truncated_standard_normal(shape, rng) * (math.sqrt(scale / n) / TRUNCATED_NORMAL_STD)
+    if distribution == "uniform":
+        limit = math.sqrt(3.0 * scale / n)
+        return rng.uniform(-limit, limit, shape)
+    raise ValueError(
+        f"init.distribution={distribution!r} is not supported; accepted: {', '.join(DISTRIBUTIONS)}"
+    )
+
+
+def _scale(gain: float | None, default: float) -> float:
+    return default if gain is None else gain * gain
+
+
+def he(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """He (Kaiming) normal: ``W ~ N(0, gain**2 / fan_in)``, gain sqrt(2) by default.
+
+    He, Zhang, Ren and Sun (2015), "Delving Deep into Rectifiers", eq. 10: keeps the second
+    moment of ReLU pre-activations constant from layer to layer. Equals PyTorch's
+    ``kaiming_normal_(mode='fan_in', nonlinearity='relu')``. With the default gain the standard
+    deviation is computed as ``sqrt(2.0 / fan_in)``, exactly as in the notebook.
+
+    Returns
+    -------
+    ndarray of float64, shape (fan_out, fan_in)
+    """
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 2.0), "fan_in", "normal")
+
+
+def he_uniform(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """He uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)``, gain sqrt(2) by default.
+
+    He et al. (2015); PyTorch's ``kaiming_uniform_(nonlinearity='relu')``, Keras' ``HeUniform``.
+    """
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 2.0), "fan_in", "uniform")
+
+
+def xavier(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """Glorot (Xavier) normal: ``W ~ N(0, gain**2 * 2 / (fan_in + fan_out))``, gain 1 by default.
+
+    Glorot and Bengio (2010), "Understanding the difficulty of training deep feedforward
+    neural networks", eq. 12 (the normal form is PyTorch's ``xavier_normal_``).
+    """
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_avg", "normal")
+
+
+def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """Glorot (Xavier) uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(6 / (fan_in + fan_out))``.
+
+    Glorot and Bengio (2010), eq. 16; PyTorch's ``xavier_uniform_``, Keras' ``GlorotUniform``.
+    """
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_avg", "uniform")
+
+
+def lecun(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """LeCun normal: truncated normal with variance ``gain**2 / fan_in``, gain 1 by default.
+
+    LeCun, Bottou, Orr and Mueller (1998), "Efficient BackProp"; drawn as Keras' and JAX's
+    ``lecun_normal`` (a normal truncated at two standard deviations, variance-corrected).
+    """
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_in", "truncated_normal")
+
+
+def lecun_uniform(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """LeCun uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)`` (Keras' ``LecunUniform``)."""
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_in", "uniform")
+
+
+def orthogonal(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+    """A (semi-)orthogonal matrix times ``gain`` (1 by default).
+
+    Saxe, McClelland and Ganguli (2014), "Exact solutions to the nonlinear dynamics of
+    learning in deep linear neural networks". Drawn as PyTorch's ``orthogonal_``: the QR
+    decomposition of a standard normal matrix (transposed when wide), with the columns of Q
+    multiplied by the signs of R's diagonal so that the result is uniform (Haar) on the
+    orthogonal group. Rows are orthonormal when ``fan_out <= fan_in`` (``W W^T = gain**2 I``),
+    columns otherwise (``W^T W = gain**2 I``).
+
+    Returns
+    -------
+    ndarray of float64, shape (fan_out, fan_in)
+    """
+    flat = rng.standard_normal((fan_out, fan_in))
+    wide = fan_out < fan_in
+    if wide:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if wide:
+        q = q.T
+    return np.ascontiguousarray(q) * (1.0 if gain is None else gain)
+
+
+def pytorch_default(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np.ndarray:
+    """What ``torch.nn.Linear`` does: ``W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    PyTorch's ``Linear.reset_parameters`` calls ``kaiming_uniform_(a=sqrt(5))``, whose bound
+    ``sqrt(2 / (1 + 5)) * sqrt(3 / fan_in)`` is ``1 / sqrt(fan_in)``; the biases are drawn from the
+    same interval (see :func:`initialize_parameters`).
+    """
+    bound = 1.0 / math.sqrt(fan_in)
+    return rng.uniform(-bound, bound, (fan_out, fan_in))
+
+
+WEIGHT_INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
+    "zeros": zeros,
+    "random": random,
+    "he": he,
+    "he_uniform": he_uniform,
+    "xavier": xavier,
+    "xavier_uniform": xavier_uniform,
+    "lecun": lecun,
+    "lecun_uniform": lecun_uniform,
+    "orthogonal": orthogonal,
+    "pytorch_default": pytorch_default,
+    "variance_scaling": variance_scaling,
+}
+"""Weight initializers by name; ``lsuv`` (in :mod:`nninit.lsuv`) starts from ``orthogonal``."""
+
+
+def initialize_parameters(
+    layers_dims: list[int],
+    method: str,
+    rng: np.random.RandomState,
+    *,
+    bias: float | None = None,
+    **options: float | str | None,
+) -> dict[str, np.ndarray]:
+    """Weights and biases of every layer, drawn layer by layer, W before b.
+
+    Parameters
+    ----------
+    layers_dims : list of int
+        ``[n_x, n_1, ..., n_L]``: input size, then the units of each layer.
+    method : str
+        A key of :data:`WEIGHT_INITIALIZERS`.
+    rng : numpy.random.RandomState
+        The only source of randomness. ``RandomState(3)`` with ``'he'`` or ``'random'``
+        reproduces the notebook's arrays exactly.
+    bias : float or None, default=None
+        Constant for every bias. ``None`` means the scheme's own rule: zeros, except
+        ``pytorch_default``, which draws ``b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` after W.
+    **options
+        Keyword arguments of the weight initializer (``scale``, ``gain``, ``mode``, ...).
+
+    Returns
+    -------
+    dict of str to ndarray of float64
+        ``W1, b1, ..., WL, bL``; ``Wl`` has shape ``(n_l, n_{l-1})``, ``bl`` shape ``(n_l, 1)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``.
+    """
+    if method not in WEIGHT_INITIALIZERS:
+        raise ValueError(
+            f"init={method!r} is not supported; accepted: {', '.join(sorted(WEIGHT_INITIALIZERS))}, lsuv"
+        )
+    weight_init = WEIGHT_INITIALIZERS[method]
+    parameters: dict[str, np.ndarray] = {}
+    for l in range(1, len(layers_dims)):
+        fan_in, fan_out = layers_dims[l - 1], layers_dims[l]
+        parameters[f"W{l}"] = weight_init(fan_in, fan_out, rng, **options)
+        if bias is not None:
+            parameters[f"b{l}"] = np.full((fan_out, 1), float(bias))
+        elif method == "pytorch_default":
+            bound = 1.0 / math.sqrt(fan_in)
+            parameters[f"b{l}"] = rng.uniform(-bound, bound, (fan_out, 1))
+        else:
+            parameters[f"b{l}"] = np.zeros((fan_out, 1))
+    return parameters

@@ -1,0 +1,69 @@
+"""Layer-sequential unit-variance (LSUV) initialization."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nninit.activations import activate, sigmoid
+
+
+def lsuv(
+    parameters: dict[str, np.ndarray],
+    X: np.ndarray,
+    *,
+    activation: str = "relu",
+    negative_slope: float = 0.01,
+    tol: float = 0.1,
+    max_iter: int = 10,
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Rescale an (orthogonal) initialization layer by layer to unit output variance.
+
+    Mishkin and Matas (2016), "All you need is a good init", Algorithm 1: starting from
+    orthonormal weights, for each layer in turn compute its output ``Z = W @ A + b`` on the
+    batch, and while ``|Var(Z) - 1| >= tol`` and fewer than ``max_iter`` passes were made,
+    divide ``W`` by ``sqrt(Var(Z))``. Here the layer's output is its pre-activation, the
+    variance runs over all units and examples, and every layer, the output unit included, is
+    normalized.
+
+    Parameters
+    ----------
+    parameters : dict of str to ndarray of float64
+        Starting ``W1, b1, ...`` (normally from :func:`nninit.initializers.orthogonal`); copied.
+    X : ndarray of float64, shape (n_x, m)
+        The batch (the training set).
+    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
+    negative_slope : float, default=0.01
+    tol : float, default=0.1
+    max_iter : int, default=10
+
+    Returns
+    -------
+    parameters : dict of str to ndarray
+        The rescaled parameters.
+    passes : list of int
+        Rescaling passes made for each layer (0 when the start was already within ``tol``).
+        A layer whose output has zero variance (all units dead) cannot be rescaled: 0 passes.
+    """
+    params = {key: value.copy() for key, value in parameters.items()}
+    L = len(params) // 2
+    A, passes = X, []
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        done = 0
+        Z = W @ A + b
+        while done < max_iter:
+            var = float(Z.var())
+            if abs(var - 1.0) < tol or not var > 0 or not math.isfinite(var):
+                break
+            W /= math.sqrt(var)
+            done += 1
+            Z = W @ A + b
+        passes.append(done)
+        A = np.empty_like(Z)
+        if l < L:
+            activate(Z, A, activation, negative_slope)
+        else:
+            sigmoid(Z, out=A)
+    return params, passes

@@ -1,0 +1,195 @@
+"""Forward and backward passes of a fully connected network, and its cost.
+
+Conventions (the notebook's): examples are columns, ``X`` is ``(n_x, m)`` and ``Y`` is
+``(1, m)``; layer ``l`` computes the pre-activation ``Z[l] = W[l] @ A[l-1] + b[l]`` with
+``W[l]`` of shape ``(n[l], n[l-1])``, then ``A[l] = g(Z[l])``; hidden layers use the chosen
+activation ``g`` and the output layer a sigmoid. Everything is float64.
+
+The passes write into a :class:`Cache` of preallocated arrays, so a training loop that
+reuses one cache allocates (almost) nothing per iteration; the arithmetic follows the
+notebook's order of operations, which keeps its published costs reproducible digit for digit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nninit.activations import activate, backprop_activation, sigmoid
+
+
+class Cache:
+    """Preallocated arrays for one forward and backward pass.
+
+    Attributes
+    ----------
+    Z : list of ndarray
+        ``Z[l]`` is the pre-activation of layer ``l``, shape ``(n[l], m)``; ``Z[0]`` is unused.
+    A : list of ndarray
+        ``A[0]`` is the input ``X`` (not copied), ``A[l]`` the activation of layer ``l``.
+    dZ : list of ndarray
+        ``dZ[l]`` is the gradient of the cost with respect to ``Z[l]``.
+    """
+
+    def __init__(self, layers_dims: list[int], X: np.ndarray):
+        m = X.shape[1]
+        self.layers_dims = list(layers_dims)
+        self.Z = [None] + [np.empty((n, m)) for n in layers_dims[1:]]
+        self.A = [X] + [np.empty((n, m)) for n in layers_dims[1:]]
+        self.dZ = [None] + [np.empty((n, m)) for n in layers_dims[1:]]
+        self.mask = [None] + [np.empty((n, m), dtype=bool) for n in layers_dims[1:]]
+
+
+def allocate_parameters(layers_dims: list[int]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One flat float64 buffer and the ``W1, b1, ..., WL, bL`` views into it.
+
+    A single buffer lets the gradient-descent update run as two vectorised operations over
+    all parameters. Returns ``(flat, views)``; writing to a view writes to ``flat``.
+    """
+    sizes = []
+    for l in range(1, len(layers_dims)):
+        sizes += [(f"W{l}", (layers_dims[l], layers_dims[l - 1])), (f"b{l}", (layers_dims[l], 1))]
+    flat = np.empty(sum(r * c for _, (r, c) in sizes))
+    views, start = {}, 0
+    for key, (r, c) in sizes:
+        views[key] = flat[start : start + r * c].reshape(r, c)
+        start += r * c
+    return flat, views
+
+
+def forward(
+    parameters: dict[str, np.ndarray],
+    cache: Cache,
+    activation: str = "relu",
+    negative_slope: float = 0.01,
+) -> np.ndarray:
+    """Forward pass over the input stored in ``cache.A[0]``.
+
+    Parameters
+    ----------
+    parameters : dict of str to ndarray of float64
+        ``Wl`` of shape ``(n[l], n[l-1])`` and ``bl`` of shape ``(n[l], 1)``.
+    cache : Cache
+        Buffers for this input; ``Z`` and ``A`` are overwritten.
+    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
+        Hidden-layer activation; the output layer is always a sigmoid.
+    negative_slope : float, default=0.01
+        For ``leaky_relu``.
+
+    Returns
+    -------
+    ndarray of float64, shape (1, m)
+        The output ``A[L]``, the predicted probability of class 1 (a view into ``cache``).
+    """
+    L = len(cache.layers_dims) - 1
+    Z, A = cache.Z, cache.A
+    for l in range(1, L + 1):
+        np.dot(parameters[f"W{l}"], A[l - 1], out=Z[l])
+        np.add(Z[l], parameters[f"b{l}"], out=Z[l])
+        if l < L:
+            activate(Z[l], A[l], activation, negative_slope)
+    sigmoid(Z[L], out=A[L])
+    return A[L]
+
+
+def backward(
+    Y: np.ndarray,
+    parameters: dict[str, np.ndarray],
+    cache: Cache,
+    grads: dict[str, np.ndarray],
+    activation: str = "relu",
+    negative_slope: float = 0.01,
+) -> dict[str, np.ndarray]:
+    """Backward pass of the mean binary cross-entropy after :func:`forward`.
+
+    Uses ``dZ[L] = (A[L] - Y) / m``, the exact gradient of the cost with respect to the output
+    pre-activation, computed as the notebook does (``1./m * (A - Y)``); then for each layer
+    ``dW = dZ @ A[l-1].T``, ``db = sum(dZ, axis=1)`` and ``dA[l-1] = W.T @ dZ``.
+
+    Parameters
+    ----------
+    Y : ndarray of float64, shape (1, m)
+        Labels in {0, 1}.
+    parameters : dict of str to ndarray
+    cache : Cache
+        Filled by :func:`forward` on the same parameters.
+    grads : dict of str to ndarray
+        Output: ``dWl`` and ``dbl`` with the shapes of ``Wl`` and ``bl``; overwritten.
+    activation, negative_slope
+        As in :func:`forward`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``grads``.
+    """
+    L = len(cache.layers_dims) - 1
+    Z, A, dZ = cache.Z, cache.A, cache.dZ
+    m = A[0].shape[1]
+    np.subtract(A[L], Y, out=dZ[L])
+    np.multiply(dZ[L], 1.0 / m, out=dZ[L])
+    for l in range(L, 0, -1):
+        np.dot(dZ[l], A[l - 1].T, out=grads[f"dW{l}"])
+        np.sum(dZ[l], axis=1, keepdims=True, out=grads[f"db{l}"])
+        if l > 1:
+            np.dot(parameters[f"W{l}"].T, dZ[l], out=dZ[l - 1])
+            if activation == "relu":  # the notebook's mask, with a reused boolean buffer
+                np.greater(A[l - 1], 0.0, out=cache.mask[l - 1])
+                np.multiply(dZ[l - 1], cache.mask[l - 1], out=dZ[l - 1])
+            else:
+                backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, negative_slope)
+    return grads
+
+
+def cost_from_preactivation(ZL: np.ndarray, Y: np.ndarray) -> float:
+    """Mean binary cross-entropy of ``sigmoid(ZL)`` against ``Y``, computed stably.
+
+    ``-y log(s) - (1 - y) log(1 - s)`` with ``s = sigmoid(z)`` equals
+    ``max(z, 0) - y z + log1p(exp(-|z|))``, which stays finite and exact when the sigmoid
+    saturates. (The notebook computes ``log`` of the rounded sigmoid: once ``s`` rounds to
+    exactly 1.0 it takes ``log(0)`` and prints ``inf``, a rounding artefact.)
+
+    Parameters
+    ----------
+    ZL : ndarray of float64, shape (1, m)
+        Output pre-activation.
+    Y : ndarray of float64, shape (1, m)
+
+    Returns
+    -------
+    float
+        The cost in nats per example; NaN if ``ZL`` holds NaN.
+    """
+    return float(np.mean(np.maximum(ZL, 0.0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))))
+
+
+def new_grads(parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Zero arrays ``dW1, db1, ...`` shaped like ``parameters``."""
+    return {f"d{k}": np.zeros_like(v) for k, v in parameters.items()}
+
+
+def predict_proba(
+    X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
+) -> np.ndarray:
+    """Output probabilities for ``X`` of shape ``(n_x, m)``; returns shape ``(1, m)``."""
+    layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return forward(parameters, Cache(layers_dims, X), activation, negative_slope).copy()
+
+
+def predict(
+    X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
+) -> np.ndarray:
+    """Class predictions, 1 where the output probability is strictly greater than 0.5.
+
+    Returns
+    -------
+    ndarray of int64, shape (1, m)
+    """
+    return (predict_proba(X, parameters, activation, negative_slope) > 0.5).astype(np.int64)
+
+
+def accuracy(
+    X: np.ndarray, Y: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
+) -> float:
+    """Fraction of examples whose prediction (see :func:`predict`) equals the label."""
+    return float(np.mean(predict(X, parameters, activation, negative_slope) == Y))

@@ -1,0 +1,135 @@
+"""Reading and writing a run folder: the tracking record of one training run.
+
+Every file is written atomically (to a temporary file in the same folder, then renamed), so a
+killed run never leaves a half-written file. Layout::
+
+    metrics.json        status, settings, final numbers, versions
+    history.csv         one row per recorded iteration
+    params_init.npz     W1, b1, ..., WL, bL before training
+    params_final.npz    after training
+    data.npz            X_train, Y_train, X_test, Y_test (for redrawing the plots)
+    *.png               plots drawn from the files above
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+METRICS, HISTORY = "metrics.json", "history.csv"
+PARAMS_INIT, PARAMS_FINAL, DATA = "params_init.npz", "params_final.npz", "data.npz"
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(fileobj)`` on a temporary binary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
+def write_json(path: Path, obj: dict) -> None:
+    """Write ``obj`` as indented JSON; NaN and infinities become ``null`` (strict JSON)."""
+    text = json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def read_json(path: Path) -> dict:
+    """Load a JSON object. Raises ``OSError`` or ``ValueError`` for a missing or broken file."""
+    with open(path, encoding="utf-8") as f:
+        obj = json.load(f)
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: expected a JSON object")
+    return obj
+
+
+def write_history(path: Path, rows: list[dict]) -> None:
+    """Write rows as CSV; the columns are the union of the rows' keys in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: repr(float(v)) if isinstance(v, float) else v for k, v in row.items()})
+    atomic_write(path, lambda f: f.write(buf.getvalue().encode()))
+
+
+def read_history(path: Path) -> dict[str, np.ndarray]:
+    """Load ``history.csv`` as a dict of float64 columns (an empty cell reads as NaN)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    return {k: np.array([float(r[k]) if r[k] not in ("", None) else np.nan for r in rows]) for k in rows[0]}
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Save named arrays as an uncompressed ``.npz`` (loadable with ``allow_pickle=False``)."""
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Load every array of an ``.npz`` file, refusing pickled objects."""
+    with np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def environment() -> dict:
+    """Versions of Python and the key packages, and the git commit of the code, if any.
+
+    Returns
+    -------
+    dict
+        ``python``, ``numpy``, ``scikit-learn``, ``hydra-core``, ``matplotlib``, ``nninit``
+        (None when not installed), ``platform``, ``git_commit`` (None outside a checkout) and
+        ``git_dirty`` (uncommitted changes to tracked files).
+    """
+    env = {"python": platform.python_version(), "platform": platform.platform()}
+    for dist in ("numpy", "scikit-learn", "hydra-core", "matplotlib", "nninit"):
+        try:
+            env[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            env[dist] = None
+    env["git_commit"] = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") if env["git_commit"] else None
+    env["git_dirty"] = None if status is None else bool(status)
+    return env

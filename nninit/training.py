@@ -1,0 +1,149 @@
+"""Full-batch gradient descent, with the cost and checks only on recorded iterations.
+
+The loop keeps every array it needs preallocated (parameters and gradients each in one flat
+buffer, the pass buffers in a :class:`~nninit.network.Cache`), updates in place, and touches no
+configuration object: only plain numbers reach it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nninit.diagnostics import layer_statistics
+from nninit.network import Cache, allocate_parameters, backward, cost_from_preactivation, forward
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    parameters : dict of str to ndarray
+        Final ``W1, b1, ...`` (fresh arrays; the input parameters are not modified).
+    history : list of dict
+        One row per recorded iteration: ``iteration``, ``cost`` and, with diagnostics, the
+        per-layer statistics of :func:`nninit.diagnostics.layer_statistics`.
+    status : {'completed', 'diverged', 'interrupted'}
+    iterations_run : int
+        Gradient-descent updates applied.
+    diverged_at : int or None
+        First recorded iteration at which the cost or a parameter was NaN or infinite.
+    wall_time : float
+        Seconds spent in the loop.
+    """
+
+    parameters: dict[str, np.ndarray]
+    history: list[dict[str, float]] = field(default_factory=list)
+    status: str = "completed"
+    iterations_run: int = 0
+    diverged_at: int | None = None
+    wall_time: float = 0.0
+
+
+def _saturation_note(AL: np.ndarray, Y: np.ndarray) -> int:
+    """Examples whose sigmoid output rounds to exactly the wrong label (log(0) in the notebook)."""
+    return int(np.count_nonzero(((AL == 1.0) & (Y == 0)) | ((AL == 0.0) & (Y == 1))))
+
+
+def train(
+    X: np.ndarray,
+    Y: np.ndarray,
+    parameters: dict[str, np.ndarray],
+    *,
+    learning_rate: float,
+    num_iterations: int,
+    print_every: int = 1000,
+    activation: str = "relu",
+    negative_slope: float = 0.01,
+    diagnostics: bool = False,
+) -> TrainResult:
+    """Train by full-batch gradient descent, as the notebook's ``model``.
+
+    Iteration ``i`` runs the forward pass, the backward pass and the update
+    ``W -= learning_rate * dW``. At recorded iterations (``i % print_every == 0``, and the
+    final state at ``i = num_iterations``, after the last update) the cost of the current
+    parameters, i.e. *before* that iteration's update, is recorded and logged as
+    ``Cost after iteration i: <cost>``; the cost is computed nowhere else.
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n_x, m)
+    Y : ndarray of float64, shape (1, m)
+    parameters : dict of str to ndarray of float64
+        Initial ``W1, b1, ..., WL, bL``; copied, not modified.
+    learning_rate : float
+        Step size (> 0).
+    num_iterations : int
+        Updates to apply (>= 0; 0 evaluates the initial network).
+    print_every : int, default=1000
+        Recording and logging period in iterations (>= 1).
+    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
+    negative_slope : float, default=0.01
+    diagnostics : bool, default=False
+        Also record per-layer statistics (see :mod:`nninit.diagnostics`) in each history row.
+
+    Returns
+    -------
+    TrainResult
+        ``status='diverged'`` when the cost or a parameter is NaN or infinite at a recorded
+        iteration (training stops there); ``'interrupted'`` on ``KeyboardInterrupt``, with the
+        rows recorded so far and the parameters as they were.
+    """
+    layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
+    flat, params = allocate_parameters(layers_dims)
+    for key, view in params.items():
+        view[...] = parameters[key]
+    grad_flat, grad_views = allocate_parameters(layers_dims)
+    grads = {f"d{key}": view for key, view in grad_views.items()}
+    cache = Cache(layers_dims, X)
+    L = len(layers_dims) - 1
+    result = TrainResult(parameters=params)
+    warned_saturation = False
+    start = time.perf_counter()
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(num_iterations + 1):
+                forward(params, cache, activation, negative_slope)
+                recorded = i % print_every == 0 or i == num_iterations
+                if recorded:
+                    cost = cost_from_preactivation(cache.Z[L], Y)
+                    finite = np.isfinite(cost) and np.isfinite(flat).all()
+                if not (recorded and not finite):
+                    backward(Y, params, cache, grads, activation, negative_slope)
+                if recorded:
+                    row = {"iteration": i, "cost": cost}
+                    if diagnostics:
+                        row.update(layer_statistics(params, cache, grads))
+                    result.history.append(row)
+                    if not finite:
+                        result.status, result.diverged_at = "diverged", i
+                        log.warning("Diverged at iteration %d: the cost or a parameter is not finite (cost %s)", i, cost)
+                        break
+                    if i < num_iterations:
+                        log.info("Cost after iteration %d: %s", i, cost)
+                    if not warned_saturation and _saturation_note(cache.A[L], Y):
+                        warned_saturation = True
+                        log.info(
+                            "Note: at iteration %d the sigmoid output rounds to exactly 0 or 1 on the wrong "
+                            "side for %d examples; the notebook's log(A) formula prints inf there, the true "
+                            "cross-entropy (computed from the pre-activation) is %s",
+                            i, _saturation_note(cache.A[L], Y), cost,
+                        )
+                if i == num_iterations:
+                    break
+                np.multiply(grad_flat, learning_rate, out=grad_flat)
+                np.subtract(flat, grad_flat, out=flat)
+                result.iterations_run = i + 1
+    except KeyboardInterrupt:
+        result.status = "interrupted"
+        log.warning("Interrupted after %d iterations; keeping what was recorded", result.iterations_run)
+    result.wall_time = time.perf_counter() - start
+    result.parameters = {key: view.copy() for key, view in params.items()}
+    return result
