@@ -1,0 +1,51 @@
+"""Shared fixtures. No test writes into the repository: everything goes under tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = json.loads((Path(__file__).parent / "data" / "seed_notebook.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict:
+    """The numbers the seed notebook printed (tests/data/seed_notebook.json)."""
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def circles():
+    """The notebook's data: make_circles, 300 train (seed 1) and 100 test (seed 2), noise 0.05."""
+    from nninit.data import load_dataset
+
+    return load_dataset("circles")
+
+
+def compose(overrides: list[str] | None = None) -> dict:
+    """Compose the app's config in-process (as run.py would) and return plain containers."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from nninit import hydra_app
+
+    hydra_app.setup()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
+    return hydra_app.job_config(cfg)
+
+
+def run_cli(args: list[str], cwd: Path, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``python run.py ARGS`` in ``cwd`` (so ``outputs/`` lands under it)."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "HYDRA_FULL_ERROR": "0"}
+    proc = subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc

@@ -1,0 +1,83 @@
+"""The config tree composes as documented, and every bad value is refused with a clear message."""
+
+import pytest
+from hydra.errors import ConfigCompositionException
+
+from conftest import compose
+from nninit.config import ConfigError, init_schemas, validate
+
+
+def test_defaults_are_the_notebooks_experiment():
+    cfg = compose()
+    assert cfg["init"] == {"name": "he", "bias": None, "gain": None}
+    assert cfg["model"] == {"hidden_dims": [10, 5], "activation": "relu", "negative_slope": 0.01}
+    assert {k: cfg["data"][k] for k in ("name", "n_train", "n_test", "noise", "train_seed", "test_seed")} == {
+        "name": "circles", "n_train": 300, "n_test": 100, "noise": 0.05, "train_seed": 1, "test_seed": 2}
+    assert cfg["train"]["learning_rate"] == 0.01
+    assert cfg["train"]["num_iterations"] == 15000
+    assert cfg["train"]["print_every"] == 1000
+    assert cfg["seed"] == 3
+    validate(cfg)
+
+
+@pytest.mark.parametrize("init", sorted(init_schemas()))
+def test_every_init_option_composes_and_validates(init):
+    cfg = compose([f"init={init}"])
+    assert cfg["init"]["name"] == init
+    validate(cfg)
+
+
+def test_random_scale_and_overrides_are_typed():
+    cfg = compose(["init=random", "init.scale=0.5", "model.hidden_dims=[4,4,4]", "seed=7"])
+    assert cfg["init"]["scale"] == 0.5
+    assert cfg["model"]["hidden_dims"] == [4, 4, 4]
+    assert cfg["seed"] == 7
+
+
+@pytest.mark.parametrize("overrides", [
+    ["init=foo"], ["init=He"],                     # unknown option: Hydra lists the options
+    ["train.num_iterations=abc"],                  # wrong type
+    ["model.hidden_dims=[2.5]"],
+    ["seed=2**32"],
+    ["init=he", "init.scale=3"],                   # a key the chosen init does not have
+    ["train.lr=0.1"],                              # unknown key
+])
+def test_composition_refuses(overrides):
+    with pytest.raises(ConfigCompositionException):
+        compose(overrides)
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (["model.hidden_dims=[0]"], "model.hidden_dims"),
+    (["model.hidden_dims=[-3]"], "model.hidden_dims"),
+    (["train.learning_rate=-1"], "train.learning_rate"),
+    (["train.learning_rate=0"], "train.learning_rate"),
+    (["train.learning_rate=nan"], "train.learning_rate"),
+    (["train.learning_rate=inf"], "train.learning_rate"),
+    (["train.num_iterations=-5"], "train.num_iterations"),
+    (["train.print_every=0"], "train.print_every"),
+    (["data.n_train=1"], "data.n_train"),
+    (["data.noise=-0.1"], "data.noise"),
+    (["seed=-1"], "seed"),
+    (["seed=4294967296"], "seed"),
+    (["init=random", "init.scale=0"], "init.scale"),
+    (["model.activation=swish"], "model.activation"),
+    (["init=variance_scaling", "init.mode=fan_sideways"], "init.mode"),
+    (["init=variance_scaling", "init.distribution=cauchy"], "init.distribution"),
+    (["init=xavier", "init.gain=-1"], "init.gain"),
+    (["init=xavier", "init.gain=big"], "init.gain"),
+    (["init=lsuv", "init.tol=0"], "init.tol"),
+    (["model.negative_slope=1.5"], "model.negative_slope"),
+])
+def test_validation_names_key_value_and_rule(overrides, key):
+    cfg = compose(overrides)
+    with pytest.raises(ConfigError) as info:
+        validate(cfg)
+    message = str(info.value)
+    assert message.startswith(f"{key}=")
+    assert overrides[-1].split("=", 1)[1].strip("[]").replace("nan", "").replace("inf", "") in message
+    assert "must" in message
+
+
+def test_zero_iterations_is_valid():
+    validate(compose(["train.num_iterations=0"]))

@@ -1,0 +1,69 @@
+"""Forward/backward passes: the gradient check, the cost, predictions."""
+
+import math
+
+import numpy as np
+import pytest
+
+from nninit.activations import ACTIVATIONS
+from nninit.initializers import initialize_parameters
+from nninit.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict
+
+
+def _cost(params, X, Y, activation):
+    cache = Cache([X.shape[0]] + [params[f"b{l}"].shape[0] for l in range(1, len(params) // 2 + 1)], X)
+    forward(params, cache, activation, 0.1)
+    return cost_from_preactivation(cache.Z[-1], Y)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("layers_dims", [[2, 1], [2, 3, 1], [3, 5, 4, 1], [2, 10, 5, 1], [4] + [6] * 10 + [1]])
+def test_gradient_check(layers_dims, activation):
+    """Centred differences in float64 (step 1e-5) agree with backward to a relative error < 1e-7."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((layers_dims[0], 20))
+    Y = (rng.uniform(size=(1, 20)) > 0.5).astype(float)
+    # a gain that keeps the signal alive through ten layers (sigmoid's slope is at most 1/4), so
+    # that no gradient is so small that the finite differences measure only rounding
+    params = initialize_parameters(layers_dims, "xavier", rng, gain=4.0 if activation == "sigmoid" else 1.5)
+    for l in range(1, len(layers_dims)):
+        params[f"b{l}"] = 0.1 * rng.standard_normal(params[f"b{l}"].shape)
+    cache = Cache(layers_dims, X)
+    forward(params, cache, activation, 0.1)
+    grads = backward(Y, params, cache, new_grads(params), activation, 0.1)
+    h = 1e-5
+    for key, value in params.items():
+        numeric = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            old = value[idx]
+            value[idx] = old + h
+            plus = _cost(params, X, Y, activation)
+            value[idx] = old - h
+            minus = _cost(params, X, Y, activation)
+            value[idx] = old
+            numeric[idx] = (plus - minus) / (2 * h)
+        analytic = grads[f"d{key}"]
+        rel = np.linalg.norm(numeric - analytic) / max(np.linalg.norm(numeric) + np.linalg.norm(analytic), 1e-12)
+        assert rel < 1e-7, f"{key}: relative error {rel:.2e}"
+
+
+def test_cost_is_stable_where_the_sigmoid_saturates():
+    Z = np.array([[800.0, -800.0, 0.0, 40.0]])
+    Y = np.array([[0.0, 1.0, 1.0, 1.0]])
+    expected = (800 + 800 + math.log(2) + math.log1p(math.exp(-40))) / 4
+    assert cost_from_preactivation(Z, Y) == pytest.approx(expected, rel=1e-15)
+
+
+def test_cost_matches_the_plain_formula_away_from_saturation():
+    rng = np.random.RandomState(1)
+    Z = rng.standard_normal((1, 50))
+    Y = (rng.uniform(size=(1, 50)) > 0.5).astype(float)
+    A = 1 / (1 + np.exp(-Z))
+    plain = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    assert cost_from_preactivation(Z, Y) == pytest.approx(plain, rel=1e-13)
+
+
+def test_prediction_threshold_is_strict():
+    # zero weights: every output is exactly 0.5, which predicts class 0
+    params = initialize_parameters([2, 3, 1], "zeros", np.random.RandomState(0))
+    assert predict(np.ones((2, 4)), params).tolist() == [[0, 0, 0, 0]]

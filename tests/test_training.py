@@ -1,0 +1,67 @@
+"""The training loop: recorded iterations, divergence, interruption, no side effects."""
+
+import numpy as np
+import pytest
+
+import nninit.training as training
+from nninit.initializers import initialize_parameters
+from nninit.training import train
+
+
+def _he(layers_dims=(2, 10, 5, 1)):
+    return initialize_parameters(list(layers_dims), "he", np.random.RandomState(3))
+
+
+def test_records_every_print_every_and_the_final_state(circles):
+    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=250, print_every=100)
+    assert [row["iteration"] for row in result.history] == [0, 100, 200, 250]
+    assert result.iterations_run == 250 and result.status == "completed"
+
+
+def test_input_parameters_are_not_modified(circles):
+    params = _he()
+    copy = {k: v.copy() for k, v in params.items()}
+    train(circles.X_train, circles.Y_train, params, learning_rate=0.01, num_iterations=10, print_every=5)
+    assert all(np.array_equal(params[k], copy[k]) for k in params)
+
+
+def test_zero_iterations_evaluates_the_initial_network(circles):
+    params = _he()
+    result = train(circles.X_train, circles.Y_train, params, learning_rate=0.01, num_iterations=0)
+    assert [row["iteration"] for row in result.history] == [0]
+    assert result.iterations_run == 0
+    assert all(np.array_equal(params[k], result.parameters[k]) for k in params)
+
+
+def test_divergence_is_a_recorded_result(circles):
+    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=1e300, num_iterations=500, print_every=50,
+                   diagnostics=True)
+    assert result.status == "diverged"
+    assert result.diverged_at is not None and result.diverged_at <= 100
+    assert result.history[-1]["iteration"] == result.diverged_at
+    assert not np.isfinite(result.history[-1]["cost"]) or not all(np.isfinite(p).all() for p in result.parameters.values())
+
+
+def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
+    calls = {"n": 0}
+    real_backward = training.backward
+
+    def interrupting_backward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 120:
+            raise KeyboardInterrupt
+        return real_backward(*args, **kwargs)
+
+    monkeypatch.setattr(training, "backward", interrupting_backward)
+    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=1000, print_every=50)
+    assert result.status == "interrupted"
+    assert [row["iteration"] for row in result.history] == [0, 50, 100]
+    assert result.iterations_run == 119
+
+
+def test_diagnostics_do_not_change_the_numbers(circles):
+    kwargs = dict(learning_rate=0.01, num_iterations=300, print_every=100)
+    plain = train(circles.X_train, circles.Y_train, _he(), **kwargs)
+    diag = train(circles.X_train, circles.Y_train, _he(), diagnostics=True, **kwargs)
+    assert [r["cost"] for r in plain.history] == [r["cost"] for r in diag.history]
+    assert "a_std_1" in diag.history[0] and "grad_norm_3" in diag.history[0] and "dead_2" in diag.history[0]
