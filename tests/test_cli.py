@@ -140,3 +140,22 @@ def test_help_lists_groups_and_keys(tmp_path):
     proc = run_cli(["--help"], cwd=tmp_path)
     assert "init: he, he_uniform" in proc.stdout and "data: circles" in proc.stdout
     assert "learning_rate" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["init=xavier", "model.activation=tanh", "model.hidden_dims=[100,100,100]"],
+    ["init=lsuv", "data=moons"],
+])
+def test_beyond_the_notebook_runs_leave_diagnostics(tmp_path, args):
+    run_dir = tmp_path / "run"
+    run_cli([*args, "train.num_iterations=500", "train.print_every=100", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed"
+    header = (run_dir / "history.csv").read_text().splitlines()[0].split(",")
+    layers = len(metrics["layers_dims"]) - 1
+    for stat in ("z_mean", "z_std", "a_std", "w_norm", "grad_norm"):
+        assert f"{stat}_{layers}" in header
+    assert f"dead_{layers - 1}" in header and f"distinct_{layers - 1}" in header
+    assert (run_dir / "signal_propagation.png").is_file() and (run_dir / "layer_stats.png").is_file()
+    if "init=lsuv" in args:
+        assert len(metrics["lsuv_passes"]) == layers
