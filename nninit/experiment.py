@@ -97,7 +97,8 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     started, t0 = _now(), time.perf_counter()
-    metrics: dict = {"status": "running", "overrides": list(overrides or []), "config": cfg, "started_at": started}
+    metrics: dict = {"status": "running", "overrides": list(overrides or []), "config": cfg, "started_at": started,
+                     "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
     try:
         validate(cfg)
@@ -107,8 +108,6 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
             "seed": cfg["seed"],
             "data": cfg["data"]["name"],
             "data_seeds": {"train": cfg["data"]["train_seed"], "test": cfg["data"]["test_seed"]},
-            "environment": runfolder.environment(),
-            "run_dir": str(run_dir.resolve()),
         })
         data = make_dataset(cfg["data"])
         layers_dims = [data.X_train.shape[0], *model["hidden_dims"], 1]

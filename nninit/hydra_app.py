@@ -80,3 +80,35 @@ def task(cfg: DictConfig) -> dict:
             raise
         log.error("Job %s failed: %s; the sweep goes on", hydra_cfg.job.num, error, exc_info=not isinstance(error, ConfigError))
         return {"status": "failed", "error": str(error)}
+
+
+class SummarizeSweep(Callback):
+    """At the end of a multirun, write the sweep summary and plots into the sweep folder.
+
+    Every job returns normally (failures are recorded in its ``metrics.json`` by :func:`task`),
+    so Hydra reaches ``on_multirun_end``; if something still prevents it, ``scripts/compare.py``
+    on the sweep folder writes the same files. The command exits 1 when a job failed.
+    """
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from nninit.compare import write_summary
+
+        sweep_dir = config.hydra.sweep.dir
+        try:
+            table, written = write_summary([sweep_dir], sweep_dir, title=f"Sweep {sweep_dir}")
+        except LookupError as error:
+            log.error("No summary: %s", error)
+            raise SystemExit(1) from None
+        print(f"\n{table}\n")
+        log.info("Sweep summary: %s", ", ".join(str(p) for p in written))
+        failed = [p for p in _statuses(sweep_dir) if p[1] in ("failed", "interrupted")]
+        if failed:
+            log.error("%d job(s) failed: %s", len(failed), ", ".join(str(p[0]) for p in failed))
+            raise SystemExit(1)
+
+
+def _statuses(sweep_dir: str) -> list[tuple[str, str]]:
+    from nninit.compare import find_runs
+
+    runs, skipped = find_runs([sweep_dir])
+    return [(str(r.path), r.metrics.get("status")) for r in runs] + [(str(p), "failed") for p, _ in skipped]

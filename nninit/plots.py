@@ -45,10 +45,12 @@ def plot_cost(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     save_figure(fig, path)
 
 
-def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slope=0.01, points=True) -> None:
+def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slope=0.01, *,
+                           resolution: int = 250, marker_size: float = 12) -> None:
     """Shade the predicted class over the plane and scatter the examples on ``ax``.
 
-    ``X`` is ``(2, m)``; for other input sizes nothing is drawn but a note.
+    ``X`` is ``(2, m)``; for other input sizes nothing is drawn but a note. Non-finite
+    parameters (a diverged run) leave the plane blank.
     """
     if X.shape[0] != 2:
         ax.text(0.5, 0.5, f"{X.shape[0]}-d inputs:\nno 2-d boundary", ha="center", va="center")
@@ -56,14 +58,13 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
     pad = 0.5
     x_min, x_max = X[0].min() - pad, X[0].max() + pad
     y_min, y_max = X[1].min() - pad, X[1].max() + pad
-    xx, yy = np.meshgrid(np.linspace(x_min, x_max, 250), np.linspace(y_min, y_max, 250))
+    xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
     grid = np.vstack([xx.ravel(), yy.ravel()])
     if all(np.isfinite(p).all() for p in parameters.values()):
         proba = predict_proba(grid, parameters, activation, negative_slope)
         ax.contourf(xx, yy, (proba > 0.5).reshape(xx.shape).astype(float), levels=[-0.5, 0.5, 1.5],
                     cmap="Spectral", alpha=0.6)
-    if points:
-        ax.scatter(X[0], X[1], c=Y.ravel(), cmap="Spectral", s=12, edgecolors="k", linewidths=0.3)
+    ax.scatter(X[0], X[1], c=Y.ravel(), cmap="Spectral", s=marker_size, edgecolors="k", linewidths=0.3)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
 

@@ -1,0 +1,53 @@
+"""Compare finished runs: the grouped table and plots for any mix of run and sweep folders.
+
+    python scripts/compare.py outputs/2026-11-30 outputs/2026-12-01/10-00-00_sweep --out comparison
+    python scripts/compare.py outputs/ --group-by init model.activation --metric test_accuracy
+
+Runs are found recursively and grouped by every config key that varies between them except the
+seeds (or by ``--group-by``). Exit codes: 0 done, 2 no run found or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from nninit.compare import write_summary  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="run folders or folders holding runs")
+    parser.add_argument("--out", default="comparison", help="output folder (default: ./comparison)")
+    parser.add_argument("--group-by", nargs="+", metavar="KEY",
+                        help="config keys to group by, e.g. init model.activation (default: all varying keys but seeds)")
+    parser.add_argument("--metric", action="append", metavar="NAME",
+                        help="a column of the table (repeatable): a metrics.json key such as test_accuracy or "
+                             "wall_time_s, or a history.csv column at the last row such as a_std_3 "
+                             "(default: train_accuracy, test_accuracy, final_cost, and dead when recorded)")
+    parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    try:
+        table, written = write_summary(args.paths, args.out, group_by=args.group_by,
+                                       metrics=tuple(args.metric) if args.metric else None,
+                                       title="Comparison of " + ", ".join(args.paths), plots=not args.no_plots)
+    except (FileNotFoundError, LookupError, ValueError) as error:
+        print(f"compare.py: error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    print(table)
+    print("\nWritten: " + ", ".join(str(p) for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
