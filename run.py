@@ -4,9 +4,7 @@ import sys
 
 import hydra
 
-from nninit import hydra_app
-
-hydra_app.setup()
+from nninit import hydra_app  # registers the configs and resolvers
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")

@@ -4,6 +4,7 @@ the task function that ``run.py`` wraps. The rest of the package takes plain con
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
@@ -35,17 +36,38 @@ def unique_dir(base: str) -> str:
     raise FileExistsError(f"no free folder name next to {base}")
 
 
+def job_dirname(override_dirname: str, max_length: int = 120) -> str:
+    """A job's folder name from its overrides: slashes replaced, long names shortened with a hash.
+
+    ``model.hidden_dims=[100,100,...]`` of a 50-layer network would exceed the file system's
+    255-byte limit; the full overrides are in the job's ``.hydra/overrides.yaml`` anyway.
+    """
+    name = override_dirname.replace("/", "_") or "defaults"
+    if len(name) <= max_length:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    return f"{name[: max_length - 12]}..{digest}"
+
+
 def setup() -> None:
-    """Register the structured configs and the ``nninit_unique_dir`` resolver (idempotent)."""
+    """Register the structured configs and the resolvers used by ``conf/config.yaml`` (idempotent).
+
+    Called on import, so that Hydra's worker processes (joblib, submitit) have them too.
+    """
     register_configs()
     if not OmegaConf.has_resolver("nninit_unique_dir"):
         OmegaConf.register_new_resolver("nninit_unique_dir", unique_dir, use_cache=True)
+    if not OmegaConf.has_resolver("nninit_dirname"):
+        OmegaConf.register_new_resolver("nninit_dirname", job_dirname)
 
 
 def job_config(cfg: DictConfig) -> dict:
     """The job's configuration, without the ``hydra`` node, as plain resolved containers."""
     return {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
             for k in cfg if k != "hydra"}
+
+
+setup()
 
 
 class ValidateOnRunStart(Callback):

@@ -170,10 +170,21 @@ def new_grads(parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def predict_proba(
     X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
 ) -> np.ndarray:
-    """Output probabilities for ``X`` of shape ``(n_x, m)``; returns shape ``(1, m)``."""
-    layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
+    """Output probabilities for ``X``, shape ``(n_x, m)``; returns shape ``(1, m)``.
+
+    The same arithmetic as :func:`forward`, holding only two layers' arrays at a time, so that
+    large inputs (a plotting grid through a deep, wide network) need little memory.
+    """
+    L = len(parameters) // 2
+    A = X
     with np.errstate(over="ignore", invalid="ignore"):
-        return forward(parameters, Cache(layers_dims, X), activation, negative_slope).copy()
+        for l in range(1, L + 1):
+            Z = np.dot(parameters[f"W{l}"], A)
+            np.add(Z, parameters[f"b{l}"], out=Z)
+            if l < L:
+                A = np.empty_like(Z)
+                activate(Z, A, activation, negative_slope)
+        return sigmoid(Z, out=Z)
 
 
 def predict(

@@ -45,13 +45,25 @@ def plot_cost(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     save_figure(fig, path)
 
 
+GRID_FLOP_BUDGET = 5e9
+"""Floating-point operations allowed for one decision-boundary grid; deep, wide networks get a coarser grid."""
+
+
+def grid_resolution(parameters: dict[str, np.ndarray], largest: int = 250, smallest: int = 40) -> int:
+    """Points per side of the decision-boundary grid that fit :data:`GRID_FLOP_BUDGET`."""
+    flops_per_point = 2 * sum(W.size for key, W in parameters.items() if key.startswith("W"))
+    return int(np.clip(np.sqrt(GRID_FLOP_BUDGET / max(flops_per_point, 1)), smallest, largest))
+
+
 def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slope=0.01, *,
                            resolution: int = 250, marker_size: float = 12) -> None:
     """Shade the predicted class over the plane and scatter the examples on ``ax``.
 
     ``X`` is ``(2, m)``; for other input sizes nothing is drawn but a note. Non-finite
-    parameters (a diverged run) leave the plane blank.
+    parameters (a diverged run) leave the plane blank. The grid has at most ``resolution``
+    points per side, fewer for networks too large to evaluate that many (:func:`grid_resolution`).
     """
+    resolution = min(resolution, grid_resolution(parameters))
     if X.shape[0] != 2:
         ax.text(0.5, 0.5, f"{X.shape[0]}-d inputs:\nno 2-d boundary", ha="center", va="center")
         return

@@ -140,3 +140,26 @@ def test_lsuv_gives_unit_variance_in_every_layer(circles, activation):
     forward(params, cache, activation)
     for l in range(1, len(layers_dims)):
         assert abs(cache.Z[l].var() - 1) < 0.1, f"layer {l}"
+
+
+def _ratio_geomean(method, activation, seeds=range(1, 6), depth=50, width=100):
+    """Geometric mean of E[z_l^2] / E[z_(l-1)^2] over layers 2..depth and the seeds."""
+    X = np.random.RandomState(0).standard_normal((2, 300))
+    logs = []
+    for seed in seeds:
+        dims = [2] + [width] * depth + [1]
+        params = ini.initialize_parameters(dims, method, np.random.RandomState(seed))
+        cache = Cache(dims, X)
+        forward(params, cache, activation)
+        logs.append(np.diff(np.log([np.mean(cache.Z[l] ** 2) for l in range(1, depth + 1)])))
+    return float(np.exp(np.mean(logs)))
+
+
+def test_he_keeps_the_second_moment_of_deep_relu_networks():
+    # He et al. 2015, eq. 10: Var[W] = 2 / fan_in gives E[z_l^2] = E[z_(l-1)^2]
+    assert _ratio_geomean("he", "relu") == pytest.approx(1.0, rel=0.05)
+
+
+def test_xavier_halves_the_second_moment_of_deep_relu_networks():
+    # square layers: Var[W] = 1 / fan_in, and ReLU keeps half of E[z^2]
+    assert _ratio_geomean("xavier", "relu") == pytest.approx(0.5, rel=0.05)

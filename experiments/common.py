@@ -1,0 +1,62 @@
+"""What the named experiments share: the command line, running a sweep, reading its runs."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+from nninit.compare import Run, find_runs  # noqa: E402
+from nninit.hydra_app import unique_dir  # noqa: E402
+
+
+def parse_args(description: str, argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", help="experiment folder (default: outputs/<date>/<time>_<experiment>)")
+    parser.add_argument("--launcher", default="basic", choices=["basic", "joblib", "slurm"],
+                        help="Hydra launcher for the sweeps: basic (one job at a time), joblib (all cores), "
+                             "slurm (a cluster; see conf/hydra/launcher/slurm.yaml)")
+    parser.add_argument("--quick", action="store_true", help="a reduced version (fewer seeds, iterations, layers)")
+    parser.add_argument("--report-only", action="store_true", help="redraw the report from the runs already in --out")
+    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every job, e.g. hydra.launcher.n_jobs=2")
+    args = parser.parse_args(argv)
+    if args.report_only and not args.out:
+        parser.error("--report-only needs --out, the folder of a finished experiment")
+    return args
+
+
+def experiment_dir(name: str, out: str | None) -> Path:
+    if out:
+        path = Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    now = dt.datetime.now()
+    return Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_{name}"))
+
+
+def run_sweep(overrides: list[str], sweep_dir: Path, args: argparse.Namespace) -> int:
+    """``python run.py -m OVERRIDES`` into ``sweep_dir``; returns its exit code (1: a job failed)."""
+    command = [sys.executable, str(REPO / "run.py"), "-m", *overrides, *args.overrides, f"hydra.sweep.dir={sweep_dir}"]
+    if args.launcher != "basic":
+        command.append(f"hydra/launcher={args.launcher}")
+    print("$", " ".join(command[1:]), flush=True)
+    return subprocess.run(command).returncode
+
+
+def load_runs(folder: Path) -> list[Run]:
+    runs, skipped = find_runs([folder])
+    for path, reason in skipped:
+        print(f"warning: skipping {path}: {reason}", file=sys.stderr)
+    return runs
+
+
+def write_text(path: Path, text: str) -> None:
+    from nninit.runfolder import atomic_write
+
+    atomic_write(path, lambda f: f.write(text.encode()))
+    print(f"Report: {path}")

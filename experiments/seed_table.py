@@ -1,0 +1,86 @@
+"""The seed table: the notebook's three runs (zeros, random x10, He), beside the notebook's numbers.
+
+    python experiments/seed_table.py            # about 15 s; writes report.md
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from common import REPO, experiment_dir, load_runs, parse_args, run_sweep, write_text
+
+NAME = "seed_table"
+# The numbers the notebook printed, kept with the tests as data.
+REFERENCE = REPO / "tests" / "data" / "seed_notebook.json"
+INITS = ("zeros", "random", "he")
+
+
+def compare_costs(history, expected: list, rtol: float) -> tuple[str, bool]:
+    """Largest relative difference over the printed costs the run also recorded."""
+    recorded = dict(zip(history["iteration"].astype(int), history["cost"]))
+    worst, checked = 0.0, 0
+    for k, want in enumerate(expected):
+        it = 1000 * k
+        if want is None or it not in recorded:
+            continue
+        worst = max(worst, abs(recorded[it] / want - 1))
+        checked += 1
+    return f"max relative difference {worst:.1e} over {checked} costs (tolerance {rtol:g})", checked > 0 and worst <= rtol
+
+
+def report(out: Path) -> str:
+    reference = json.loads(REFERENCE.read_text())["runs"]
+    runs = {r.metrics.get("init"): r for r in load_runs(out / "sweep")}
+    lines = ["# Seed table: the notebook's three runs", "",
+             "Network [2, 10, 5, 1] (ReLU, sigmoid output), make_circles (300 train, seed 1; 100 test, seed 2), "
+             "learning rate 0.01, weights from `RandomState(3)`.", "",
+             "| init | quantity | notebook | nninit | matches |", "|---|---|---|---|---|"]
+    verdicts = []
+    for init in INITS:
+        run, ref = runs.get(init), reference[init]
+        if run is None or run.metrics.get("status") != "completed":
+            lines.append(f"| {init} | run | — | {'missing' if run is None else run.metrics.get('status')} | no |")
+            verdicts.append(False)
+            continue
+        for key in ("train_accuracy", "test_accuracy"):
+            got, want = run.metrics[key], ref[key]
+            ok = abs(got - want) < 1e-9
+            verdicts.append(ok)
+            lines.append(f"| {init} | {key.replace('_', ' ')} | {100 * want:.2f}% | {100 * got:.2f}% | {'yes' if ok else 'no'} |")
+        text, ok = compare_costs(run.history, ref["costs"], ref["cost_rtol"])
+        verdicts.append(ok)
+        lines.append(f"| {init} | cost every 1000 iterations | {len(ref['costs'])} printed values | {text} | {'yes' if ok else 'no'} |")
+        if ref["costs"][0] is None:
+            first = float(run.history["cost"][0])
+            ok = math.isfinite(first)
+            lines.append(f"| {init} | cost at iteration 0 | inf (rounding: log of a sigmoid rounded to 1.0) | "
+                         f"{first:.6g} (stable formula) | {'finite, as it should be' if ok else 'no'} |")
+    iterations = {int(r.metrics.get('iterations_run', 0)) for r in runs.values()}
+    lines += ["", f"**{'All numbers match.' if all(verdicts) else 'Some numbers do not match'}** "
+              f"(runs of {', '.join(map(str, sorted(iterations)))} iterations; the notebook ran 15000).", ""]
+    lines += ["## Decision boundaries", ""]
+    for init in INITS:
+        if init in runs:
+            lines.append(f"![{init}]({runs[init].path.relative_to(out.resolve())}/decision_boundary.png)")
+    lines += ["", "The whole sweep summary, with cost curves: [sweep/summary.md](sweep/summary.md)."]
+    text = "\n".join(lines) + "\n"
+    write_text(out / "report.md", text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(__doc__.split("\n")[0], argv)
+    out = experiment_dir(NAME, args.out)
+    code = 0
+    if not args.report_only:
+        quick = ["train.num_iterations=2000"] if args.quick else []
+        code = run_sweep([f"init={','.join(INITS)}", *quick], out / "sweep", args)
+    print(report(out))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
