@@ -10,7 +10,7 @@ from pathlib import Path
 
 from common import experiment_dir, load_runs, parse_args, run_sweep, write_text
 from nninit.compare import mean_std, write_summary
-from nninit.config import init_schemas
+from nninit.config import INIT_NAMES
 
 NAME = "all_inits"
 DATASETS = ("circles", "moons")
@@ -29,7 +29,7 @@ def report(out: Path) -> str:
              "[cost curves](cost_curves.png), [accuracy](accuracy.png), [decision boundaries](decision_boundaries.png).", ""]
     for data in DATASETS:
         ranked = []
-        for init in init_schemas():
+        for init in INIT_NAMES:
             members = [r for r in runs if r.metrics.get("init") == init and r.metrics.get("data") == data
                        and r.metrics.get("status") == "completed"]
             if members:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     out = experiment_dir(NAME, args.out)
     code = 0
     if not args.report_only:
-        inits = ",".join(init_schemas())
+        inits = ",".join(INIT_NAMES)
         overrides = [f"init={inits}", f"data={','.join(DATASETS)}", f"seed={SEEDS}"]
         if args.quick:
             overrides = ["init=zeros,he,lsuv", f"data={','.join(DATASETS)}", "seed=1,2", "train.num_iterations=500"]

@@ -1,102 +1,27 @@
-"""The configuration schema (typed dataclasses) and its validation.
+"""The configuration schema and its validation.
 
-The dataclasses are Hydra's structured configs: Hydra checks every key and type against them
-when it composes the configuration, and :func:`validate` checks the values before any work.
-This module imports Hydra only inside :func:`register_configs`, so the rest of the package
-can be used without it (``validate`` accepts any object with these attributes).
+:class:`Config` is Hydra's structured config for the whole tree: Hydra checks the keys and types
+of ``model``, ``train`` and ``seed`` against it when it composes the configuration, and rejects
+unknown keys everywhere. The options of the ``init`` and ``data`` groups are YAML files in
+``conf/`` (one per option, every key commented); :func:`validate` checks every value, their
+types included, before any work. This module imports Hydra only inside :func:`register_configs`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, List
 
 from nninit.activations import ACTIVATIONS
-from nninit.initializers import DISTRIBUTIONS, MODES
+from nninit.data import DATASETS
+from nninit.initializers import DISTRIBUTIONS, MODES, WEIGHT_INITIALIZERS
 
 MAX_SEED = 2**32 - 1
-GAIN_INITS = ("he", "he_uniform", "xavier", "xavier_uniform", "lecun", "lecun_uniform", "orthogonal")
-
-
-# ---- init: one schema per option of the `init` group --------------------------------------
-@dataclass
-class InitConfig:
-    name: str = "zeros"
-    bias: Optional[float] = None  # constant for every bias; null: the scheme's rule (zeros)
-
-
-@dataclass
-class RandomInit(InitConfig):
-    name: str = "random"
-    scale: float = 10.0  # W ~ N(0, 1) * scale; the notebook's "large random" is 10
-
-
-@dataclass
-class GainInit(InitConfig):
-    name: str = "he"
-    gain: Any = None  # a number > 0, "auto" (the gain of model.activation) or null (the paper's)
-
-
-@dataclass
-class VarianceScalingInit(InitConfig):
-    name: str = "variance_scaling"
-    scale: float = 1.0  # variance = scale / fan
-    mode: str = "fan_in"  # fan_in | fan_out | fan_avg
-    distribution: str = "truncated_normal"  # normal | truncated_normal | uniform
-
-
-@dataclass
-class LSUVInit(InitConfig):
-    name: str = "lsuv"
-    gain: Any = None  # gain of the orthogonal start
-    tol: float = 0.1  # stop when |Var(z) - 1| < tol for the layer's pre-activation
-    max_iter: int = 10  # rescaling passes per layer at most
-
-
-def init_schemas() -> dict[str, InitConfig]:
-    """Every option of the ``init`` group with its default values."""
-    schemas: dict[str, InitConfig] = {"zeros": InitConfig(), "random": RandomInit()}
-    schemas.update({name: GainInit(name=name) for name in GAIN_INITS})
-    schemas["pytorch_default"] = InitConfig(name="pytorch_default")
-    schemas["variance_scaling"] = VarianceScalingInit()
-    schemas["lsuv"] = LSUVInit()
-    return schemas
-
-
-# ---- data: one schema per option of the `data` group --------------------------------------
-@dataclass
-class DataConfig:
-    name: str = "circles"
-    n_train: int = 300  # training examples
-    n_test: int = 100  # test examples
-    train_seed: int = 1  # random_state of the training split
-    test_seed: int = 2  # random_state of the test split
-    standardize: bool = False  # zero mean, unit variance per feature (fit on the training split)
-
-
-@dataclass
-class CirclesData(DataConfig):
-    noise: float = 0.05  # std of the Gaussian noise
-    factor: float = 0.8  # inner radius / outer radius, in (0, 1)
-
-
-@dataclass
-class MoonsData(DataConfig):
-    name: str = "moons"
-    noise: float = 0.05
-
-
-@dataclass
-class GaussianQuantilesData(DataConfig):
-    name: str = "gaussian_quantiles"
-    n_features: int = 2
-    cov: float = 1.0  # variance of each feature
-
-
-def data_schemas() -> dict[str, DataConfig]:
-    """Every option of the ``data`` group with its default values."""
-    return {"circles": CirclesData(), "moons": MoonsData(), "gaussian_quantiles": GaussianQuantilesData()}
+INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)
+"""Options of the ``init`` group (one YAML file each in ``conf/init/``)."""
+DATA_NAMES = DATASETS
+"""Options of the ``data`` group (one YAML file each in ``conf/data/``)."""
 
 
 # ---- model, train, and the whole --------------------------------------------------------
@@ -117,23 +42,22 @@ class TrainConfig:
 
 @dataclass
 class Config:
-    init: Any = None  # chosen from the `init` group
-    data: Any = None  # chosen from the `data` group
+    init: Any = None  # chosen from the `init` group: conf/init/<name>.yaml
+    data: Any = None  # chosen from the `data` group: conf/data/<name>.yaml
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 3  # seed of the weights' RandomState, in [0, 2**32 - 1]
 
 
 def register_configs() -> None:
-    """Store the schema and every group option in Hydra's ConfigStore."""
+    """Store the schema in Hydra's ConfigStore as ``nninit_schema`` (used by ``conf/config.yaml``).
+
+    Only the schema is stored: the group options are files, which keeps Hydra's start-up (and
+    ``--help``, which copies the store once per config group) fast.
+    """
     from hydra.core.config_store import ConfigStore
 
-    cs = ConfigStore.instance()
-    cs.store(name="nninit_schema", node=Config)
-    for name, node in init_schemas().items():
-        cs.store(group="init", name=name, node=node)
-    for name, node in data_schemas().items():
-        cs.store(group="data", name=name, node=node)
+    ConfigStore.instance().store(name="nninit_schema", node=Config)
 
 
 # ---- validation ------------------------------------------------------------------------
@@ -186,8 +110,8 @@ def validate(cfg: dict) -> None:
     """
     init, data, model, train = cfg.get("init"), cfg.get("data"), cfg["model"], cfg["train"]
     if not init:
-        raise ConfigError("init", init, f"choose one of {', '.join(init_schemas())}")
-    _choice("init.name", init.get("name"), tuple(init_schemas()))
+        raise ConfigError("init", init, f"choose one of {', '.join(INIT_NAMES)}")
+    _choice("init.name", init.get("name"), INIT_NAMES)
     if init.get("bias") is not None and not _is_number(init["bias"]):
         raise ConfigError("init.bias", init["bias"], "must be null or a finite number")
     if "scale" in init:
@@ -213,8 +137,8 @@ def validate(cfg: dict) -> None:
         raise ConfigError("model.negative_slope", slope, "must be a number in [0, 1)")
 
     if not data:
-        raise ConfigError("data", data, f"choose one of {', '.join(data_schemas())}")
-    _choice("data.name", data.get("name"), tuple(data_schemas()))
+        raise ConfigError("data", data, f"choose one of {', '.join(DATA_NAMES)}")
+    _choice("data.name", data.get("name"), DATA_NAMES)
     _int_at_least("data.n_train", data["n_train"], 2)
     _int_at_least("data.n_test", data["n_test"], 2)
     _int_at_least("data.train_seed", data["train_seed"], 0, MAX_SEED)
@@ -227,6 +151,8 @@ def validate(cfg: dict) -> None:
         _int_at_least("data.n_features", data["n_features"], 1)
     if "cov" in data:
         _positive("data.cov", data["cov"])
+    if not isinstance(data.get("standardize", False), bool):
+        raise ConfigError("data.standardize", data["standardize"], "must be true or false")
 
     _positive("train.learning_rate", train["learning_rate"])
     _int_at_least("train.num_iterations", train["num_iterations"], 0)

@@ -4,7 +4,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from conftest import compose
-from nninit.config import ConfigError, init_schemas, validate
+from nninit.config import INIT_NAMES, ConfigError, validate
 
 
 def test_defaults_are_the_notebooks_experiment():
@@ -20,11 +20,21 @@ def test_defaults_are_the_notebooks_experiment():
     validate(cfg)
 
 
-@pytest.mark.parametrize("init", sorted(init_schemas()))
+@pytest.mark.parametrize("init", INIT_NAMES)
 def test_every_init_option_composes_and_validates(init):
     cfg = compose([f"init={init}"])
     assert cfg["init"]["name"] == init
     validate(cfg)
+
+
+def test_group_files_are_the_supported_options():
+    from conftest import REPO
+    from nninit.config import DATA_NAMES
+
+    assert sorted(p.stem for p in (REPO / "conf" / "init").glob("*.yaml")) == sorted(INIT_NAMES)
+    assert sorted(p.stem for p in (REPO / "conf" / "data").glob("*.yaml")) == sorted(DATA_NAMES)
+    for name in DATA_NAMES:
+        validate(compose([f"data={name}"]))
 
 
 def test_random_scale_and_overrides_are_typed():
@@ -61,6 +71,9 @@ def test_composition_refuses(overrides):
     (["seed=-1"], "seed"),
     (["seed=4294967296"], "seed"),
     (["init=random", "init.scale=0"], "init.scale"),
+    (["init=random", "init.scale=abc"], "init.scale"),
+    (["data.n_test=many"], "data.n_test"),
+    (["data.standardize=maybe"], "data.standardize"),
     (["model.activation=swish"], "model.activation"),
     (["init=variance_scaling", "init.mode=fan_sideways"], "init.mode"),
     (["init=variance_scaling", "init.distribution=cauchy"], "init.distribution"),
