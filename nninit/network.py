@@ -18,7 +18,7 @@ from nninit.activations import activate, backprop_activation, sigmoid
 
 
 class Cache:
-    """Preallocated arrays for one forward and backward pass.
+    """Preallocated arrays for one forward and backward pass over a fixed input.
 
     Attributes
     ----------
@@ -36,6 +36,7 @@ class Cache:
         self.Z = [None] + [np.empty((n, m)) for n in layers_dims[1:]]
         self.A = [X] + [np.empty((n, m)) for n in layers_dims[1:]]
         self.dZ = [None] + [np.empty((n, m)) for n in layers_dims[1:]]
+        self.A_T = [a.T for a in self.A]  # transposed views, made once
         self.mask = [None] + [np.empty((n, m), dtype=bool) for n in layers_dims[1:]]
 
 
@@ -54,6 +55,13 @@ def allocate_parameters(layers_dims: list[int]) -> tuple[np.ndarray, dict[str, n
         views[key] = flat[start : start + r * c].reshape(r, c)
         start += r * c
     return flat, views
+
+
+def layer_lists(arrays: dict[str, np.ndarray], prefix: str = "") -> tuple[list, list]:
+    """``[None, W1, ..., WL]`` and ``[None, b1, ..., bL]`` (or ``dW``/``db`` with ``prefix='d'``)."""
+    L = len(arrays) // 2
+    return ([None] + [arrays[f"{prefix}W{l}"] for l in range(1, L + 1)],
+            [None] + [arrays[f"{prefix}b{l}"] for l in range(1, L + 1)])
 
 
 def forward(
@@ -80,15 +88,25 @@ def forward(
     ndarray of float64, shape (1, m)
         The output ``A[L]``, the predicted probability of class 1 (a view into ``cache``).
     """
-    L = len(cache.layers_dims) - 1
+    W, b = layer_lists(parameters)
+    return forward_layers(W, b, cache, activation, negative_slope)
+
+
+def forward_layers(W: list, b: list, cache: Cache, activation: str, negative_slope: float) -> np.ndarray:
+    """:func:`forward` on per-layer lists ``W[l]``, ``b[l]`` (index 0 unused); the training loop's form."""
     Z, A = cache.Z, cache.A
-    for l in range(1, L + 1):
-        np.dot(parameters[f"W{l}"], A[l - 1], out=Z[l])
-        np.add(Z[l], parameters[f"b{l}"], out=Z[l])
-        if l < L:
+    L = len(W) - 1
+    dot, add = np.dot, np.add
+    for l in range(1, L):
+        dot(W[l], A[l - 1], out=Z[l])
+        add(Z[l], b[l], out=Z[l])
+        if activation == "relu":
+            np.maximum(Z[l], 0.0, out=A[l])
+        else:
             activate(Z[l], A[l], activation, negative_slope)
-    sigmoid(Z[L], out=A[L])
-    return A[L]
+    dot(W[L], A[L - 1], out=Z[L])
+    add(Z[L], b[L], out=Z[L])
+    return sigmoid(Z[L], out=A[L])
 
 
 def backward(
@@ -122,22 +140,31 @@ def backward(
     dict of str to ndarray
         ``grads``.
     """
-    L = len(cache.layers_dims) - 1
-    Z, A, dZ = cache.Z, cache.A, cache.dZ
-    m = A[0].shape[1]
+    W, _ = layer_lists(parameters)
+    dW, db = layer_lists(grads, prefix="d")
+    backward_layers(Y, [None] + [w.T for w in W[1:]], cache, dW, db, activation, negative_slope)
+    return grads
+
+
+def backward_layers(
+    Y: np.ndarray, W_T: list, cache: Cache, dW: list, db: list, activation: str, negative_slope: float
+) -> None:
+    """:func:`backward` on per-layer lists (``W_T[l]`` is ``W[l].T``, index 0 unused); the training loop's form."""
+    Z, A, A_T, dZ, mask = cache.Z, cache.A, cache.A_T, cache.dZ, cache.mask
+    L = len(W_T) - 1
+    dot, multiply, reduce = np.dot, np.multiply, np.add.reduce
     np.subtract(A[L], Y, out=dZ[L])
-    np.multiply(dZ[L], 1.0 / m, out=dZ[L])
+    multiply(dZ[L], 1.0 / A[0].shape[1], out=dZ[L])
     for l in range(L, 0, -1):
-        np.dot(dZ[l], A[l - 1].T, out=grads[f"dW{l}"])
-        np.sum(dZ[l], axis=1, keepdims=True, out=grads[f"db{l}"])
+        dot(dZ[l], A_T[l - 1], out=dW[l])
+        reduce(dZ[l], axis=1, keepdims=True, out=db[l])  # = np.sum(dZ, axis=1, keepdims=True)
         if l > 1:
-            np.dot(parameters[f"W{l}"].T, dZ[l], out=dZ[l - 1])
-            if activation == "relu":  # the notebook's mask, with a reused boolean buffer
-                np.greater(A[l - 1], 0.0, out=cache.mask[l - 1])
-                np.multiply(dZ[l - 1], cache.mask[l - 1], out=dZ[l - 1])
+            dot(W_T[l], dZ[l], out=dZ[l - 1])
+            if activation == "relu":  # the notebook's mask A > 0, in a reused boolean buffer
+                np.greater(A[l - 1], 0.0, out=mask[l - 1])
+                multiply(dZ[l - 1], mask[l - 1], out=dZ[l - 1])
             else:
                 backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, negative_slope)
-    return grads
 
 
 def cost_from_preactivation(ZL: np.ndarray, Y: np.ndarray) -> float:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nninit.diagnostics import layer_statistics
-from nninit.network import Cache, allocate_parameters, backward, cost_from_preactivation, forward
+from nninit.network import (Cache, allocate_parameters, backward_layers, cost_from_preactivation, forward_layers,
+                            layer_lists)
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +105,22 @@ def train(
     grads = {f"d{key}": view for key, view in grad_views.items()}
     cache = Cache(layers_dims, X)
     L = len(layers_dims) - 1
+    W, b = layer_lists(params)  # views into `flat`: updating `flat` updates them
+    W_T = [None] + [w.T for w in W[1:]]
+    dW, db = layer_lists(grads, prefix="d")
     result = TrainResult(parameters=params)
     warned_saturation = False
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             for i in range(num_iterations + 1):
-                forward(params, cache, activation, negative_slope)
+                forward_layers(W, b, cache, activation, negative_slope)
                 recorded = i % print_every == 0 or i == num_iterations
                 if recorded:
                     cost = cost_from_preactivation(cache.Z[L], Y)
                     finite = np.isfinite(cost) and np.isfinite(flat).all()
                 if not (recorded and not finite):
-                    backward(Y, params, cache, grads, activation, negative_slope)
+                    backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
                 if recorded:
                     row = {"iteration": i, "cost": cost}
                     if diagnostics:

@@ -44,7 +44,7 @@ def test_divergence_is_a_recorded_result(circles):
 
 def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
     calls = {"n": 0}
-    real_backward = training.backward
+    real_backward = training.backward_layers
 
     def interrupting_backward(*args, **kwargs):
         calls["n"] += 1
@@ -52,7 +52,7 @@ def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
             raise KeyboardInterrupt
         return real_backward(*args, **kwargs)
 
-    monkeypatch.setattr(training, "backward", interrupting_backward)
+    monkeypatch.setattr(training, "backward_layers", interrupting_backward)
     result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=1000, print_every=50)
     assert result.status == "interrupted"
     assert [row["iteration"] for row in result.history] == [0, 50, 100]
@@ -65,3 +65,18 @@ def test_diagnostics_do_not_change_the_numbers(circles):
     diag = train(circles.X_train, circles.Y_train, _he(), diagnostics=True, **kwargs)
     assert [r["cost"] for r in plain.history] == [r["cost"] for r in diag.history]
     assert "a_std_1" in diag.history[0] and "grad_norm_3" in diag.history[0] and "dead_2" in diag.history[0]
+
+
+@pytest.mark.parametrize("layers_dims", [(2, 10, 5, 1), (2, 1), (2, 8, 8, 8, 8, 1)])
+def test_harness_loop_equals_the_naive_loop(circles, layers_dims):
+    """The optimized loop computes the same parameters as the course-style loop, to 1e-12."""
+    from nninit.naive import naive_train
+
+    params = _he(layers_dims)
+    naive, costs = naive_train(circles.X_train, circles.Y_train, params, 0.01, 2000)
+    fast = train(circles.X_train, circles.Y_train, params, learning_rate=0.01, num_iterations=2000, print_every=500)
+    for key in params:
+        np.testing.assert_allclose(fast.parameters[key], naive[key], rtol=1e-12, atol=0)
+    recorded = {row["iteration"]: row["cost"] for row in fast.history}
+    for i in (0, 500, 1000, 1500):
+        assert recorded[i] == pytest.approx(costs[i], rel=1e-12)
