@@ -49,3 +49,20 @@ def test_all_inits_quick(tmp_path):
     out, report = _experiment("all_inits", tmp_path, "--quick")
     assert "## circles: ranked by mean test accuracy" in report and "## moons" in report
     assert (out / "summary.md").is_file() and (out / "decision_boundaries.png").is_file()
+
+
+def test_benchmark_quick(tmp_path):
+    """The quick benchmark writes its files, and the harness and naive loops agree (timings are not tested)."""
+    import json
+
+    out = tmp_path / "bench"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark.py"), "--quick", "--out", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((out / "benchmark.json").read_text())
+    assert (out / "benchmark.png").is_file()
+    assert results["seed_run"]["max_relative_difference"] <= 1e-12
+    assert {"width", "depth", "examples"} <= set(results["scaling"])
+    assert all(row["flops_per_iteration"] > 0 and row["s_per_iteration"] > 0 for rows in results["scaling"].values()
+               for row in rows)
+    assert "| seed run, 15000 iterations" in proc.stdout

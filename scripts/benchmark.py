@@ -1,0 +1,226 @@
+"""Benchmark: the harness's training loop against a naive loop, how its cost grows, sweeps, start-up.
+
+    python scripts/benchmark.py                 # about 7 minutes; writes benchmark.json and .png
+    python scripts/benchmark.py --quick         # under a minute
+
+Writes into --out (default outputs/<date>/<time>_benchmark/). All ratios are measured in one
+process (or one run of this script), so they compare like with like on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+from nninit.data import load_dataset  # noqa: E402
+from nninit.initializers import initialize_parameters  # noqa: E402
+from nninit.naive import naive_train  # noqa: E402
+from nninit.training import train  # noqa: E402
+
+
+def seed_run(repeats: int, num_iterations: int = 15000) -> dict:
+    """Median seconds per run of both loops on the seed experiment, and their agreement."""
+    data = load_dataset("circles")
+    params = initialize_parameters([2, 10, 5, 1], "he", np.random.RandomState(3))
+    harness, naive = [], []
+    for _ in range(repeats):  # interleaved, so that drifts in machine speed hit both alike
+        t = time.perf_counter()
+        naive_params, _ = naive_train(data.X_train, data.Y_train, params, 0.01, num_iterations)
+        naive.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        result = train(data.X_train, data.Y_train, params, learning_rate=0.01, num_iterations=num_iterations,
+                       print_every=1000)
+        harness.append(time.perf_counter() - t)
+    worst = max(float(np.max(np.abs(result.parameters[k] - naive_params[k]) / np.abs(naive_params[k]).clip(1e-300)))
+                for k in params)
+    h, n = statistics.median(harness), statistics.median(naive)
+    return {"num_iterations": num_iterations, "repeats": repeats, "harness_s": h, "naive_s": n, "ratio": h / n,
+            "harness_it_per_s": num_iterations / h, "naive_it_per_s": num_iterations / n,
+            "max_relative_difference": worst}
+
+
+def matmul_flops(layers_dims: list[int], m: int) -> int:
+    """Floating-point operations of the matrix products of one iteration.
+
+    Forward ``W @ A``, backward ``dZ @ A.T`` and ``W.T @ dZ`` (not needed for the first layer):
+    2 n[l] n[l-1] m each. Elementwise work (activations, bias, update) is O(sum n[l] m) and left out.
+    """
+    products = sum(2 * layers_dims[l] * layers_dims[l - 1] * m for l in range(1, len(layers_dims)))
+    first = 2 * layers_dims[1] * layers_dims[0] * m
+    return 3 * products - first
+
+
+def time_per_iteration(hidden_dims: list[int], m: int, budget_s: float) -> dict:
+    """Seconds per iteration of the harness loop (no recording between the ends) within a time budget."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2, m))
+    Y = (rng.uniform(size=(1, m)) > 0.5).astype(float)
+    dims = [2, *hidden_dims, 1]
+    params = initialize_parameters(dims, "he", np.random.RandomState(3))
+    train(X, Y, params, learning_rate=1e-3, num_iterations=2, print_every=10**9)  # warm-up
+    t = time.perf_counter()
+    train(X, Y, params, learning_rate=1e-3, num_iterations=3, print_every=10**9)
+    per = (time.perf_counter() - t) / 3
+    n = max(3, min(20000, int(budget_s / max(per, 1e-7))))
+    t = time.perf_counter()
+    train(X, Y, params, learning_rate=1e-3, num_iterations=n, print_every=10**9)
+    per = (time.perf_counter() - t) / n
+    flops = matmul_flops(dims, m)
+    shape = f"{len(hidden_dims)} x {hidden_dims[0]}" if len(set(hidden_dims)) == 1 else str(hidden_dims)
+    return {"hidden_dims": shape, "m": m, "iterations": n, "s_per_iteration": per,
+            "flops_per_iteration": flops, "gflop_per_s": flops / per / 1e9}
+
+
+def scaling(quick: bool) -> dict:
+    budget = 0.15 if quick else 1.0
+    widths = (10, 100, 1000) if quick else (10, 30, 100, 300, 1000)
+    depths = (2, 10, 50) if quick else (2, 5, 10, 20, 50)
+    sizes = (300, 3000, 30000) if quick else (300, 1000, 3000, 10000, 30000)
+    return {
+        "width": [time_per_iteration([w, w], 300, budget) | {"x": w} for w in widths],
+        "depth": [time_per_iteration([100] * d, 300, budget) | {"x": d} for d in depths],
+        "examples": [time_per_iteration([10, 5], m, budget) | {"x": m} for m in sizes],
+    }
+
+
+def _run(args: list[str], cwd: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def sweep(out: Path, quick: bool, repeats: int) -> dict:
+    """Median wall time of the same sweep with Hydra's basic launcher and with the joblib launcher.
+
+    The two are run alternately ``repeats`` times, so that drifts in machine speed hit both alike.
+    """
+    seeds = "1,2" if quick else ",".join(map(str, range(1, 11)))
+    overrides = ["-m", "init=zeros,random,he", f"seed={seeds}"] + (["train.num_iterations=1000"] if quick else [])
+    basic, joblib = [], []
+    for k in range(repeats):
+        basic.append(_run([*overrides, f"hydra.sweep.dir={out / f'sweep_basic_{k}'}"], out))
+        joblib.append(_run([*overrides, "hydra/launcher=joblib", f"hydra.sweep.dir={out / f'sweep_joblib_{k}'}"], out))
+    b, j = statistics.median(basic), statistics.median(joblib)
+    return {"jobs": 3 * len(seeds.split(",")), "overrides": " ".join(overrides[1:]), "repeats": repeats,
+            "basic_s": b, "joblib_s": j, "ratio": j / b, "basic_all_s": basic, "joblib_all_s": joblib,
+            "cores": os.cpu_count()}
+
+
+def startup(out: Path, repeats: int = 3) -> dict:
+    """Median wall time of ``run.py --help`` and ``run.py --cfg job`` (a fresh interpreter each)."""
+    return {name: statistics.median(_run(args, out) for _ in range(repeats))
+            for name, args in (("help_s", ["--help"]), ("cfg_job_s", ["--cfg", "job"]))}
+
+
+def machine() -> dict:
+    blas = None
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config.get("Build Dependencies", {}).get("blas", {}).get("name")
+    except (TypeError, AttributeError):
+        pass
+    return {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
+            "python": platform.python_version(), "numpy": np.__version__, "blas": blas,
+            "processor": platform.machine(), "platform": platform.platform()}
+
+
+def table(results: dict) -> str:
+    s, sw, st, mc = results["seed_run"], results["sweep"], results["startup"], results["machine"]
+    lines = [f"Benchmark of {mc['date'][:10]} on {mc['cores']} cores ({mc['processor']}, numpy {mc['numpy']}, "
+             f"BLAS {mc['blas']})", "",
+             "| measurement | harness | baseline | ratio (target) |", "|---|---|---|---|",
+             f"| seed run, {s['num_iterations']} iterations (median of {s['repeats']}) | {s['harness_s']:.3f} s "
+             f"({s['harness_it_per_s']:,.0f} it/s) | naive loop {s['naive_s']:.3f} s ({s['naive_it_per_s']:,.0f} it/s) | "
+             f"{s['ratio']:.2f} (≤ 0.6, aim 0.5) |",
+             f"| sweep of {sw['jobs']} jobs ({sw['overrides']}; median of {sw['repeats']}) | joblib {sw['joblib_s']:.1f} s | basic {sw['basic_s']:.1f} s | "
+             f"{sw['ratio']:.2f} (≤ 0.6 on 2 cores) |",
+             f"| `run.py --help` | {st['help_s']:.2f} s | | (< 1 s) |",
+             f"| `run.py --cfg job` | {st['cfg_job_s']:.2f} s | | (< 1 s) |", "",
+             f"Harness and naive loop agree to a relative difference of {s['max_relative_difference']:.1e}.", "",
+             "| grows with | hidden layers | examples | s / iteration | matmul FLOPs / iteration | GFLOP/s |",
+             "|---|---|---|---|---|---|"]
+    for axis, rows in results["scaling"].items():
+        for r in rows:
+            lines.append(f"| {axis} | {r['hidden_dims']} | {r['m']} | {r['s_per_iteration'] * 1e6:,.1f} µs | "
+                         f"{r['flops_per_iteration']:,.0f} | {r['gflop_per_s']:.2f} |")
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    """Top: the three ratios; bottom: time per iteration (and GFLOP/s) as the problem grows."""
+    from nninit.plots import new_figure, save_figure
+
+    fig = new_figure(13.0, 7.5)
+    axes = fig.subplots(2, 3)
+    s, sw, st = results["seed_run"], results["sweep"], results["startup"]
+    bars = ((axes[0, 0], ["naive loop", "harness"], [s["naive_s"], s["harness_s"]], "seconds per seed run",
+             f"Seed run, {s['num_iterations']} iterations: ratio {s['ratio']:.2f}"),
+            (axes[0, 1], ["basic", "joblib"], [sw["basic_s"], sw["joblib_s"]], "sweep wall time (s)",
+             f"Sweep of {sw['jobs']} jobs: ratio {sw['ratio']:.2f}"),
+            (axes[0, 2], ["--help", "--cfg job"], [st["help_s"], st["cfg_job_s"]], "seconds", "Start-up of run.py"))
+    for ax, labels, values, ylabel, title in bars:
+        ax.bar(labels, values, color=["gray", "tab:blue"])
+        ax.set(ylabel=ylabel, title=title)
+    for ax, (axis, xlabel) in zip(axes[1], (("width", "width of 2 hidden layers (m = 300)"),
+                                           ("depth", "hidden layers of width 100 (m = 300)"),
+                                           ("examples", "examples m (hidden [10, 5])"))):
+        rows = results["scaling"][axis]
+        x = [r["x"] for r in rows]
+        ax.plot(x, [r["s_per_iteration"] * 1e6 for r in rows], marker="o", color="tab:blue")
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="µs per iteration")
+        ax.grid(True, alpha=0.3, which="both")
+        twin = ax.twinx()
+        twin.plot(x, [r["gflop_per_s"] for r in rows], marker="s", color="tab:orange", linestyle="--")
+        twin.set_ylabel("GFLOP/s (matmuls)", color="tab:orange")
+        twin.set_ylim(bottom=0)
+    save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", help="output folder (default outputs/<date>/<time>_benchmark)")
+    parser.add_argument("--quick", action="store_true", help="a reduced version, under a minute")
+    args = parser.parse_args(argv)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        from nninit.hydra_app import unique_dir
+
+        now = dt.datetime.now()
+        out = Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_benchmark"))
+    out = out.resolve()
+    results = {"machine": machine(), "quick": args.quick}
+    print("seed run ...", flush=True)
+    results["seed_run"] = seed_run(repeats=3 if args.quick else 5)
+    print("scaling ...", flush=True)
+    results["scaling"] = scaling(args.quick)
+    print("sweep ...", flush=True)
+    results["sweep"] = sweep(out, args.quick, repeats=1 if args.quick else 3)
+    print("start-up ...", flush=True)
+    results["startup"] = startup(out)
+    from nninit.runfolder import write_json
+
+    write_json(out / "benchmark.json", results)
+    plot(results, out / "benchmark.png")
+    print(table(results))
+    print(f"\nWritten: {out / 'benchmark.json'}, {out / 'benchmark.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
