@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common import experiment_dir, load_runs, parse_args, run_sweep, write_text
+from common import load_runs, main, write_text
 from nninit.compare import mean_std, write_summary
 from nninit.config import INIT_NAMES
 
@@ -50,19 +50,11 @@ def report(out: Path) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__.split("\n")[0], argv)
-    out = experiment_dir(NAME, args.out)
-    code = 0
-    if not args.report_only:
-        inits = ",".join(INIT_NAMES)
-        overrides = [f"init={inits}", f"data={','.join(DATASETS)}", f"seed={SEEDS}"]
-        if args.quick:
-            overrides = ["init=zeros,he,lsuv", f"data={','.join(DATASETS)}", "seed=1,2", "train.num_iterations=500"]
-        code = run_sweep(overrides, out / "sweep", args)
-    print(report(out))
-    return code
+def sweeps(args) -> list[tuple[list[str], str]]:
+    if args.quick:
+        return [(["init=zeros,he,lsuv", f"data={','.join(DATASETS)}", "seed=1,2", "train.num_iterations=500"], "sweep")]
+    return [([f"init={','.join(INIT_NAMES)}", f"data={','.join(DATASETS)}", f"seed={SEEDS}"], "sweep")]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out)))

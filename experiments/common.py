@@ -48,6 +48,22 @@ def run_sweep(overrides: list[str], sweep_dir: Path, args: argparse.Namespace) -
     return subprocess.run(command).returncode
 
 
+def main(name: str, description: str, sweeps, report, argv: list[str] | None = None) -> int:
+    """An experiment's command: run its sweeps (unless ``--report-only``), then write and print the report.
+
+    ``sweeps(args)`` returns ``[(overrides, subfolder), ...]``; ``report(out, args)`` writes
+    ``report.md`` into ``out`` and returns its text. The exit code is 1 when a job failed.
+    """
+    args = parse_args(description, argv)
+    out = experiment_dir(name, args.out)
+    code = 0
+    if not args.report_only:
+        for overrides, subfolder in sweeps(args):
+            code |= run_sweep(overrides, out / subfolder, args)
+    print(report(out, args))
+    return code
+
+
 def load_runs(folder: Path) -> list[Run]:
     runs, skipped = find_runs([folder])
     for path, reason in skipped:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import experiment_dir, load_runs, parse_args, run_sweep, write_text
+from common import load_runs, main, write_text
 from nninit.plots import new_figure, save_figure
 
 NAME = "depth_signal"
@@ -126,21 +126,19 @@ def plot(groups, depth: int, width: int, path: Path) -> None:
     save_figure(fig, path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__.split("\n")[0], argv)
-    out = experiment_dir(NAME, args.out)
-    depth, width, wider, seeds = (10, 20, (60,), "1,2,3") if args.quick else (DEPTH, WIDTH, WIDER, SEEDS)
-    code = 0
-    if not args.report_only:
-        common = ["train.num_iterations=0", f"seed={seeds}"]
-        code |= run_sweep([f"init={','.join(INITS)}", f"model.activation={','.join(ACTIVATIONS)}",
-                           f"model.hidden_dims=[{','.join([str(width)] * depth)}]", *common], out / "sweep", args)
-        lists = ",".join(f"[{','.join([str(w)] * depth)}]" for w in wider)
-        code |= run_sweep(["init=he", "model.activation=relu", f"model.hidden_dims=choice({lists})", *common],
-                          out / "width", args)
-    print(report(out, depth, width))
-    return code
+def sizes(args) -> tuple[int, int, tuple[int, ...], str]:
+    """Depth, width, the wider widths and the seeds (smaller with ``--quick``)."""
+    return (10, 20, (60,), "1,2,3") if args.quick else (DEPTH, WIDTH, WIDER, SEEDS)
+
+
+def sweeps(args) -> list[tuple[list[str], str]]:
+    depth, width, wider, seeds = sizes(args)
+    at_init = ["train.num_iterations=0", f"seed={seeds}"]
+    lists = ",".join(f"[{','.join([str(w)] * depth)}]" for w in wider)
+    return [([f"init={','.join(INITS)}", f"model.activation={','.join(ACTIVATIONS)}",
+              f"model.hidden_dims=[{','.join([str(width)] * depth)}]", *at_init], "sweep"),
+            (["init=he", "model.activation=relu", f"model.hidden_dims=choice({lists})", *at_init], "width")]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out, *sizes(args)[:2])))

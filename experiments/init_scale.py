@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import experiment_dir, load_runs, parse_args, run_sweep, write_text
+from common import load_runs, main, write_text
 from nninit.plots import new_figure, save_figure
 
 NAME = "init_scale"
@@ -117,18 +117,11 @@ def report(out: Path) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__.split("\n")[0], argv)
-    out = experiment_dir(NAME, args.out)
-    code = 0
-    if not args.report_only:
-        overrides = ["init=random", f"init.scale={','.join(SCALES)}", f"seed={SEEDS}"]
-        if args.quick:
-            overrides = ["init=random", "init.scale=0.01,1,100", "seed=1,2", "train.num_iterations=1000"]
-        code = run_sweep(overrides, out / "sweep", args)
-    print(report(out))
-    return code
+def sweeps(args) -> list[tuple[list[str], str]]:
+    if args.quick:
+        return [(["init=random", "init.scale=0.01,1,100", "seed=1,2", "train.num_iterations=1000"], "sweep")]
+    return [(["init=random", f"init.scale={','.join(SCALES)}", f"seed={SEEDS}"], "sweep")]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out)))

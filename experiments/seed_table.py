@@ -10,7 +10,7 @@ import math
 import sys
 from pathlib import Path
 
-from common import REPO, experiment_dir, load_runs, parse_args, run_sweep, write_text
+from common import REPO, load_runs, main, write_text
 
 NAME = "seed_table"
 # The numbers the notebook printed, kept with the tests as data.
@@ -71,16 +71,9 @@ def report(out: Path) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__.split("\n")[0], argv)
-    out = experiment_dir(NAME, args.out)
-    code = 0
-    if not args.report_only:
-        quick = ["train.num_iterations=2000"] if args.quick else []
-        code = run_sweep([f"init={','.join(INITS)}", *quick], out / "sweep", args)
-    print(report(out))
-    return code
+def sweeps(args) -> list[tuple[list[str], str]]:
+    return [([f"init={','.join(INITS)}", *(["train.num_iterations=2000"] if args.quick else [])], "sweep")]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out)))

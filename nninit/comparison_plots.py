@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from nninit import runfolder
 from nninit.compare import Run
-from nninit.plots import draw_decision_boundary, new_figure, save_figure, spans_decades
+from nninit.plots import draw_decision_boundary, new_figure, save_figure
 
 MAX_SEEDS_SHOWN = 5
 
@@ -23,12 +24,9 @@ def _curves(runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         if r.history:
             for it, c in zip(r.history["iteration"], r.history["cost"]):
                 table[k, index[int(it)]] = c if math.isfinite(c) else np.nan
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (diverged runs)
-            return np.array(iterations), np.nanmean(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (iterations after a divergence)
+        return np.array(iterations), np.nanmean(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
 
 
 def plot_cost_curves(groups: dict[str, list[Run]], path: Path) -> None:

@@ -45,6 +45,8 @@ def plot_cost(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     save_figure(fig, path)
 
 
+REGION_COLORS = ("#f6c3a8", "#b9d7ea")  # predicted class 0, 1 (light)
+POINT_COLORS = ("#b2182b", "#2166ac")  # label 0, 1 (strong)
 GRID_FLOP_BUDGET = 5e9
 """Floating-point operations allowed for one decision-boundary grid; deep, wide networks get a coarser grid."""
 
@@ -64,6 +66,8 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
     points per side, fewer for networks too large to evaluate that many (:func:`grid_resolution`).
     """
     resolution = min(resolution, grid_resolution(parameters))
+    from matplotlib.colors import ListedColormap
+
     if X.shape[0] != 2:
         ax.text(0.5, 0.5, f"{X.shape[0]}-d inputs:\nno 2-d boundary", ha="center", va="center")
         return
@@ -74,9 +78,11 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
     grid = np.vstack([xx.ravel(), yy.ravel()])
     if all(np.isfinite(p).all() for p in parameters.values()):
         proba = predict_proba(grid, parameters, activation, negative_slope)
-        ax.contourf(xx, yy, (proba > 0.5).reshape(xx.shape).astype(float), levels=[-0.5, 0.5, 1.5],
-                    cmap="Spectral", alpha=0.6)
-    ax.scatter(X[0], X[1], c=Y.ravel(), cmap="Spectral", s=marker_size, edgecolors="k", linewidths=0.3)
+        regions = (proba > 0.5).reshape(xx.shape).astype(float)  # class per grid point
+        ax.imshow(regions, origin="lower", extent=(x_min, x_max, y_min, y_max), cmap=ListedColormap(REGION_COLORS),
+                  vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    ax.scatter(X[0], X[1], c=Y.ravel(), cmap=ListedColormap(POINT_COLORS), vmin=0, vmax=1, s=marker_size,
+               edgecolors="k", linewidths=0.3)
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
 

@@ -2,15 +2,13 @@
 
 import csv
 import json
-import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO, compose, run_cli
-from nninit.compare import write_summary
+from conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow
 SHORT = ["train.num_iterations=300", "train.print_every=100"]
