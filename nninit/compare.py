@@ -260,7 +260,7 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
         lines.append(f"- `{key}` differs between groups: {', '.join(dict.fromkeys(values))}")
     other = [k for k in varying_keys(runs) if k not in keys]
     for key in other:
-        n = len({json.dumps(r.config.get(k)) for r in runs for k in [key]})
+        n = len({json.dumps(r.config.get(key)) for r in runs})
         lines.append(f"- `{key}` varies within groups ({n} values){' (pooled: a seed)' if key in SEED_KEYS else ''}")
     for key in ("git_commit", "numpy", "scikit-learn", "hydra-core", "python"):
         values = {str(r.metrics["environment"].get(key)) for r in runs if r.metrics.get("environment")}
