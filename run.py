@@ -1,5 +1,6 @@
 """Run one nninit experiment, or a sweep with ``-m``. ``python run.py --help`` lists the options."""
 
+import signal
 import sys
 
 import hydra
@@ -12,7 +13,13 @@ def main(cfg):
     return hydra_app.task(cfg)
 
 
+def _stop(signum, frame):
+    """SIGTERM (``kill``, a scheduler's time limit) stops a run as Ctrl-C does, keeping what it recorded."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     try:
         main()
     except KeyboardInterrupt:

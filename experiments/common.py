@@ -55,19 +55,35 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
     ``report.md`` into ``out`` and returns its text. The exit code is 1 when a job failed.
     """
     args = parse_args(description, argv)
+    if args.report_only and not Path(args.out).is_dir():
+        print(f"{name}: error: --out {args.out}: no such folder (--report-only reads a finished experiment)",
+              file=sys.stderr)
+        return 2
     out = experiment_dir(name, args.out)
     code = 0
     if not args.report_only:
         for overrides, subfolder in sweeps(args):
             code |= run_sweep(overrides, out / subfolder, args)
-    print(report(out, args))
+    try:
+        print(report(out, args))
+    except (LookupError, FileNotFoundError, ValueError) as error:
+        print(f"{name}: error: no report: {error}", file=sys.stderr)
+        return 2
     return code
 
 
-def load_runs(folder: Path) -> list[Run]:
+def load_runs(folder: Path, *, completed: bool = False) -> list[Run]:
+    """The runs under ``folder`` (only the completed ones with ``completed=True``).
+
+    Raises ``LookupError`` when there is none, so that a report is never drawn from nothing.
+    """
     runs, skipped = find_runs([folder])
     for path, reason in skipped:
         print(f"warning: skipping {path}: {reason}", file=sys.stderr)
+    if completed:
+        runs = [r for r in runs if r.metrics.get("status") == "completed"]
+    if not runs:
+        raise LookupError(f"no {'completed ' if completed else ''}run under {folder} (see its summary.md or the log above)")
     return runs
 
 

@@ -40,7 +40,7 @@ def within(value: float, target: float, rel: float) -> bool:
 
 
 def report(out: Path, depth: int = DEPTH, width: int = WIDTH) -> str:
-    runs = [r for r in load_runs(out) if r.metrics.get("status") == "completed"]
+    runs = load_runs(out, completed=True)
     groups: dict[tuple, list] = {}
     for r in runs:
         dims = r.metrics["layers_dims"][1:-1]
@@ -116,10 +116,11 @@ def plot(groups, depth: int, width: int, path: Path) -> None:
         ax.grid(True, alpha=0.3, which="both")
         ax.legend(fontsize=8)
     ax = axes[2]
-    for w in sorted({k[2] for k in groups if k[:2] == ("he", "relu") and k[3] == depth}):
+    widths = sorted({k[2] for k in groups if k[:2] == ("he", "relu") and k[3] == depth})
+    for color, w in enumerate(widths):
         for i, r in enumerate(groups[("he", "relu", w, depth)]):
-            ax.plot(range(1, depth + 1), second_moments(r), color={100: "tab:blue", 250: "tab:orange"}.get(w, "tab:green"),
-                    alpha=0.6, linewidth=1, label=f"width {w}" if i == 0 else None)
+            ax.plot(range(1, depth + 1), second_moments(r), color=f"C{color}", alpha=0.6, linewidth=1,
+                    label=f"width {w}" if i == 0 else None)
     ax.set(yscale="log", xlabel="hidden layer", ylabel="E[z²], one line per seed", title="He on ReLU: spread by width")
     ax.grid(True, alpha=0.3, which="both")
     ax.legend(fontsize=8)

@@ -73,6 +73,8 @@ def plot(table, path: Path) -> None:
 
 def report(out: Path) -> str:
     table = collect(load_runs(out / "sweep"))
+    if not table or all(np.isnan(r["test"]).all() for r in table.values()):
+        raise LookupError(f"no completed run of init=random under {out / 'sweep'}")
     plot(table, out / "init_scale.png")
     lines = ["# Init scale: N(0, 1) x scale", "",
              "The notebook's network and data, random init with `init.scale` over decades; mean ± std over seeds "
@@ -109,8 +111,9 @@ def report(out: Path) -> str:
         lines.append(f"- Saturation: at scale {s:g} the initial cost is {np.nanmean(table[s]['initial_cost']):.3g} nats "
                      f"(the output pre-activation has std {np.nanmean(table[s]['z_out_std']):.3g}, so the sigmoid is "
                      f"saturated, on the wrong side for many examples; the notebook would print inf) and the runs reach "
-                     f"{100 * np.nanmean(table[s]['test']):.1f}% test accuracy on average, against "
-                     f"{100 * np.nanmean(table[best]['test']):.1f}% at scale {best:g}.")
+                     f"{100 * np.nanmean(table[s]['test']):.1f}% test accuracy on average"
+                     + (f", against {100 * np.nanmean(table[best]['test']):.1f}% at scale {best:g}." if s != best else
+                        ", the best here: with this few iterations the smaller scales have not started to learn."))
     lines += ["", "Per-run folders, summary table and cost curves: [sweep/summary.md](sweep/summary.md)."]
     text = "\n".join(lines) + "\n"
     write_text(out / "report.md", text)

@@ -58,9 +58,10 @@ def report(out: Path) -> str:
             ok = math.isfinite(first)
             lines.append(f"| {init} | cost at iteration 0 | inf (rounding: log of a sigmoid rounded to 1.0) | "
                          f"{first:.6g} (stable formula) | {'finite, as it should be' if ok else 'no'} |")
-    iterations = {int(r.metrics.get('iterations_run', 0)) for r in runs.values()}
+    iterations = {int(r.metrics["iterations_run"]) for r in runs.values() if r.metrics.get("status") == "completed"}
+    ran = f"runs of {', '.join(map(str, sorted(iterations)))} iterations" if iterations else "no run completed"
     lines += ["", f"**{'All numbers match.' if all(verdicts) else 'Some numbers do not match'}** "
-              f"(runs of {', '.join(map(str, sorted(iterations)))} iterations; the notebook ran 15000).", ""]
+              f"({ran}; the notebook ran 15000).", ""]
     lines += ["## Decision boundaries", ""]
     for init in INITS:
         if init in runs:

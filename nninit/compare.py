@@ -80,8 +80,10 @@ class Run:
         return None
 
     def symmetric(self) -> bool | None:
-        """True when every hidden layer has a single distinct unit at the last recorded row."""
-        cols = [k for k in self.history if re.fullmatch(r"distinct_\d+", k)]
+        """True when every hidden layer of more than one unit has a single distinct unit at the
+        last recorded row (the symmetry was never broken); None without diagnostics or such layers."""
+        dims = self.metrics.get("layers_dims") or []
+        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in self.history]
         return all(self.history[k][-1] == 1 for k in cols) if cols else None
 
     def at_chance(self) -> bool | None:
@@ -166,29 +168,41 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
 
 
 def group_label(run: Run, keys: list[str]) -> str:
-    """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None left out)."""
-    parts = [f"{SHORT_NAMES.get(k, k)}={run.config.get(k)}" for k in keys if run.config.get(k) is not None]
+    """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null)."""
+    parts = [f"{SHORT_NAMES.get(k, k)}={'null' if run.config.get(k) is None else run.config.get(k)}" for k in keys]
     return ", ".join(parts) if parts else "all runs"
 
 
 def label_keys(runs: list[Run], keys: list[str]) -> list[str]:
-    """The grouping keys worth naming: those with more than one value besides None.
+    """The grouping keys worth naming in labels.
 
     A key that only some init options have (``init.scale`` of ``random`` when sweeping
-    ``init=he,random``) varies only by its presence; ``init`` already names those groups.
+    ``init=he,random``) varies only by its presence, and ``init`` already tells those groups
+    apart; such a key is left out of the labels when the labels stay distinct without it.
     """
-    return [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs if r.config.get(k) is not None}) > 1
-            or len(keys) == 1]
+    def distinct(shown: list[str]) -> bool:
+        labels = {tuple(json.dumps(r.config.get(k)) for k in keys): group_label(r, shown) for r in runs}
+        return len(set(labels.values())) == len(labels)
+
+    shown = list(keys)
+    for k in keys:
+        present = {json.dumps(r.config.get(k)) for r in runs if r.config.get(k) is not None}
+        trial = [s for s in shown if s != k]
+        if len(present) <= 1 and trial and distinct(trial):
+            shown = trial
+    return shown
 
 
 def group_runs(runs: list[Run], keys: list[str]) -> dict[str, list[Run]]:
     """Runs by group (their values of ``keys``), labelled by :func:`label_keys`, in order of
-    first appearance."""
+    first appearance. Every group keeps its own entry: labels are distinct by construction."""
     shown = label_keys(runs, keys)
     groups: dict[tuple, list[Run]] = {}
     for run in runs:
         groups.setdefault(tuple(json.dumps(run.config.get(k)) for k in keys), []).append(run)
-    return {group_label(members[0], shown): members for members in groups.values()}
+    labelled = {group_label(members[0], shown): members for members in groups.values()}
+    assert len(labelled) == len(groups), "group labels must be distinct"
+    return labelled
 
 
 def mean_std(values: list[float]) -> tuple[float, float, int]:
@@ -230,14 +244,19 @@ def summarize_groups(groups: dict[str, list[Run]], metrics: tuple[str, ...] = DE
 
 
 def _fmt(mean: float, std: float, metric: str) -> str:
+    """Accuracies as percentages with one decimal; other numbers with four decimals, or four
+    significant digits when they are tiny or huge."""
     if math.isnan(mean):
         return "n/a"
-    pct = metric.endswith("accuracy")
-    scale, digits = (100.0, 1) if pct else (1.0, 4)
-    unit = "%" if pct else ""
+    if metric.endswith("accuracy"):
+        number = "{:.1f}"
+        mean, std, unit = 100 * mean, 100 * std, "%"
+    else:
+        number = "{:.4f}" if mean == 0 or 1e-3 <= abs(mean) < 1e5 else "{:.4g}"
+        unit = ""
     if math.isnan(std):
-        return f"{mean * scale:.{digits}f}{unit}"
-    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}{unit}"
+        return number.format(mean) + unit
+    return f"{number.format(mean)} ± {number.format(std)}{unit}"
 
 
 def markdown_table(summaries: list[GroupSummary], metrics: tuple[str, ...] = DEFAULT_METRICS) -> str:
@@ -258,10 +277,11 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
     for key in keys:
         values = [str(grp[0].config.get(key)) for grp in groups.values()]
         lines.append(f"- `{key}` differs between groups: {', '.join(dict.fromkeys(values))}")
-    other = [k for k in varying_keys(runs) if k not in keys]
-    for key in other:
-        n = len({json.dumps(r.config.get(key)) for r in runs})
-        lines.append(f"- `{key}` varies within groups ({n} values){' (pooled: a seed)' if key in SEED_KEYS else ''}")
+    for key in (k for k in varying_keys(runs) if k not in keys):
+        within = max(len({json.dumps(r.config.get(key)) for r in members}) for members in groups.values())
+        if within > 1:
+            pooled = "pooled within groups" if key in SEED_KEYS else "varies within groups, not grouped by"
+            lines.append(f"- `{key}` is {pooled} (up to {within} values in a group)")
     for key in ("git_commit", "numpy", "scikit-learn", "hydra-core", "python"):
         values = {str(r.metrics["environment"].get(key)) for r in runs if r.metrics.get("environment")}
         if len(values) > 1:
@@ -344,6 +364,11 @@ def write_summary(
     groups = group_runs(runs, keys)
     if metrics is None:
         metrics = DEFAULT_METRICS + (("dead",) if any(r.value("dead") is not None for r in runs) else ())
+    for name in metrics:
+        if all(r.value(name) is None for r in runs):
+            raise ValueError(f"--metric {name!r}: no run has this number; use a metrics.json key such as "
+                             f"train_accuracy, test_accuracy, final_cost, wall_time_s, a history.csv column such as "
+                             f"a_std_1, or dead")
     summaries = summarize_groups(groups, metrics)
     table = markdown_table(summaries, metrics)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -371,9 +396,9 @@ def write_summary(
         f"{len(runs)} runs in {len(groups)} groups, grouped by {grouped_by}; the seeds "
         f"(`seed`, `data.*_seed`) are pooled. Metrics: mean ± sample standard deviation over the "
         f"completed runs of each group (percentages for accuracies; `dead` is the final fraction of "
-        f"dead hidden units). `at chance`: train accuracy no better than the majority class; "
-        f"`symmetric`: every hidden layer ended with a single distinct unit; `failed` includes "
-        f"interrupted runs.", "",
+        f"dead hidden units). `at chance`: train accuracy at most 1 point above the majority-class "
+        f"rate; `symmetric`: every hidden layer of more than one unit ended with a single distinct "
+        f"unit; `failed` includes interrupted runs.", "",
         table, "",
     ]
     diffs = differences(runs, groups, keys)

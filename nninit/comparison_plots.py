@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 
@@ -15,38 +14,49 @@ from nninit.plots import draw_decision_boundary, new_figure, save_figure
 MAX_SEEDS_SHOWN = 5
 
 
-def _curves(runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Iterations, and the mean, min and max cost over the runs that recorded each iteration."""
-    iterations = sorted({int(i) for r in runs if r.history for i in r.history["iteration"]})
-    table = np.full((len(runs), len(iterations)), np.nan)
-    index = {it: j for j, it in enumerate(iterations)}
-    for k, r in enumerate(runs):
-        if r.history:
-            for it, c in zip(r.history["iteration"], r.history["cost"]):
-                table[k, index[int(it)]] = c if math.isfinite(c) else np.nan
+def _curves(runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Iterations and the mean, min and max cost over a group's runs.
+
+    Only completed runs with a history count, and only at the iterations every one of them
+    recorded, so that each point of the curve averages the same runs. Returns also how many runs.
+    """
+    curves = [r.history for r in runs if r.metrics.get("status") == "completed" and r.history]
+    if not curves:
+        return np.array([]), np.array([]), np.array([]), np.array([]), 0
+    common = set.intersection(*({int(i) for i in h["iteration"]} for h in curves))
+    iterations = np.array(sorted(common))
+    by_iteration = [dict(zip(h["iteration"].astype(int), h["cost"], strict=True)) for h in curves]
+    table = np.array([[costs[i] for i in iterations] for costs in by_iteration])
+    table[~np.isfinite(table)] = np.nan
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (iterations after a divergence)
-        return np.array(iterations), np.nanmean(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column
+        return iterations, np.nanmean(table, 0), np.nanmin(table, 0), np.nanmax(table, 0), len(curves)
 
 
 def plot_cost_curves(groups: dict[str, list[Run]], path: Path) -> None:
-    """One line per group (mean over its runs) with a min–max band; log y-axis."""
+    """One line per group (mean over its completed runs) with a min–max band; log y-axis.
+
+    Diverged and failed runs are left out of the curves (the summary table counts them).
+    """
     fig = new_figure(8.0, 5.0)
     ax = fig.subplots()
-    everything = []
+    lowest = []
     for label, runs in groups.items():
-        it, mean, low, high = _curves(runs)
+        it, mean, low, high, n = _curves(runs)
         if it.size == 0:
             continue
-        (line,) = ax.plot(it, mean, label=f"{label} (n={len(runs)})")
+        (line,) = ax.plot(it, mean, label=f"{label} (n={n})")
         ax.fill_between(it, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-        everything.append(high)
-    values = np.concatenate(everything) if everything else np.array([])
-    if values.size and np.nanmin(values) > 0:
+        lowest.append(np.nanmin(low))
+    if lowest and min(lowest) > 0:
         ax.set_yscale("log")
-    ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)", title="Cost: mean over seeds, band = min–max")
+    ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)",
+           title="Cost of completed runs: mean over seeds, band = min–max")
     ax.grid(True, alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    if lowest:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no completed run", ha="center", va="center", transform=ax.transAxes)
     save_figure(fig, path)
 
 
@@ -63,14 +73,16 @@ def plot_accuracy(groups: dict[str, list[Run]], path: Path) -> None:
             if not values:
                 continue
             x = g + offset + rng.uniform(-0.05, 0.05, len(values))
-            ax.scatter(x, values, s=14, color=color, alpha=0.7,
-                       label=metric.replace("_", " ") if g == 0 else None)
+            ax.scatter(x, values, s=14, color=color, alpha=0.7, label=metric.replace("_", " "))
             ax.hlines(np.mean(values), g + offset - 0.12, g + offset + 0.12, color="k", linewidth=2)
     ax.set_xticks(range(len(labels)), labels, rotation=20 if len(labels) > 3 else 0, ha="right" if len(labels) > 3 else "center", fontsize=8)
     ax.set(ylabel="accuracy", title="Accuracy per group (points: runs, bars: mean)")
     ax.set_ylim(min(0.4, ax.get_ylim()[0]), 1.02)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    handles, names = ax.get_legend_handles_labels()
+    if handles:
+        unique = dict(zip(names, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=8)
     save_figure(fig, path)
 
 
@@ -101,7 +113,8 @@ def plot_decision_boundaries(groups: dict[str, list[Run]], path: Path) -> None:
                                    model.get("negative_slope", 0.01), resolution=120, marker_size=4)
             acc = run.metrics.get("train_accuracy")
             status = run.metrics.get("status")
-            ax.set_title(f"seed={run.config.get('seed')}: " + (f"{100 * acc:.0f}%" if acc is not None else status), fontsize=8)
+            ax.set_title(f"seed={run.config.get('seed')}: " + (f"train {100 * acc:.0f}%" if acc is not None else status),
+                         fontsize=8)
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
     save_figure(fig, path)

@@ -10,6 +10,7 @@ types included, before any work. This module imports Hydra only inside :func:`re
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, List
 
@@ -22,6 +23,25 @@ INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)
 """Options of the ``init`` group (one YAML file each in ``conf/init/``)."""
 DATA_NAMES = DATASETS
 """Options of the ``data`` group (one YAML file each in ``conf/data/``)."""
+
+_GAIN_KEYS = ("name", "gain", "bias")
+INIT_KEYS: dict[str, tuple[str, ...]] = {
+    "zeros": ("name", "bias"),
+    "random": ("name", "scale", "bias"),
+    **{name: _GAIN_KEYS for name in ("he", "he_uniform", "xavier", "xavier_uniform", "lecun", "lecun_uniform",
+                                      "orthogonal")},
+    "pytorch_default": ("name", "bias"),
+    "variance_scaling": ("name", "scale", "mode", "distribution", "bias"),
+    "lsuv": ("name", "gain", "tol", "max_iter", "bias"),
+}
+"""The keys of each ``init`` option (its YAML file; a test checks they agree)."""
+_SPLIT_KEYS = ("name", "n_train", "n_test", "train_seed", "test_seed", "standardize")
+DATA_KEYS: dict[str, tuple[str, ...]] = {
+    "circles": _SPLIT_KEYS + ("noise", "factor"),
+    "moons": _SPLIT_KEYS + ("noise",),
+    "gaussian_quantiles": _SPLIT_KEYS + ("n_features", "cov"),
+}
+"""The keys of each ``data`` option."""
 
 
 # ---- model, train, and the whole --------------------------------------------------------
@@ -93,6 +113,34 @@ def _choice(key: str, v: Any, accepted: tuple[str, ...]) -> None:
         raise ConfigError(key, v, f"must be one of {', '.join(accepted)}")
 
 
+def _known_keys(prefix: str, node: dict, keys: tuple[str, ...], owner: str = "") -> None:
+    for key in node:
+        if key not in keys:
+            owner = owner or prefix.rstrip(".") or "the config"
+            raise ConfigError(f"{prefix}{key}", node[key], f"{owner} has no such key; its keys: {', '.join(keys)}")
+
+
+def estimated_bytes(cfg: dict) -> int:
+    """Memory a run needs, roughly: its parameters (with gradients, initial and final copies) and,
+    per layer, the pre-activation, activation, gradient and mask arrays over the training set."""
+    dims = [cfg["data"].get("n_features", 2), *cfg["model"]["hidden_dims"], 1]
+    m = cfg["data"]["n_train"]
+    params = sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
+    return int(8 * (4 * params + 3.2 * m * sum(dims[1:])))
+
+
+def _fits_in_memory(cfg: dict) -> None:
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
+        return
+    need = estimated_bytes(cfg)
+    if need > 0.8 * physical:
+        raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
+                          f"with data.n_train={cfg['data']['n_train']} this network needs about {need / 2**30:.1f} GiB, "
+                          f"more than this machine's {physical / 2**30:.1f} GiB allows; use fewer or narrower layers")
+
+
 def validate(cfg: dict) -> None:
     """Check every value of a composed configuration before any work starts.
 
@@ -108,10 +156,14 @@ def validate(cfg: dict) -> None:
         At the first value outside its accepted range; the message names the key, the value
         and what is accepted.
     """
+    _known_keys("", cfg, ("init", "data", "model", "train", "seed"))
     init, data, model, train = cfg.get("init"), cfg.get("data"), cfg["model"], cfg["train"]
     if not init:
         raise ConfigError("init", init, f"choose one of {', '.join(INIT_NAMES)}")
     _choice("init.name", init.get("name"), INIT_NAMES)
+    _known_keys("init.", init, INIT_KEYS[init["name"]], f"init={init['name']}")
+    _known_keys("model.", model, ("hidden_dims", "activation", "negative_slope"))
+    _known_keys("train.", train, ("learning_rate", "num_iterations", "print_every", "diagnostics"))
     if init.get("bias") is not None and not _is_number(init["bias"]):
         raise ConfigError("init.bias", init["bias"], "must be null or a finite number")
     if "scale" in init:
@@ -139,6 +191,7 @@ def validate(cfg: dict) -> None:
     if not data:
         raise ConfigError("data", data, f"choose one of {', '.join(DATA_NAMES)}")
     _choice("data.name", data.get("name"), DATA_NAMES)
+    _known_keys("data.", data, DATA_KEYS[data["name"]], f"data={data['name']}")
     _int_at_least("data.n_train", data["n_train"], 2)
     _int_at_least("data.n_test", data["n_test"], 2)
     _int_at_least("data.train_seed", data["train_seed"], 0, MAX_SEED)
@@ -153,7 +206,10 @@ def validate(cfg: dict) -> None:
         _positive("data.cov", data["cov"])
     if not isinstance(data.get("standardize", False), bool):
         raise ConfigError("data.standardize", data["standardize"], "must be true or false")
+    if not isinstance(train.get("diagnostics", True), bool):
+        raise ConfigError("train.diagnostics", train["diagnostics"], "must be true or false")
 
+    _fits_in_memory(cfg)
     _positive("train.learning_rate", train["learning_rate"])
     _int_at_least("train.num_iterations", train["num_iterations"], 0)
     _int_at_least("train.print_every", train["print_every"], 1)

@@ -53,7 +53,8 @@ def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tupl
         info["gain"] = options["gain"]
     rng = np.random.RandomState(cfg["seed"])
     method = "orthogonal" if init["name"] == "lsuv" else init["name"]
-    parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"), **options)
+    with np.errstate(over="ignore"):  # a huge init.scale gives infinite weights: a diverged run, not a warning
+        parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"), **options)
     if init["name"] == "lsuv":
         parameters, passes = lsuv(parameters, X, activation=model["activation"],
                                   negative_slope=model["negative_slope"], tol=init["tol"], max_iter=init["max_iter"])

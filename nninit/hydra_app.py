@@ -70,20 +70,36 @@ def job_config(cfg: DictConfig) -> dict:
 setup()
 
 
-class ValidateOnRunStart(Callback):
-    """Check the values of a single run before Hydra creates its folder.
+def _refuse(message: str) -> None:
+    print(f"nninit: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _holds_runs(folder: str) -> bool:
+    return os.path.isdir(folder) and any(name == "metrics.json" for _, _, files in os.walk(folder) for name in files)
+
+
+class ValidateBeforeStart(Callback):
+    """Check a run before Hydra creates or writes its folder.
 
     A bad value ends the command with exit code 2 and one line naming the key, the value and
-    what is accepted; nothing is written. (In a sweep each job validates itself and a bad job
-    is recorded as ``failed`` without stopping the others.)
+    what is accepted; nothing is written. A run or sweep folder that already holds a finished
+    run (an explicit ``hydra.run.dir`` / ``hydra.sweep.dir``) is refused the same way, so that no
+    earlier result is overwritten. (In a sweep, each job validates its own values and a bad job is
+    recorded as ``failed`` without stopping the others.)
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             validate(job_config(config))
         except ConfigError as error:
-            print(f"nninit: error: {error}", file=sys.stderr)
-            raise SystemExit(2) from None
+            _refuse(str(error))
+        if _holds_runs(str(config.hydra.run.dir)):
+            _refuse(f"hydra.run.dir={config.hydra.run.dir} already holds a run (metrics.json); choose a new folder")
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if _holds_runs(str(config.hydra.sweep.dir)):
+            _refuse(f"hydra.sweep.dir={config.hydra.sweep.dir} already holds runs; choose a new folder")
 
 
 def task(cfg: DictConfig) -> dict:

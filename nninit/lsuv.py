@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 
 from nninit.activations import activate, sigmoid
+
+log = logging.getLogger(__name__)
 
 
 def lsuv(
@@ -55,7 +58,10 @@ def lsuv(
         Z = W @ A + b
         while done < max_iter:
             var = float(Z.var())
-            if abs(var - 1.0) < tol or not var > 0 or not math.isfinite(var):
+            if not var > 0 or not math.isfinite(var):
+                log.warning("LSUV: layer %d's output has variance %s on the batch and cannot be rescaled", l, var)
+                break
+            if abs(var - 1.0) < tol:
                 break
             W /= math.sqrt(var)
             done += 1

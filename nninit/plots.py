@@ -1,15 +1,20 @@
 """Figures of one run, drawn from the files in its run folder.
 
 Uses matplotlib's object-oriented API (``matplotlib.figure.Figure`` with the Agg canvas), so no
-global pyplot state is touched and no figure is left open. Every function reads saved results,
+global pyplot state is touched and no figure is left open. Import this module only to draw:
+it imports matplotlib. Every function reads saved results,
 so a figure can be redrawn at any time with :func:`plot_run` without retraining.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from nninit import runfolder
 from nninit.network import predict_proba
@@ -17,14 +22,15 @@ from nninit.network import predict_proba
 
 def new_figure(width: float = 6.0, height: float = 4.0):
     """A matplotlib ``Figure`` on the Agg canvas (no pyplot, nothing to close)."""
-    from matplotlib.figure import Figure
-
     return Figure(figsize=(width, height), layout="constrained")
 
 
 def save_figure(fig, path: Path) -> None:
     """Write ``fig`` as a PNG atomically."""
-    runfolder.atomic_write(Path(path), lambda f: fig.savefig(f, format="png", dpi=110))
+    with warnings.catch_warnings():
+        # many panels or long labels can leave no room for the layout engine; the figure is still drawn
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        runfolder.atomic_write(Path(path), lambda f: fig.savefig(f, format="png", dpi=110))
 
 
 def spans_decades(values: np.ndarray) -> bool:
@@ -41,6 +47,7 @@ def plot_cost(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     if spans_decades(history["cost"]):
         ax.set_yscale("log")
     ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(True, alpha=0.3)
     save_figure(fig, path)
 
@@ -66,8 +73,6 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
     points per side, fewer for networks too large to evaluate that many (:func:`grid_resolution`).
     """
     resolution = min(resolution, grid_resolution(parameters))
-    from matplotlib.colors import ListedColormap
-
     if X.shape[0] != 2:
         ax.text(0.5, 0.5, f"{X.shape[0]}-d inputs:\nno 2-d boundary", ha="center", va="center")
         return
@@ -81,8 +86,10 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
         regions = (proba > 0.5).reshape(xx.shape).astype(float)  # class per grid point
         ax.imshow(regions, origin="lower", extent=(x_min, x_max, y_min, y_max), cmap=ListedColormap(REGION_COLORS),
                   vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-    ax.scatter(X[0], X[1], c=Y.ravel(), cmap=ListedColormap(POINT_COLORS), vmin=0, vmax=1, s=marker_size,
-               edgecolors="k", linewidths=0.3)
+    for label in (0, 1):
+        on = Y.ravel() == label
+        ax.scatter(X[0, on], X[1, on], color=POINT_COLORS[label], s=marker_size, edgecolors="k", linewidths=0.3,
+                   label=f"label {label}")
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
 
@@ -93,6 +100,8 @@ def plot_decision_boundary(parameters, X, Y, path: Path, title: str, activation=
     ax = fig.subplots()
     draw_decision_boundary(ax, parameters, X, Y, activation, negative_slope)
     ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    if X.shape[0] == 2:
+        ax.legend(loc="upper right", fontsize=8, title="training points; shade = prediction", title_fontsize=7)
     save_figure(fig, path)
 
 
@@ -113,6 +122,7 @@ def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: s
         if spans_decades(values):
             ax.set_yscale("log")
         ax.set(xlabel="layer (last = sigmoid output)", ylabel=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         ax.legend()
     fig.suptitle(title)
@@ -133,6 +143,7 @@ def plot_layer_stats(history: dict[str, np.ndarray], path: Path, title: str) -> 
         if stat in ("a_std", "grad_norm") and layers and spans_decades(np.concatenate([history[f"{stat}_{l}"] for l in layers])):
             ax.set_yscale("log")
         ax.set(xlabel="iteration", ylabel=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         if 0 < len(layers) <= 8:
             ax.legend(fontsize=7)

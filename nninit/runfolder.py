@@ -27,16 +27,23 @@ from pathlib import Path
 import numpy as np
 
 METRICS, HISTORY = "metrics.json", "history.csv"
+_UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
+os.umask(_UMASK)  # ... and put it back at once
 PARAMS_INIT, PARAMS_FINAL, DATA = "params_init.npz", "params_final.npz", "data.npz"
 
 
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(fileobj)`` on a temporary binary file beside ``path``, then rename it over ``path``."""
+    """Call ``write(fileobj)`` on a temporary binary file beside ``path``, then rename it over ``path``.
+
+    The file gets the permissions an ordinary ``open`` would give (0666 less the umask), not the
+    owner-only mode of a temporary file, so that results can be shared.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -32,6 +32,8 @@ class TrainResult:
         One row per recorded iteration: ``iteration``, ``cost`` and, with diagnostics, the
         per-layer statistics of :func:`nninit.diagnostics.layer_statistics`.
     status : {'completed', 'diverged', 'interrupted'}
+        On ``KeyboardInterrupt`` the loop stops, and a last history row records the cost of the
+        parameters as they are at that point.
     iterations_run : int
         Gradient-descent updates applied.
     diverged_at : int or None
@@ -147,7 +149,17 @@ def train(
                 result.iterations_run = i + 1
     except KeyboardInterrupt:
         result.status = "interrupted"
-        log.warning("Interrupted after %d iterations; keeping what was recorded", result.iterations_run)
+        log.warning("Interrupted after %d iterations; recording the state there and keeping what was recorded",
+                    result.iterations_run)
+        last = result.history[-1]["iteration"] if result.history else None
+        if last != result.iterations_run:  # the final row: the parameters as they are now
+            with np.errstate(over="ignore", invalid="ignore"):
+                forward_layers(W, b, cache, activation, negative_slope)
+                row = {"iteration": result.iterations_run, "cost": cost_from_preactivation(cache.Z[L], Y)}
+                if diagnostics:
+                    backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                    row.update(layer_statistics(params, cache, grads))
+            result.history.append(row)
     result.wall_time = time.perf_counter() - start
     result.parameters = {key: view.copy() for key, view in params.items()}
     return result

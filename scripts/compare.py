@@ -41,8 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         table, written = write_summary(args.paths, args.out, group_by=args.group_by,
                                        metrics=tuple(args.metric) if args.metric else None,
                                        title="Comparison of " + ", ".join(args.paths), plots=not args.no_plots)
-    except (FileNotFoundError, LookupError, ValueError) as error:
-        print(f"compare.py: error: {error.args[0] if error.args else error}", file=sys.stderr)
+    except (LookupError, ValueError) as error:
+        print(f"compare.py: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a missing path, an --out that cannot be written
+        where = f": {error.filename}" if error.filename else ""
+        print(f"compare.py: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     print(table)
     print("\nWritten: " + ", ".join(str(p) for p in written))

@@ -133,7 +133,22 @@ def test_ctrl_c_leaves_an_interrupted_run(tmp_path):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "interrupted"
     assert metrics["iterations_run"] >= 3000
-    assert (run_dir / "history.csv").read_text().count("\n") >= 5
+    last = (run_dir / "history.csv").read_text().splitlines()[-1].split(",")
+    assert int(last[0]) == metrics["iterations_run"] and float(last[1]) == metrics["final_cost"]
+
+
+def test_sigterm_stops_like_ctrl_c(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(REPO / "run.py"), "train.num_iterations=100000000",
+                             "train.print_every=1000", f"hydra.run.dir={run_dir}"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if "Cost after iteration 1000" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert json.loads((run_dir / "metrics.json").read_text())["status"] == "interrupted"
 
 
 def test_help_lists_groups_and_keys(tmp_path):

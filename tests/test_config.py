@@ -92,5 +92,27 @@ def test_validation_names_key_value_and_rule(overrides, key):
     assert "must" in message
 
 
+@pytest.mark.parametrize("overrides, key", [
+    (["+init.scale=5"], "init.scale"),          # '+' adds a key Hydra would refuse; nninit refuses it too
+    (["init=zeros", "+init.gain=auto"], "init.gain"),
+    (["+data.foo=1"], "data.foo"),
+    (["+model.hidden_dim=[20,20]"], "model.hidden_dim"),
+    (["+initt=he"], "initt"),
+    (["++train.foo=1"], "train.foo"),
+])
+def test_added_keys_are_refused(overrides, key):
+    with pytest.raises(ConfigError, match=f"^{key}=.*has no such key; its keys: "):
+        validate(compose(overrides))
+
+
+def test_init_and_data_keys_match_their_files():
+    from nninit.config import DATA_KEYS, INIT_KEYS
+
+    for name, keys in INIT_KEYS.items():
+        assert sorted(compose([f"init={name}"])["init"]) == sorted(keys), name
+    for name, keys in DATA_KEYS.items():
+        assert sorted(compose([f"data={name}"])["data"]) == sorted(keys), name
+
+
 def test_zero_iterations_is_valid():
     validate(compose(["train.num_iterations=0"]))

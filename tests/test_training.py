@@ -55,8 +55,12 @@ def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
     monkeypatch.setattr(training, "backward_layers", interrupting_backward)
     result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=1000, print_every=50)
     assert result.status == "interrupted"
-    assert [row["iteration"] for row in result.history] == [0, 50, 100]
+    assert [row["iteration"] for row in result.history] == [0, 50, 100, 119]  # the last row: where it stopped
     assert result.iterations_run == 119
+    monkeypatch.undo()
+    rerun = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=119, print_every=50)
+    assert result.history[-1]["cost"] == rerun.history[-1]["cost"]  # the cost of the parameters at the stop
+    assert all(np.array_equal(result.parameters[k], rerun.parameters[k]) for k in result.parameters)
 
 
 def test_diagnostics_do_not_change_the_numbers(circles):
@@ -80,3 +84,13 @@ def test_harness_loop_equals_the_naive_loop(circles, layers_dims):
     recorded = {row["iteration"]: row["cost"] for row in fast.history}
     for i in (0, 500, 1000, 1500):
         assert recorded[i] == pytest.approx(costs[i], rel=1e-12)
+
+
+def test_run_files_get_the_usual_permissions(tmp_path):
+    """Atomic writes go through a temporary file (mode 0600); the result must be 0666 less the umask."""
+    import stat
+
+    from nninit import runfolder
+
+    runfolder.write_json(tmp_path / "m.json", {"a": 1})
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o666 & ~runfolder._UMASK
