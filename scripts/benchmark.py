@@ -1,6 +1,6 @@
 """Benchmark: the harness's training loop against a naive loop, how its cost grows, sweeps, start-up.
 
-    python scripts/benchmark.py                 # about 7 minutes; writes benchmark.json and .png
+    python scripts/benchmark.py                 # about 9 minutes; writes benchmark.json and .png
     python scripts/benchmark.py --quick         # under a minute
 
 Writes into --out (default outputs/<date>/<time>_benchmark/). All ratios are measured in one
