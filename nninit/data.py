@@ -2,7 +2,7 @@
 
 ``X`` has shape ``(n_features, m)`` (examples are columns) and ``Y`` shape ``(1, m)``, both
 float64. Each split is drawn with its own seed through scikit-learn's ``random_state``, which
-gives the same arrays as the notebook's ``np.random.seed(s)`` followed by an unseeded call.
+gives the same arrays as the notebook's ``numpy.random.seed(s)`` followed by an unseeded call.
 """
 
 from __future__ import annotations

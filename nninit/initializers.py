@@ -4,7 +4,7 @@ Layout follows the notebook (and PyTorch): the weights of layer ``l`` have shape
 ``(fan_out, fan_in) = (n[l], n[l-1])`` and its biases ``(n[l], 1)``. Every function takes the
 random generator as an argument (a ``numpy.random.RandomState``) and never touches numpy's
 global generator. ``initialize_parameters`` draws layer by layer, W before b, which reproduces
-the notebook's ``np.random.seed(3)`` values bit for bit with ``RandomState(3)``.
+the notebook's ``numpy.random.seed(3)`` values bit for bit with ``RandomState(3)``.
 """
 
 from __future__ import annotations

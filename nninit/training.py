@@ -111,55 +111,52 @@ def train(
     W_T = [None] + [w.T for w in W[1:]]
     dW, db = layer_lists(grads, prefix="d")
     result = TrainResult(parameters=params)
+
+    def measure(i: int) -> dict[str, float]:
+        """The history row of iteration ``i``, after its forward and backward passes."""
+        row = {"iteration": i, "cost": cost_from_preactivation(cache.Z[L], Y)}
+        if diagnostics:
+            row.update(layer_statistics(params, cache, grads))
+        return row
+
     warned_saturation = False
     start = time.perf_counter()
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are checked, not warned about
             for i in range(num_iterations + 1):
                 forward_layers(W, b, cache, activation, negative_slope)
-                recorded = i % print_every == 0 or i == num_iterations
-                if recorded:
-                    cost = cost_from_preactivation(cache.Z[L], Y)
-                    finite = np.isfinite(cost) and np.isfinite(flat).all()
-                if not (recorded and not finite):
-                    backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
-                if recorded:
-                    row = {"iteration": i, "cost": cost}
-                    if diagnostics:
-                        row.update(layer_statistics(params, cache, grads))
+                backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                if i % print_every == 0 or i == num_iterations:
+                    row = measure(i)
                     result.history.append(row)
-                    if not finite:
+                    if not (np.isfinite(row["cost"]) and np.isfinite(flat).all()):
                         result.status, result.diverged_at = "diverged", i
-                        log.warning("Diverged at iteration %d: the cost or a parameter is not finite (cost %s)", i, cost)
+                        log.warning("Diverged at iteration %d: the cost or a parameter is not finite (cost %s)",
+                                    i, row["cost"])
                         break
                     if i < num_iterations:
-                        log.info("Cost after iteration %d: %s", i, cost)
-                    if not warned_saturation and _saturation_note(cache.A[L], Y):
+                        log.info("Cost after iteration %d: %s", i, row["cost"])
+                    saturated = 0 if warned_saturation else _saturation_note(cache.A[L], Y)
+                    if saturated:
                         warned_saturation = True
                         log.info(
                             "Note: at iteration %d the sigmoid output rounds to exactly 0 or 1 on the wrong "
                             "side for %d examples; the notebook's log(A) formula prints inf there, the true "
-                            "cross-entropy (computed from the pre-activation) is %s",
-                            i, _saturation_note(cache.A[L], Y), cost,
-                        )
+                            "cross-entropy (computed from the pre-activation) is %s", i, saturated, row["cost"])
                 if i == num_iterations:
                     break
-                np.multiply(grad_flat, learning_rate, out=grad_flat)
+                np.multiply(grad_flat, learning_rate, out=grad_flat)  # W -= learning_rate * dW, for all at once
                 np.subtract(flat, grad_flat, out=flat)
                 result.iterations_run = i + 1
     except KeyboardInterrupt:
         result.status = "interrupted"
         log.warning("Interrupted after %d iterations; recording the state there and keeping what was recorded",
                     result.iterations_run)
-        last = result.history[-1]["iteration"] if result.history else None
-        if last != result.iterations_run:  # the final row: the parameters as they are now
-            with np.errstate(over="ignore", invalid="ignore"):
+        if not result.history or result.history[-1]["iteration"] != result.iterations_run:
+            with np.errstate(over="ignore", invalid="ignore"):  # the last row: the parameters as they are now
                 forward_layers(W, b, cache, activation, negative_slope)
-                row = {"iteration": result.iterations_run, "cost": cost_from_preactivation(cache.Z[L], Y)}
-                if diagnostics:
-                    backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
-                    row.update(layer_statistics(params, cache, grads))
-            result.history.append(row)
+                backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                result.history.append(measure(result.iterations_run))
     result.wall_time = time.perf_counter() - start
     result.parameters = {key: view.copy() for key, view in params.items()}
     return result

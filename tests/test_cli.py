@@ -118,18 +118,24 @@ def test_zero_iterations_evaluates_the_initial_network(tmp_path):
     assert metrics["final_cost"] == pytest.approx(0.8830537463419761, rel=1e-9)
 
 
-def test_ctrl_c_leaves_an_interrupted_run(tmp_path):
+def _long_run_stopped_by(sig, tmp_path, after_iteration):
+    """Start a very long run, send ``sig`` once it logged ``after_iteration``; return (exit code, run folder)."""
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, str(REPO / "run.py"), "train.num_iterations=100000000",
                              "train.print_every=1000", f"hydra.run.dir={run_dir}"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:
-        if "Cost after iteration 3000" in line:
+        if f"Cost after iteration {after_iteration}" in line:
             break
     time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out
+    return proc.returncode, run_dir, out
+
+
+def test_ctrl_c_leaves_an_interrupted_run(tmp_path):
+    code, run_dir, out = _long_run_stopped_by(signal.SIGINT, tmp_path, 3000)
+    assert code == 130, out
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "interrupted"
     assert metrics["iterations_run"] >= 3000
@@ -138,16 +144,8 @@ def test_ctrl_c_leaves_an_interrupted_run(tmp_path):
 
 
 def test_sigterm_stops_like_ctrl_c(tmp_path):
-    run_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, str(REPO / "run.py"), "train.num_iterations=100000000",
-                             "train.print_every=1000", f"hydra.run.dir={run_dir}"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:
-        if "Cost after iteration 1000" in line:
-            break
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out
+    code, run_dir, out = _long_run_stopped_by(signal.SIGTERM, tmp_path, 1000)
+    assert code == 130, out
     assert json.loads((run_dir / "metrics.json").read_text())["status"] == "interrupted"
 
 
