@@ -20,6 +20,9 @@ def _stop(signum, frame):
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)
+    # Ctrl-C raises KeyboardInterrupt even when the run was started with SIGINT ignored (a background
+    # job of a non-interactive shell, some CI runners), so that an interrupt is always recorded
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         main()
     except KeyboardInterrupt:
