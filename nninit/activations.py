@@ -122,18 +122,9 @@ def calculate_gain(activation: str, negative_slope: float = 0.01) -> float:
     ValueError
         For any other activation name.
     """
-    return math.sqrt(variance_gain(activation, negative_slope))
-
-
-def variance_gain(activation: str, negative_slope: float = 0.01) -> float:
-    """Square of :func:`calculate_gain`, kept exact (relu gives exactly 2.0).
-
-    Working with ``gain**2`` keeps ``sqrt(2.0 / fan_in)`` bit-identical to the notebook's He
-    initialization, which ``sqrt(2) * sqrt(1 / fan_in)`` would not be.
-    """
-    table = {"linear": 1.0, "sigmoid": 1.0, "tanh": 25.0 / 9.0, "relu": 2.0}
     if activation == "leaky_relu":
-        return 2.0 / (1.0 + negative_slope**2)
+        return math.sqrt(2.0 / (1.0 + negative_slope**2))
+    table = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
     if activation not in table:
         raise ValueError(
             f"no gain for activation {activation!r}; accepted: linear, {', '.join(ACTIVATIONS)}"
