@@ -2,6 +2,7 @@
 bad input, concurrent runs, divergence and Ctrl-C."""
 
 import json
+import platform
 import re
 import signal
 import subprocess
@@ -10,8 +11,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import hydra
 import numpy as np
 import pytest
+import sklearn
 
 from conftest import REPO, run_cli
 
@@ -38,8 +41,11 @@ def test_main_job_reproduces_the_notebook_and_writes_the_contract(tmp_path, refe
     assert metrics["status"] == "completed" and metrics["init"] == "he" and metrics["seed"] == 3
     assert metrics["iterations_run"] == 15000 and metrics["overrides"] == ["init=he"]
     assert metrics["train_accuracy"] == pytest.approx(0.99333333, abs=1e-8)
-    for key in ("python", "numpy", "scikit-learn", "hydra-core", "git_commit"):
-        assert key in metrics["environment"]
+    env = metrics["environment"]  # the run's interpreter is this one: the same versions, the same checkout
+    assert env["python"] == platform.python_version() and env["numpy"] == np.__version__
+    assert env["scikit-learn"] == sklearn.__version__ and env["hydra-core"] == hydra.__version__
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    assert env["git_commit"] == (head.stdout.strip() if head.returncode == 0 else None)
     with np.load(run_dir / "params_init.npz", allow_pickle=False) as npz:
         assert sorted(npz.files) == ["W1", "W2", "W3", "b1", "b2", "b3"] and npz["W1"].shape == (10, 2)
     with np.load(run_dir / "params_final.npz", allow_pickle=False) as npz:

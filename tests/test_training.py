@@ -42,6 +42,22 @@ def test_divergence_is_a_recorded_result(circles):
     assert not np.isfinite(result.history[-1]["cost"]) or not all(np.isfinite(p).all() for p in result.parameters.values())
 
 
+def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_finite():
+    """One ReLU unit that dies in one overflowing step: its bias becomes -inf, its output 0, the cost 0.
+
+    Iteration 0: the output is wrong and saturated (cost 1e10), so the unit's bias gets the gradient
+    1e10 and the step 1e300 * 1e10 overflows to inf: b1 = -inf. From iteration 1 on the unit outputs 0,
+    the output pre-activation is -1e300 on a label 0, the cost is exactly 0 and every gradient is 0.
+    The loop sees the infinite parameter at the next recorded iteration, 5, and stops there.
+    """
+    X, Y = np.array([[1.0]]), np.array([[0.0]])
+    params = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]]), "W2": np.array([[1e10]]), "b2": np.array([[0.0]])}
+    result = train(X, Y, params, learning_rate=1e300, num_iterations=20, print_every=5)
+    assert [(row["iteration"], row["cost"]) for row in result.history] == [(0, 1e10), (5, 0.0)]
+    assert result.status == "diverged" and result.diverged_at == 5 and result.iterations_run == 5
+    assert result.parameters["b1"][0, 0] == -np.inf and np.isfinite(result.parameters["W2"]).all()
+
+
 def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
     calls = {"n": 0}
     real_backward = training.backward_layers

@@ -1,0 +1,76 @@
+"""The run folder's writers and the environment record."""
+
+import json
+import platform
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from nninit import runfolder
+
+
+def test_a_writer_failing_half_way_leaves_the_previous_file_intact(tmp_path):
+    """Atomic write: the old content survives a failure mid-write, and no temporary file is left."""
+    path = tmp_path / "metrics.json"
+    path.write_bytes(b'{"status": "completed"}\n')
+
+    def half_then_fail(f):
+        f.write(b'{"status": "diver')
+        f.flush()
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        runfolder.atomic_write(path, half_then_fail)
+    assert path.read_bytes() == b'{"status": "completed"}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+def test_a_failed_first_write_leaves_nothing(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        runfolder.atomic_write(tmp_path / "history.csv", lambda f: (f.write(b"iteration,cost\n"), _interrupt()))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _interrupt():
+    raise KeyboardInterrupt
+
+
+def test_a_successful_write_replaces_the_file(tmp_path):
+    path = tmp_path / "m.json"
+    runfolder.write_json(path, {"a": 1, "b": float("nan"), "c": [np.float64(2.5), float("inf")]})
+    runfolder.write_json(path, {"a": 2, "b": float("nan"), "c": [np.float64(2.5), float("-inf")]})
+    assert json.loads(path.read_text()) == {"a": 2, "b": None, "c": [2.5, None]}
+    assert runfolder.read_json(path) == {"a": 2, "b": None, "c": [2.5, None]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_history_round_trip_keeps_every_digit(tmp_path):
+    rows = [{"iteration": 0, "cost": 0.1 + 0.2, "dead_1": 0.0}, {"iteration": 5, "cost": float("nan")}]
+    runfolder.write_history(tmp_path / "history.csv", rows)
+    history = runfolder.read_history(tmp_path / "history.csv")
+    assert history["iteration"].tolist() == [0, 5] and history["cost"][0] == 0.1 + 0.2
+    assert np.isnan(history["cost"][1]) and history["dead_1"][0] == 0.0 and np.isnan(history["dead_1"][1])
+
+
+def test_environment_records_the_versions_in_use_and_the_commit():
+    import hydra
+    import matplotlib
+    import sklearn
+
+    env = runfolder.environment()
+    assert env["python"] == platform.python_version()
+    assert env["numpy"] == np.__version__
+    assert env["scikit-learn"] == sklearn.__version__
+    assert env["hydra-core"] == hydra.__version__
+    assert env["matplotlib"] == matplotlib.__version__
+    assert env["platform"] == platform.platform()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    if head.returncode == 0:  # a checkout (as in CI): the commit of the code that ran
+        assert env["git_commit"] == head.stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                                capture_output=True, text=True).stdout
+        assert env["git_dirty"] is bool(status.strip())
+    else:
+        assert env["git_commit"] is None and env["git_dirty"] is None
