@@ -71,7 +71,12 @@ def activate(Z: np.ndarray, A: np.ndarray, activation: str, negative_slope: floa
 
 
 def backprop_activation(
-    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, activation: str, negative_slope: float = 0.01
+    dA: np.ndarray,
+    Z: np.ndarray,
+    A: np.ndarray,
+    activation: str,
+    negative_slope: float = 0.01,
+    mask: np.ndarray | None = None,
 ) -> None:
     """Turn ``dA`` (gradient w.r.t. the activation) into ``dZ`` in place: ``dA *= g'(Z)``.
 
@@ -83,6 +88,8 @@ def backprop_activation(
         The layer's pre-activation and activation from the forward pass.
     activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
     negative_slope : float, default=0.01
+    mask : ndarray of bool, shape (n, m), optional
+        A buffer for ReLU's mask (the training loop passes a preallocated one); overwritten.
 
     Notes
     -----
@@ -90,7 +97,7 @@ def backprop_activation(
     ``1 - A**2`` and sigmoid ``A (1 - A)``.
     """
     if activation == "relu":
-        np.multiply(dA, A > 0, out=dA)
+        np.multiply(dA, np.greater(A, 0.0, out=mask), out=dA)
     elif activation == "leaky_relu":
         np.multiply(dA, np.where(Z > 0, 1.0, negative_slope), out=dA)
     elif activation == "tanh":

@@ -160,11 +160,7 @@ def backward_layers(
         reduce(dZ[l], axis=1, keepdims=True, out=db[l])  # = np.sum(dZ, axis=1, keepdims=True)
         if l > 1:
             dot(W_T[l], dZ[l], out=dZ[l - 1])
-            if activation == "relu":  # the notebook's mask A > 0, in a reused boolean buffer
-                np.greater(A[l - 1], 0.0, out=mask[l - 1])
-                multiply(dZ[l - 1], mask[l - 1], out=dZ[l - 1])
-            else:
-                backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, negative_slope)
+            backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, negative_slope, mask[l - 1])
 
 
 def cost_from_preactivation(ZL: np.ndarray, Y: np.ndarray) -> float:
