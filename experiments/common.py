@@ -11,7 +11,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from nninit.compare import Run, find_runs  # noqa: E402
+from nninit.runs import Run, find_runs  # noqa: E402
 from nninit.hydra_app import unique_dir  # noqa: E402
 
 

@@ -1,4 +1,8 @@
-"""Figures comparing groups of runs, drawn from their run folders."""
+"""Figures comparing groups of runs, drawn from their run folders and their statistics.
+
+Imports the run reader (:mod:`nninit.runs`) and the statistics' result types only; nothing
+imports back, so :mod:`nninit.compare` draws through this module without a cycle.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from nninit import runfolder
-from nninit.compare import Run
 from nninit.plots import draw_decision_boundary, new_figure, save_figure
+from nninit.runs import Run
+from nninit.stats import Difference
 
 MAX_SEEDS_SHOWN = 5
 
@@ -60,29 +65,91 @@ def plot_cost_curves(groups: dict[str, list[Run]], path: Path) -> None:
     save_figure(fig, path)
 
 
-def plot_accuracy(groups: dict[str, list[Run]], path: Path) -> None:
-    """Train and test accuracy per group: one point per run, the mean as a bar."""
-    labels = list(groups)
+def plot_accuracy(summaries, path: Path) -> None:
+    """Train and test accuracy per group: one point per seed, the mean with its 95 % interval as an
+    error bar, and the chance level (majority class of the test set) as a dashed segment.
+
+    Parameters
+    ----------
+    summaries : list of nninit.compare.GroupSummary
+        Need ``label``, ``runs``, ``values`` and ``estimates`` of ``train_accuracy`` and
+        ``test_accuracy`` (a missing metric is skipped).
+    """
+    labels = [s.label for s in summaries]
     fig = new_figure(max(6.0, 1.0 + 0.9 * len(labels)), 4.5)
     ax = fig.subplots()
     rng = np.random.RandomState(0)  # jitter only, fixed so that redrawing gives the same figure
     for offset, metric, color in ((-0.17, "train_accuracy", "tab:blue"), (0.17, "test_accuracy", "tab:orange")):
-        for g, label in enumerate(labels):
-            values = [r.value(metric) for r in groups[label] if r.metrics.get("status") == "completed"]
-            values = [v for v in values if v is not None]
+        for g, s in enumerate(summaries):
+            values = list(s.values.get(metric, {}).values())
             if not values:
                 continue
             x = g + offset + rng.uniform(-0.05, 0.05, len(values))
-            ax.scatter(x, values, s=14, color=color, alpha=0.7, label=metric.replace("_", " "))
-            ax.hlines(np.mean(values), g + offset - 0.12, g + offset + 0.12, color="k", linewidth=2)
-    ax.set_xticks(range(len(labels)), labels, rotation=20 if len(labels) > 3 else 0, ha="right" if len(labels) > 3 else "center", fontsize=8)
-    ax.set(ylabel="accuracy", title="Accuracy per group (points: runs, bars: mean)")
+            ax.scatter(x, values, s=14, color=color, alpha=0.5, label=metric.replace("_", " ") + " (one per seed)")
+            e = s.estimates[metric]
+            low, high = (e.ci_low, e.ci_high) if np.isfinite(e.ci_low) else (e.mean, e.mean)
+            ax.errorbar(g + offset, e.mean, yerr=[[e.mean - low], [high - e.mean]], fmt="D", color="k", ms=4,
+                        capsize=4, linewidth=1.5, label="mean, 95 % interval")
+    for g, s in enumerate(summaries):
+        chance = [r.majority("test") for r in s.runs if r.completed][:1]
+        if chance:
+            ax.hlines(chance[0], g - 0.4, g + 0.4, colors="gray", linestyles="--", linewidth=1,
+                      label="chance (majority class of the test set)")
+    ax.set_xticks(range(len(labels)), labels, rotation=20 if len(labels) > 3 else 0,
+                  ha="right" if len(labels) > 3 else "center", fontsize=8)
+    ax.set(ylabel="accuracy", title="Accuracy per group: seeds, mean with 95 % interval, chance")
     ax.set_ylim(min(0.4, ax.get_ylim()[0]), 1.02)
     ax.grid(True, axis="y", alpha=0.3)
     handles, names = ax.get_legend_handles_labels()
     if handles:
         unique = dict(zip(names, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=8)
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+    save_figure(fig, path)
+
+
+VERDICT_COLORS = {"better": "tab:green", "worse": "tab:red", "higher": "tab:blue", "lower": "tab:purple",
+                  "indistinguishable": "tab:gray", "too_few_runs": "tab:olive"}
+
+
+def plot_differences(diffs: list[Difference], metric: str, reference: str, path: Path, *, quick: bool = False) -> None:
+    """A forest plot: each group's difference from ``reference`` in ``metric`` (other − reference)
+    with its 95 % interval, coloured by verdict, and the line of no difference."""
+    rows = []
+    for d in diffs:
+        if d.metric != metric or reference not in (d.group_a, d.group_b):
+            continue
+        flip = d.group_a == reference
+        other = d.group_b if flip else d.group_a
+        s = -1.0 if flip else 1.0
+        low, high = sorted((s * d.ci_low, s * d.ci_high))
+        if d.verdict in ("indistinguishable", "too_few_runs"):
+            kind = d.verdict
+        else:
+            other_wins = d.verdict.startswith("b_") if flip else d.verdict.startswith("a_")
+            kind = ("higher" if other_wins else "lower") if d.verdict.endswith("_higher") else \
+                ("better" if other_wins else "worse")
+        rows.append((other, s * d.difference, low, high, kind, d.n_a if not flip else d.n_b))
+    scale = 100.0 if metric.endswith("accuracy") else 1.0
+    fig = new_figure(7.5, 1.2 + 0.45 * max(1, len(rows)))
+    ax = fig.subplots()
+    for y, (other, diff, low, high, kind, n) in enumerate(rows):
+        color = VERDICT_COLORS[kind]
+        if np.isfinite(low):
+            ax.hlines(y, scale * low, scale * high, color=color, linewidth=2.5)
+        ax.plot(scale * diff, y, "o", color=color, label=kind.replace("_", " "))
+    ax.axvline(0.0, color="k", linewidth=1)
+    ax.set_yticks(range(len(rows)), [f"{r[0]} (n={r[5]})" for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    unit = " (percentage points)" if scale == 100 else ""
+    ax.set(xlabel=f"{metric.replace('_', ' ')}: group − {reference}{unit}",
+           title=f"Difference from {reference}, 95 % interval" + (" (quick run: decides nothing)" if quick else ""))
+    ax.grid(True, axis="x", alpha=0.3)
+    if rows:
+        handles, names = ax.get_legend_handles_labels()
+        unique = dict(zip(names, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+    else:
+        ax.text(0.5, 0.5, "one group: nothing to compare", ha="center", va="center", transform=ax.transAxes)
     save_figure(fig, path)
 
 

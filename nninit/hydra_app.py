@@ -129,7 +129,7 @@ class SummarizeSweep(Callback):
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from nninit.compare import write_summary
+        from nninit.summary import write_summary
 
         sweep_dir = config.hydra.sweep.dir
         try:
@@ -146,7 +146,7 @@ class SummarizeSweep(Callback):
 
 
 def _statuses(sweep_dir: str) -> list[tuple[str, str]]:
-    from nninit.compare import find_runs
+    from nninit.runs import find_runs
 
     runs, skipped = find_runs([sweep_dir])
     return [(str(r.path), r.metrics.get("status")) for r in runs] + [(str(p), "failed") for p, _ in skipped]

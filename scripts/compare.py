@@ -2,9 +2,13 @@
 
     python scripts/compare.py outputs/2026-11-30 outputs/2026-12-01/10-00-00_sweep --out comparison
     python scripts/compare.py outputs/ --group-by init model.activation --metric test_accuracy
+    python scripts/compare.py outputs/2026-12-01/10-00-00_sweep --baseline init=he
 
 Runs are found recursively and grouped by every config key that varies between them except the
-seeds (or by ``--group-by``). Exit codes: 0 done, 2 no run found or bad arguments.
+seeds (or by ``--group-by``); runs repeated with the same config and seeds count once. Each group
+gets the mean of each metric with its 95 % interval, each pair of groups (or each group against
+``--baseline``) a paired-by-seed difference with its interval, a Holm-adjusted p-value and a
+verdict. Exit codes: 0 done, 2 no run found or bad arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from nninit.compare import write_summary  # noqa: E402
+from nninit.summary import write_summary  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,9 +31,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--group-by", nargs="+", metavar="KEY",
                         help="config keys to group by, e.g. init model.activation (default: all varying keys but seeds)")
     parser.add_argument("--metric", action="append", metavar="NAME",
-                        help="a column of the table (repeatable): a metrics.json key such as test_accuracy or "
+                        help="a column of the table (repeatable; the first is the primary metric, which 'Which is "
+                             "best?' and the figures are about): a metrics.json key such as test_accuracy or "
                              "wall_time_s, or a history.csv column at the last row such as a_std_3 "
-                             "(default: train_accuracy, test_accuracy, final_cost, and dead when recorded)")
+                             "(default: test_accuracy first, then train_accuracy, final_cost, and dead when recorded)")
+    parser.add_argument("--baseline", metavar="KEY=VALUE",
+                        help="compare every group to this one (e.g. init=he) instead of all pairs")
+    parser.add_argument("--ci-method", default="auto", choices=["auto", "t", "bca", "percentile"],
+                        help="interval of a mean: Student's t, or scipy's bootstrap (BCa or percentile); "
+                             "auto: t below 30 seeds, BCa from 30 (default)")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
     return parser.parse_args(argv)
 
@@ -39,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     try:
         table, written = write_summary(args.paths, args.out, group_by=args.group_by,
-                                       metrics=tuple(args.metric) if args.metric else None,
+                                       metrics=tuple(dict.fromkeys(args.metric)) if args.metric else None,
+                                       primary=args.metric[0] if args.metric else "test_accuracy",
+                                       baseline=args.baseline, method=args.ci_method,
                                        title="Comparison of " + ", ".join(args.paths), plots=not args.no_plots)
     except (LookupError, ValueError) as error:
         print(f"compare.py: error: {error}", file=sys.stderr)

@@ -1,12 +1,22 @@
-"""Grouping and summarizing finished runs (in-process, on small runs)."""
+"""Grouping and summarizing finished runs: real tiny runs for the grouping, written run folders with
+known numbers for the statistics and the reports (fast)."""
 
+import csv
 import json
+import logging
+import shutil
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import compose
-from nninit.compare import find_runs, group_runs, default_group_keys, write_summary
+from nninit import runfolder, stats
+from nninit.compare import resolve_baseline
 from nninit.experiment import run
+from nninit.runs import Run, deduplicate, default_group_keys, find_runs, group_runs
+from nninit.summary import COMPARISON_COLUMNS, fmt_estimate, write_summary
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +34,11 @@ def runs_dir(tmp_path_factory):
     return root
 
 
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def test_a_null_value_is_a_group_of_its_own(runs_dir):
     runs, skipped = find_runs([runs_dir])
     assert len(runs) == 8 and not skipped
@@ -35,16 +50,18 @@ def test_a_null_value_is_a_group_of_its_own(runs_dir):
     assert all(len(members) == 2 for members in groups.values())
 
 
-def test_summary_keeps_every_run(runs_dir, tmp_path):
+def test_summary_keeps_every_run_and_says_two_seeds_rank_nothing(runs_dir, tmp_path):
     table, written = write_summary([runs_dir], tmp_path, plots=False)
     assert table.count("| init.bias=") == 4
-    assert len((tmp_path / "summary.csv").read_text().splitlines()) == 1 + 8
-    assert "`seed` is pooled within groups (up to 2 values in a group)" in table
+    assert len(_rows(tmp_path / "runs.csv")) == 8
+    assert len(_rows(tmp_path / "summary.csv")) == 4 * 4  # groups x (train, test accuracy, final cost, dead)
+    md = (tmp_path / "summary.md").read_text()
+    assert "`seed` is pooled within groups (up to 2 values in a group)" in md
+    assert "**No ranking**" in md and "Best by" not in md
+    assert {r["verdict"] for r in _rows(tmp_path / "comparisons.csv")} == {"too_few_runs"}
 
 
 def test_a_run_without_config_does_not_swallow_the_others(runs_dir, tmp_path):
-    import shutil
-
     copy = tmp_path / "copy"
     shutil.copytree(runs_dir, copy)
     metrics = json.loads((copy / "0" / "metrics.json").read_text())
@@ -60,10 +77,175 @@ def test_unknown_metric_is_an_error(runs_dir, tmp_path):
         write_summary([runs_dir], tmp_path, metrics=("nonexistent_metric",), plots=False)
 
 
-def test_number_formats():
-    from nninit.compare import _fmt
+# ------------------------------------------------------------ written run folders with known numbers
 
-    assert _fmt(1.234e-6, 2.1e-7, "grad_norm_1") == "1.234e-06 ± 2.1e-07"  # tiny numbers keep their digits
-    assert _fmt(0.6931, 0.0012, "final_cost") == "0.6931 ± 0.0012"
-    assert _fmt(0.9933333, 0.01, "train_accuracy") == "99.3 ± 1.0%"
-    assert _fmt(0.5, float("nan"), "test_accuracy") == "50.0%"
+def fake_run(path, init, seed, test_accuracy, *, train_accuracy=None, status="completed", iterations=1000,
+             finished_at="2026-11-30T10:00:00+00:00", n_test=100, lr=0.01):
+    """A run folder holding only metrics.json, as run.py writes it."""
+    path.mkdir(parents=True)
+    config = {"init": {"name": init}, "seed": seed, "train": {"num_iterations": iterations, "learning_rate": lr},
+              "data": {"name": "circles", "train_seed": 1, "test_seed": 2, "n_test": n_test}}
+    runfolder.write_json(path / "metrics.json", {
+        "status": status, "config": config, "init": init, "seed": seed, "iterations_run": iterations,
+        "test_accuracy": test_accuracy if status == "completed" else None,
+        "train_accuracy": (train_accuracy if train_accuracy is not None else test_accuracy) if status == "completed" else None,
+        "final_cost": 0.1 if status == "completed" else None, "finished_at": finished_at})
+    return path
+
+
+HE = [0.95, 0.96, 0.94, 0.97, 0.95, 0.93]
+HE_UNIFORM = [0.96, 0.94, 0.95, 0.96, 0.93, 0.95]
+
+
+@pytest.fixture
+def three_inits(tmp_path):
+    """zeros (50 % every seed), he and he_uniform (close), seeds 1-6: the issue's sweep in miniature."""
+    root = tmp_path / "sweep"
+    for init, values in (("zeros", [0.5] * 6), ("he", HE), ("he_uniform", HE_UNIFORM)):
+        for seed, v in enumerate(values, 1):
+            fake_run(root / f"{init}_{seed}", init, seed, v)
+    return root
+
+
+def test_which_is_best_says_indistinguishable_and_worse_with_the_numbers(three_inits, tmp_path):
+    out = tmp_path / "out"
+    text, _ = write_summary([three_inits], out, plots=False)
+    md = (out / "summary.md").read_text()
+    section = md.split("## Which is best?")[1].split("## ")[0]
+    he = stats.describe(HE)
+    assert f"**Best by test accuracy: init=he**, {fmt_estimate(he, 'test_accuracy')}" in section
+    assert "Indistinguishable from it: init=he_uniform (" in section and "seeds per group would separate" in section
+    assert "Worse than it: init=zeros (−45.0 points [" in section
+    assert "Which is best?" in text and "Best by test accuracy: init=he" in text
+    rows = _rows(out / "comparisons.csv")
+    assert tuple(rows[0]) == COMPARISON_COLUMNS == (
+        "metric", "group_a", "group_b", "paired", "n_a", "n_b", "difference", "ci_low", "ci_high", "p_value",
+        "p_adjusted", "prob_improvement", "verdict")
+    test = {(r["group_a"], r["group_b"]): r for r in rows if r["metric"] == "test_accuracy"}
+    assert test[("init=he", "init=zeros")]["verdict"] == "a_better"  # groups in the order of their folders
+    assert test[("init=he", "init=he_uniform")]["verdict"] == "indistinguishable"
+    zh = test[("init=he", "init=zeros")]
+    assert zh["paired"] == "True" and float(zh["difference"]) == pytest.approx(np.mean(HE) - 0.5)
+    d = np.array(HE) - 0.5
+    half = 2.5705818366147395 * d.std(ddof=1) / np.sqrt(6)  # t(0.975, 5)
+    assert float(zh["ci_low"]) == pytest.approx(d.mean() - half) and float(zh["ci_high"]) == pytest.approx(d.mean() + half)
+    summary = {(r["group"], r["metric"]): r for r in _rows(out / "summary.csv")}
+    row = summary[("init=he", "test_accuracy")]
+    assert int(row["n"]) == 6 and float(row["mean"]) == pytest.approx(he.mean)
+    assert float(row["ci_low"]) == pytest.approx(he.ci_low) and float(row["iqm"]) == pytest.approx(he.iqm)
+    assert f"| init=he | 6 | 0 | 0 |" in md
+
+
+def test_a_copied_run_counts_once_with_a_warning(three_inits, tmp_path, caplog):
+    before, _ = write_summary([three_inits], tmp_path / "before", plots=False)
+    shutil.copytree(three_inits / "he_3", three_inits / "he_3_copy")
+    with caplog.at_level(logging.WARNING):
+        after, _ = write_summary([three_inits], tmp_path / "after", plots=False)
+    warnings = [r.getMessage() for r in caplog.records if "counted once" in r.getMessage()]
+    assert len(warnings) == 1 and "he_3_copy" in warnings[0] or "he_3" in warnings[0]
+    assert _rows(tmp_path / "before" / "summary.csv") == _rows(tmp_path / "after" / "summary.csv")
+    md = (tmp_path / "after" / "summary.md").read_text()
+    assert md.index("> **Warning:** 1 run repeat") < md.index("## Which is best?")
+
+
+def test_the_most_recent_repeat_is_kept(tmp_path):
+    old = fake_run(tmp_path / "b_old", "he", 1, 0.90, finished_at="2026-11-30T09:00:00+00:00")
+    new = fake_run(tmp_path / "a_new", "he", 1, 0.80, finished_at="2026-11-30T11:00:00+00:00")
+    other = fake_run(tmp_path / "c", "he", 2, 0.70)
+    runs, _ = find_runs([tmp_path])
+    kept, dropped = deduplicate(runs)
+    assert sorted(r.path.name for r in kept) == ["a_new", "c"]
+    assert dropped == [(old.resolve(), new.resolve())]
+    assert other.exists()
+
+
+def test_mixed_iteration_counts_are_a_warning_at_the_top(tmp_path):
+    for seed, iterations in ((1, 1000), (2, 1000), (3, 500)):
+        fake_run(tmp_path / "runs" / f"he_{seed}", "he", seed, 0.9, iterations=iterations)
+    fake_run(tmp_path / "runs" / "x", "xavier", 1, 0.9, iterations=1000)
+    write_summary([tmp_path / "runs"], tmp_path / "out", group_by=["init"], plots=False)
+    md = (tmp_path / "out" / "summary.md").read_text()
+    warning = next(line for line in md.splitlines() if "mixes runs" in line)
+    assert warning.startswith("> **Warning:** group init=he mixes runs of 500, 1000 iterations")
+    assert md.index(warning) < md.index("## Which is best?")
+
+
+def test_data_seeds_are_seeds_too(tmp_path):
+    """Runs that differ only in the data seed are distinct measurements (n counts them), never repeats."""
+    for k, (seed, train_seed) in enumerate(((1, 1), (1, 2), (2, 1), (2, 2))):
+        path = fake_run(tmp_path / "runs" / f"r{k}", "he", seed, 0.90 + k / 100)
+        metrics = json.loads((path / "metrics.json").read_text())
+        metrics["config"]["data"]["train_seed"] = train_seed
+        (path / "metrics.json").write_text(json.dumps(metrics))
+    write_summary([tmp_path / "runs"], tmp_path / "out", metrics=("train_accuracy",), plots=False)
+    summary = {(r["group"], r["metric"]): r for r in _rows(tmp_path / "out" / "summary.csv")}
+    assert int(summary[("all runs", "test_accuracy")]["n"]) == 4  # the primary metric is always reported
+    assert float(summary[("all runs", "test_accuracy")]["mean"]) == pytest.approx(0.915)
+    assert "`data.train_seed` is pooled within groups" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_baseline_compares_every_group_to_it(three_inits, tmp_path):
+    write_summary([three_inits], tmp_path, baseline="init=zeros", plots=False)
+    pairs = [(r["group_a"], r["group_b"]) for r in _rows(tmp_path / "comparisons.csv") if r["metric"] == "test_accuracy"]
+    assert pairs == [("init=he", "init=zeros"), ("init=he_uniform", "init=zeros")]  # (group, baseline)
+    md = (tmp_path / "summary.md").read_text()
+    assert "Each group against the baseline **init=zeros**" in md
+    assert "Better than the baseline: init=he (+45.0 points [" in md
+    with pytest.raises(ValueError, match="matches no group; the groups are: init=he, init=he_uniform, init=zeros"):
+        write_summary([three_inits], tmp_path / "x", baseline="init=lsuv", plots=False)
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        write_summary([three_inits], tmp_path / "x", baseline="he", plots=False)
+
+
+def test_lower_is_better_metric_as_primary(three_inits, tmp_path):
+    write_summary([three_inits], tmp_path, metrics=("final_cost",), primary="final_cost", plots=False)
+    md = (tmp_path / "summary.md").read_text()
+    assert "Best by final cost" in md  # every group has cost 0.1: all indistinguishable
+    assert "Worse than it: none." in md
+
+
+def test_a_quick_summary_says_so_first_and_ranks_nothing(three_inits, tmp_path):
+    write_summary([three_inits], tmp_path, title="Sweep", quick=True, plots=False)
+    lines = (tmp_path / "summary.md").read_text().splitlines()
+    assert lines[0] == "# Sweep (quick run: decides nothing)"
+    assert lines[2].startswith("**A reduced (quick) run**")
+    md = "\n".join(lines)
+    assert "Best by" not in md and "Worse than" not in md and "| verdict |" not in md
+
+
+def test_figures_are_drawn(three_inits, tmp_path):
+    _, written = write_summary([three_inits], tmp_path)
+    for name in ("accuracy.png", "differences.png", "cost_curves.png", "decision_boundaries.png"):
+        assert (tmp_path / name) in written and (tmp_path / name).stat().st_size > 1000
+
+
+def test_at_chance_uses_the_majority_class_of_imbalanced_labels(tmp_path):
+    Y = np.array([[1] * 80 + [0] * 20], dtype=float)
+    path = tmp_path / "run"
+    fake_run(path, "he", 1, 0.8)
+    runfolder.save_arrays(path / "data.npz", {"X_train": np.zeros((2, 100)), "Y_train": Y,
+                                              "X_test": np.zeros((2, 10)), "Y_test": np.ones((1, 10))})
+    for acc, expected in ((0.80, True), (0.81, True), (0.83, False)):
+        run_ = Run(path, {"train_accuracy": acc, "status": "completed"})
+        assert run_.at_chance() is expected, acc
+    assert Run(path, {}).majority("test") == 1.0
+
+
+def test_resolve_baseline_accepts_a_label_and_a_short_key(three_inits):
+    runs, _ = find_runs([three_inits])
+    groups = group_runs(runs, default_group_keys(runs))
+    assert resolve_baseline("init=he", groups, ["init.name"]) == "init=he"
+    assert resolve_baseline("init.name=he_uniform", groups, ["init.name"]) == "init=he_uniform"
+    assert resolve_baseline(None, groups, ["init.name"]) is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(order=st.permutations(list(range(9))))
+def test_grouping_does_not_depend_on_the_order_of_the_runs(order):
+    runs = [Run(__import__("pathlib").Path(f"/r/{k}"), {"status": "completed"},
+                {"init.name": ("he", "zeros", "xavier")[k % 3], "seed": k // 3, "train.learning_rate": 0.01})
+            for k in range(9)]
+    reference = {label: {r.path for r in members} for label, members in group_runs(runs, ["init.name"]).items()}
+    shuffled = [runs[k] for k in order]
+    got = {label: {r.path for r in members} for label, members in group_runs(shuffled, default_group_keys(shuffled)).items()}
+    assert got == reference

@@ -29,15 +29,17 @@ def sweep(tmp_path_factory):
 
 def test_sweep_writes_the_summary_files(sweep):
     sweep_dir, proc = sweep
-    for name in ("summary.csv", "summary.md", "cost_curves.png", "accuracy.png", "decision_boundaries.png"):
+    for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv", "cost_curves.png", "accuracy.png",
+                 "differences.png", "decision_boundaries.png"):
         assert (sweep_dir / name).is_file(), name
         assert str(sweep_dir / name) in proc.stdout  # the console says where the files are
     assert "| init=zeros | 3 |" in proc.stdout  # the table is printed
+    assert "Which is best?" in proc.stdout and "Best by test accuracy: init=he" in proc.stdout
 
 
 def test_summary_numbers_equal_the_runs_metrics(sweep):
     sweep_dir, _ = sweep
-    rows = _rows(sweep_dir / "summary.csv")
+    rows = _rows(sweep_dir / "runs.csv")
     assert len(rows) == 9
     by_group = {}
     for row in rows:
@@ -51,8 +53,10 @@ def test_summary_numbers_equal_the_runs_metrics(sweep):
         acc = np.array([m["test_accuracy"] for m in runs]) * 100
         cost = np.array([m["final_cost"] for m in runs])
         line = next(l for l in md.splitlines() if l.startswith(f"| init={init} |"))
-        assert f"{acc.mean():.1f} ± {acc.std(ddof=1):.1f}%" in line
-        assert f"{cost.mean():.4f} ± {cost.std(ddof=1):.4f}" in line
+        half = 4.302652729911275 * acc.std(ddof=1) / np.sqrt(3)  # Student's t(0.975, 2)
+        low, high = (max(acc.mean() - half, 0), min(acc.mean() + half, 100)) if half else (acc.mean(), acc.mean())
+        assert f"{acc.mean():.1f} [{low:.1f}, {high:.1f}]%" in line
+        assert f"{cost.mean():.4f} [" in line
     zeros_line = next(l for l in md.splitlines() if l.startswith("| init=zeros |"))
     assert zeros_line.split("|")[5].strip() == "3" and zeros_line.split("|")[6].strip() == "3"  # at chance, symmetric
 
@@ -62,7 +66,7 @@ def test_a_failing_job_does_not_take_the_others_with_it(tmp_path):
     proc = run_cli(["-m", "init=he", "train.learning_rate=0.01,-1,1e300", *SHORT, f"hydra.sweep.dir={sweep_dir}"],
                    cwd=tmp_path, check=False)
     assert proc.returncode == 1  # a job failed: the command says so, after summarizing
-    rows = {float(row["overrides"].split()[1].split("=")[1]): row for row in _rows(sweep_dir / "summary.csv")}
+    rows = {float(row["overrides"].split()[1].split("=")[1]): row for row in _rows(sweep_dir / "runs.csv")}
     assert rows[0.01]["status"] == "completed"
     assert rows[-1]["status"] == "failed" and "train.learning_rate" in rows[-1]["error"]
     assert rows[1e300]["status"] == "diverged"
@@ -82,7 +86,7 @@ def test_compare_on_a_mix_of_folders(sweep, tmp_path):
     proc = _compare(sweep_dir, single, "--out", out, "--group-by", "init", "--metric", "test_accuracy", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "| init=he | 4 |" in proc.stdout
-    assert len(_rows(out / "summary.csv")) == 10
+    assert len(_rows(out / "runs.csv")) == 10
     assert (out / "decision_boundaries.png").is_file()
 
 
@@ -112,7 +116,7 @@ def test_compare_skips_a_truncated_metrics_file(sweep, tmp_path):
     assert proc.returncode == 0, proc.stderr
     warnings = [l for l in proc.stderr.splitlines() if "skipping" in l]
     assert len(warnings) == 1 and broken.name in warnings[0]
-    assert len(_rows(tmp_path / "cmp" / "summary.csv")) == 8
+    assert len(_rows(tmp_path / "cmp" / "runs.csv")) == 8
 
 
 def test_joblib_launcher_gives_bit_identical_results(sweep, tmp_path):

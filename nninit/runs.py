@@ -1,0 +1,250 @@
+"""Find and read finished run folders, and group them: the reader every comparison starts from.
+
+Reads only run folders (``metrics.json``, ``history.csv``, ``data.npz``), so runs from different
+days, sweeps and machines can be mixed. A run repeated with the same config and seeds is the same
+measurement: :func:`deduplicate` keeps one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nninit import runfolder
+
+log = logging.getLogger(__name__)
+
+SEED_KEYS = ("seed", "data.train_seed", "data.test_seed")
+"""Config keys pooled over, never grouped by (unless asked for explicitly)."""
+SHORT_NAMES = {"init.name": "init", "data.name": "data"}
+CHANCE_MARGIN = 0.01
+"""A run is 'at chance' when its train accuracy is at most the majority-class rate plus this."""
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    """Nested dict -> ``{'a.b': value}``; lists become their JSON text (hashable, readable)."""
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
+def _natural(path: Path) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+@dataclass
+class Run:
+    """One finished run folder: its metrics and its flattened config."""
+
+    path: Path
+    metrics: dict
+    config: dict = field(default_factory=dict)
+    _history: dict | None = None
+    _majority: dict = field(default_factory=dict)
+
+    @property
+    def seed(self) -> tuple:
+        """What varies between repeats of one config: the weight seed and the data seeds
+        (values of :data:`SEED_KEYS`). Runs of two groups with equal seeds pair."""
+        return tuple(self.config.get(k) for k in SEED_KEYS)
+
+    @property
+    def completed(self) -> bool:
+        return self.metrics.get("status") == "completed"
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """``history.csv`` as float columns (empty if missing)."""
+        if self._history is None:
+            try:
+                self._history = runfolder.read_history(self.path / runfolder.HISTORY)
+            except (OSError, ValueError):
+                self._history = {}
+        return self._history
+
+    def value(self, name: str) -> float | None:
+        """A number for this run: a ``metrics.json`` key, or a ``history.csv`` column at its last
+        row, or ``dead`` (mean over hidden layers of the final fraction of dead units)."""
+        if name in self.metrics:
+            v = self.metrics[name]
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+        h = self.history
+        if name == "dead":
+            cols = [k for k in h if re.fullmatch(r"dead_\d+", k)]
+            return float(np.mean([h[k][-1] for k in cols])) if cols else None
+        if name in h and len(h[name]):
+            return float(h[name][-1])
+        return None
+
+    def symmetric(self) -> bool | None:
+        """True when every hidden layer of more than one unit has a single distinct unit at the
+        last recorded row (the symmetry was never broken); None without diagnostics or such layers."""
+        dims = self.metrics.get("layers_dims") or []
+        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in self.history]
+        return all(self.history[k][-1] == 1 for k in cols) if cols else None
+
+    def majority(self, split: str = "train") -> float:
+        """The accuracy of always predicting the majority class of ``split`` (``train`` or
+        ``test``), from ``data.npz``; 0.5 when the file is missing or unreadable."""
+        if split not in self._majority:
+            try:
+                Y = runfolder.load_arrays(self.path / runfolder.DATA)[f"Y_{split}"]
+                self._majority[split] = float(max(Y.mean(), 1 - Y.mean()))
+            except (OSError, KeyError, ValueError):
+                self._majority[split] = 0.5
+        return self._majority[split]
+
+    def at_chance(self) -> bool | None:
+        """True when the train accuracy is at most the majority-class rate plus :data:`CHANCE_MARGIN`."""
+        acc = self.value("train_accuracy")
+        return None if acc is None else acc <= self.majority("train") + CHANCE_MARGIN
+
+    def test_size(self) -> int | None:
+        """How many test examples the test accuracy was measured on (``data.n_test``)."""
+        n = self.config.get("data.n_test")
+        return int(n) if isinstance(n, int) and n > 0 else None
+
+
+def find_runs(paths: list[str | Path]) -> tuple[list[Run], list[tuple[Path, str]]]:
+    """Every run folder under ``paths`` (searched recursively).
+
+    A run folder holds ``metrics.json`` or Hydra's ``.hydra/``. Folders whose ``metrics.json`` is
+    missing or unreadable (a killed run) are returned in ``skipped`` with the reason.
+
+    Returns
+    -------
+    runs : list of Run
+        In natural order of their paths (job 2 before job 10).
+    skipped : list of (Path, str)
+
+    Raises
+    ------
+    FileNotFoundError
+        When a path does not exist.
+    """
+    candidates: set[Path] = set()
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"no such file or folder: {p}")
+        if p.is_file():
+            p = p.parent
+        if (p / runfolder.METRICS).is_file() or (p / ".hydra").is_dir():
+            candidates.add(p.resolve())
+        candidates.update(m.parent.resolve() for m in p.rglob(runfolder.METRICS))
+        candidates.update(h.parent.resolve() for h in p.rglob(".hydra") if h.is_dir())
+    runs, skipped = [], []
+    for path in sorted(candidates, key=_natural):
+        try:
+            metrics = runfolder.read_json(path / runfolder.METRICS)
+            if "status" not in metrics:
+                raise ValueError("no 'status' key")
+        except FileNotFoundError:
+            skipped.append((path, "metrics.json is missing (a killed or still running job?)"))
+            continue
+        except (OSError, ValueError) as error:
+            skipped.append((path, f"metrics.json is unreadable ({error})"))
+            continue
+        runs.append(Run(path, metrics, flatten(metrics.get("config") or {})))
+    return runs, skipped
+
+
+def varying_keys(runs: list[Run]) -> list[str]:
+    """Config keys whose value is not the same in every run (a missing key counts as None)."""
+    keys = sorted({k for r in runs for k in r.config})
+    varying = [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
+    return sorted(varying, key=lambda k: (k != "init.name", k != "data.name", k))
+
+
+def default_group_keys(runs: list[Run]) -> list[str]:
+    """Every key that varies across the runs, except the seeds."""
+    return [k for k in varying_keys(runs) if k not in SEED_KEYS]
+
+
+def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
+    """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError."""
+    known = {k for r in runs for k in r.config}
+    keys = []
+    for name in names:
+        key = {v: k for k, v in SHORT_NAMES.items()}.get(name, name)
+        if key not in known:
+            raise ValueError(f"--group-by {name!r}: no such config key in these runs; "
+                             f"known keys: {', '.join(sorted(known))}")
+        keys.append(key)
+    return keys
+
+
+def group_label(run: Run, keys: list[str]) -> str:
+    """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null)."""
+    parts = [f"{SHORT_NAMES.get(k, k)}={'null' if run.config.get(k) is None else run.config.get(k)}" for k in keys]
+    return ", ".join(parts) if parts else "all runs"
+
+
+def label_keys(runs: list[Run], keys: list[str]) -> list[str]:
+    """The grouping keys worth naming in labels.
+
+    A key that only some init options have (``init.scale`` of ``random`` when sweeping
+    ``init=he,random``) varies only by its presence, and ``init`` already tells those groups
+    apart; such a key is left out of the labels when the labels stay distinct without it.
+    """
+    def distinct(shown: list[str]) -> bool:
+        labels = {tuple(json.dumps(r.config.get(k)) for k in keys): group_label(r, shown) for r in runs}
+        return len(set(labels.values())) == len(labels)
+
+    shown = list(keys)
+    for k in keys:
+        present = {json.dumps(r.config.get(k)) for r in runs if r.config.get(k) is not None}
+        trial = [s for s in shown if s != k]
+        if len(present) <= 1 and trial and distinct(trial):
+            shown = trial
+    return shown
+
+
+def group_runs(runs: list[Run], keys: list[str]) -> dict[str, list[Run]]:
+    """Runs by group (their values of ``keys``), labelled by :func:`label_keys`, in order of
+    first appearance. Every group keeps its own entry: labels are distinct by construction."""
+    shown = label_keys(runs, keys)
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(tuple(json.dumps(run.config.get(k)) for k in keys), []).append(run)
+    labelled = {group_label(members[0], shown): members for members in groups.values()}
+    assert len(labelled) == len(groups), "group labels must be distinct"
+    return labelled
+
+
+def deduplicate(runs: list[Run]) -> tuple[list[Run], list[tuple[Path, Path]]]:
+    """Count each measurement once: runs with the same config (seeds included) are repeats.
+
+    The most recent one (``finished_at``, then the later path) is kept, whatever its status.
+    Runs without a recorded config are never merged.
+
+    Returns
+    -------
+    kept : list of Run
+        In the input order.
+    dropped : list of (Path, Path)
+        Each dropped run's folder and the folder kept in its place.
+    """
+    newest: dict[str, Run] = {}
+    for run in runs:
+        if not run.config:
+            continue
+        key = json.dumps(run.config, sort_keys=True, default=str)
+        other = newest.get(key)
+        if other is None or (str(run.metrics.get("finished_at") or ""), _natural(run.path)) >= \
+                (str(other.metrics.get("finished_at") or ""), _natural(other.path)):
+            newest[key] = run
+    keep = {id(r) for r in newest.values()}
+    kept = [r for r in runs if not r.config or id(r) in keep]
+    dropped = [(r.path, newest[json.dumps(r.config, sort_keys=True, default=str)].path)
+               for r in runs if r.config and id(r) not in keep]
+    return kept, dropped
