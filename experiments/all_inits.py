@@ -8,43 +8,47 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common import load_runs, main, write_text
-from nninit.compare import mean_std, write_summary
+from common import heading, main, write_text
+from nninit.compare import summarize
 from nninit.config import INIT_NAMES
+from nninit.summary import markdown_table, which_is_best, write_comparison
 
 NAME = "all_inits"
 DATASETS = ("circles", "moons")
 SEEDS = "1,2,3,4,5"
+QUICK = {"inits": ("zeros", "he", "lsuv"), "seeds": "1,2", "iterations": 500}
 
 
-def report(out: Path) -> str:
-    table, _ = write_summary([out / "sweep"], out, group_by=["init", "data"], title="All initializers")
-    runs = load_runs(out / "sweep")
-    iterations = sorted({r.metrics.get("iterations_run") for r in runs if r.metrics.get("status") == "completed"})
-    seeds = sorted({r.config.get("seed") for r in runs})
-    lines = ["# All initializers on circles and moons", "",
-             f"The notebook's network ([2, 10, 5, 1], ReLU, learning rate 0.01) trained for "
-             f"{', '.join(map(str, iterations))} iterations with every initializer and {len(seeds)} weight seeds "
-             f"each. Full table: [summary.md](summary.md); plots: "
-             "[cost curves](cost_curves.png), [accuracy](accuracy.png), [decision boundaries](decision_boundaries.png).", ""]
+def report(out: Path, quick: bool) -> str:
+    """``report.md``: per data set, "Which is best?" by test accuracy and the grouped table."""
+    sections, ran = [], set()
     for data in DATASETS:
-        ranked = []
-        for init in INIT_NAMES:
-            members = [r for r in runs if r.metrics.get("init") == init and r.metrics.get("data") == data
-                       and r.metrics.get("status") == "completed"]
-            if members:
-                test = mean_std([r.value("test_accuracy") for r in members])
-                train = mean_std([r.value("train_accuracy") for r in members])
-                chance = sum(bool(r.at_chance()) for r in members)
-                ranked.append((test[0], init, train, test, chance, len(members)))
-        ranked.sort(reverse=True)
-        lines += [f"## {data}: ranked by mean test accuracy", "",
-                  "| rank | init | runs | train accuracy | test accuracy | at chance |", "|---|---|---|---|---|---|"]
-        for k, (_, init, train, test, chance, n) in enumerate(ranked, 1):
-            lines.append(f"| {k} | {init} | {n} | {100 * train[0]:.1f} ± {100 * train[1]:.1f}% | "
-                         f"{100 * test[0]:.1f} ± {100 * test[1]:.1f}% | {chance} |")
-        lines.append("")
-    lines += ["![accuracy](accuracy.png)", "", "![cost curves](cost_curves.png)"]
+        folder = out / data
+        if not folder.is_dir():
+            continue
+        c = summarize([folder], group_by=["init"])
+        write_comparison(c, folder, title=f"Initializers on {data}", quick=quick)
+        ran |= {r.config.get("init.name") for r in c.runs}
+        seeds = sorted({r.config.get("seed") for r in c.runs})
+        iterations = sorted({r.metrics.get("iterations_run") for r in c.runs if r.completed})
+        sections += [f"## {data}", "",
+                     f"{len(c.groups)} initializers × {len(seeds)} weight seeds, {', '.join(map(str, iterations))} "
+                     f"iterations. Full summary with every pairwise comparison: [{data}/summary.md]({data}/summary.md).",
+                     "", "### Which is best?", "", *which_is_best(c.summaries, c.diffs, c.primary, quick=quick), "",
+                     markdown_table(c.summaries, ("test_accuracy", "train_accuracy")), "",
+                     f"![accuracy]({data}/accuracy.png) ![differences]({data}/differences.png)", ""]
+    if not sections:
+        raise LookupError(f"no sweep folder ({', '.join(DATASETS)}) under {out}")
+    every = set(INIT_NAMES) <= ran
+    title = "All initializers on circles and moons" if every else \
+        f"{len(ran)} of the {len(INIT_NAMES)} initializers ({', '.join(sorted(ran))}) on circles and moons"
+    reduced = (f"{len(QUICK['inits'])} initializers instead of {len(INIT_NAMES)}, seeds {QUICK['seeds']} instead of "
+               f"{SEEDS}, {QUICK['iterations']} iterations instead of 15000")
+    lines = heading(title, quick, reduced)
+    lines += ["The notebook's network ([2, 10, 5, 1], ReLU, learning rate 0.01) trained with "
+              + ("every initializer" if every else "these initializers") + " on each data set. Each number is a mean "
+              "over seeds with its 95 % interval; a group is better or worse than the best only when a paired, "
+              "Holm-adjusted test and the interval of the difference both say so.", "", *sections]
     text = "\n".join(lines) + "\n"
     write_text(out / "report.md", text)
     return text
@@ -52,9 +56,10 @@ def report(out: Path) -> str:
 
 def sweeps(args) -> list[tuple[list[str], str]]:
     if args.quick:
-        return [(["init=zeros,he,lsuv", f"data={','.join(DATASETS)}", "seed=1,2", "train.num_iterations=500"], "sweep")]
-    return [([f"init={','.join(INIT_NAMES)}", f"data={','.join(DATASETS)}", f"seed={SEEDS}"], "sweep")]
+        return [([f"init={','.join(QUICK['inits'])}", f"data={data}", f"seed={QUICK['seeds']}",
+                  f"train.num_iterations={QUICK['iterations']}"], data) for data in DATASETS]
+    return [([f"init={','.join(INIT_NAMES)}", f"data={data}", f"seed={SEEDS}"], data) for data in DATASETS]
 
 
 if __name__ == "__main__":
-    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out)))
+    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out, args.quick)))

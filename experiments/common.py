@@ -87,6 +87,17 @@ def load_runs(folder: Path, *, completed: bool = False) -> list[Run]:
     return runs
 
 
+def heading(title: str, quick: bool, reduced: str) -> list[str]:
+    """A report's title and first line: a ``--quick`` report says so in both and names what was
+    reduced, and that it decides nothing."""
+    if not quick:
+        return [f"# {title}", ""]
+    return [f"# {title} (quick run: decides nothing)", "",
+            f"**A reduced (quick) run** ({reduced}): it shows that the experiment runs end to end. Its numbers "
+            f"decide nothing: no claim is said to hold and nothing is ranked. Run it without `--quick` for the answer.",
+            ""]
+
+
 def write_text(path: Path, text: str) -> None:
     from nninit.runfolder import atomic_write
 

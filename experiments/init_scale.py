@@ -11,12 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from common import load_runs, main, write_text
+from common import heading, load_runs, main, write_text
+from nninit import stats
+from nninit.compare import summarize
 from nninit.plots import new_figure, save_figure
+from nninit.summary import which_is_best
 
 NAME = "init_scale"
 SCALES = ("0.001", "0.01", "0.1", "1", "10", "100")
 SEEDS = "1,2,3,4,5"
+QUICK = {"scales": "0.01,1,100", "seeds": "1,2", "iterations": 1000}
 
 
 def _at_init(run, column: str) -> float:
@@ -71,22 +75,29 @@ def plot(table, path: Path) -> None:
     save_figure(fig, path)
 
 
-def report(out: Path) -> str:
+def report(out: Path, quick: bool = False) -> str:
     table = collect(load_runs(out / "sweep"))
     if not table or all(np.isnan(r["test"]).all() for r in table.values()):
         raise LookupError(f"no completed run of init=random under {out / 'sweep'}")
     plot(table, out / "init_scale.png")
-    lines = ["# Init scale: N(0, 1) x scale", "",
-             "The notebook's network and data, random init with `init.scale` over decades; mean ± std over seeds "
-             "(the statistics 'at init' come from iteration 0).", "",
+    reduced = (f"scales {QUICK['scales']} instead of {', '.join(SCALES)}, seeds {QUICK['seeds']} instead of {SEEDS}, "
+               f"{QUICK['iterations']} iterations instead of 15000")
+    lines = heading("Init scale: N(0, 1) x scale", quick, reduced)
+    lines += ["The notebook's network and data, random init with `init.scale` over decades; each cell is the mean "
+              "over seeds with its 95 % interval (the statistics 'at init' come from iteration 0).", "",
              "| scale | n | train accuracy | test accuracy | cost at init | final cost | ‖dW1‖ at init | "
              "std of output pre-activation at init | dead hidden units at init | at chance | diverged |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def ms(v, pct=False, fmt=".3g"):
+        e = stats.describe(v)
+        if e.n == 0:
+            return "n/a"
         f = 100 if pct else 1
-        m, s = np.nanmean(v) * f, np.nanstd(v, ddof=1) * f if np.sum(np.isfinite(v)) > 1 else float("nan")
-        return f"{m:.1f} ± {s:.1f}%" if pct else f"{m:{fmt}} ± {s:{fmt}}"
+        if pct:
+            low, high = max(e.ci_low, 0.0), min(e.ci_high, 1.0)
+            return f"{f * e.mean:.1f}%" if np.isnan(e.ci_low) else f"{f * e.mean:.1f} [{f * low:.1f}, {f * high:.1f}]%"
+        return f"{e.mean:{fmt}}" if np.isnan(e.ci_low) else f"{e.mean:{fmt}} [{e.ci_low:{fmt}}, {e.ci_high:{fmt}}]"
 
     for s, r in table.items():
         lines.append(f"| {s:g} | {r['train'].size} | {ms(r['train'], True)} | {ms(r['test'], True)} | "
@@ -95,12 +106,14 @@ def report(out: Path) -> str:
     lines += ["", "![init scale](init_scale.png)", "", "## What the measurements show", ""]
     scales = list(table)
     best = max(scales, key=lambda s: np.nanmean(table[s]["test"]))
-    lines.append(f"- Best mean test accuracy: scale {best:g} ({100 * np.nanmean(table[best]['test']):.1f}%).")
+    c = summarize([out / "sweep"], group_by=["init.scale"])
+    lines += ["### Which scale is best?", "", *which_is_best(c.summaries, c.diffs, c.primary, quick=quick), "",
+              "### What happens at the extremes", ""]
     # vanishing: the cost starts at ln 2 to within 1e-3 and every run ends at chance
     vanished = [s for s in scales if table[s]["chance"].all() and np.nanmax(np.abs(table[s]["initial_cost"] - np.log(2))) < 1e-3]
     if vanished:
         s = max(vanished)
-        lines.append(f"- Vanishing signal: at scale ≤ {s:g} every run ended at chance. The output pre-activation "
+        lines.append(f"- Vanishing signal: at scale ≤ {s:g} every run (n={table[s]['chance'].size}) ended at chance. The output pre-activation "
                      f"starts with std {np.nanmean(table[s]['z_out_std']):.2g} and ‖dW1‖ at {np.nanmean(table[s]['grad_w1']):.2g} "
                      f"(the output shrinks like scale³ through three layers, ‖dW1‖ like scale² through W2 and W3), so the "
                      f"cost sits at ln 2 and gradient descent cannot move the first layers within the iteration budget.")
@@ -112,8 +125,10 @@ def report(out: Path) -> str:
                      f"(the output pre-activation has std {np.nanmean(table[s]['z_out_std']):.3g}, so the sigmoid is "
                      f"saturated, on the wrong side for many examples; the notebook would print inf) and the runs reach "
                      f"{100 * np.nanmean(table[s]['test']):.1f}% test accuracy on average"
-                     + (f", against {100 * np.nanmean(table[best]['test']):.1f}% at scale {best:g}." if s != best else
-                        ", the best here: with this few iterations the smaller scales have not started to learn."))
+                     + ("." if quick else
+                        f", against {100 * np.nanmean(table[best]['test']):.1f}% at scale {best:g} (means over "
+                        f"seeds; see above for how sure)." if s != best else
+                        ", the highest mean here: with this few iterations the smaller scales have not started to learn."))
     lines += ["", "Per-run folders, summary table and cost curves: [sweep/summary.md](sweep/summary.md)."]
     text = "\n".join(lines) + "\n"
     write_text(out / "report.md", text)
@@ -122,9 +137,10 @@ def report(out: Path) -> str:
 
 def sweeps(args) -> list[tuple[list[str], str]]:
     if args.quick:
-        return [(["init=random", "init.scale=0.01,1,100", "seed=1,2", "train.num_iterations=1000"], "sweep")]
+        return [(["init=random", f"init.scale={QUICK['scales']}", f"seed={QUICK['seeds']}",
+                  f"train.num_iterations={QUICK['iterations']}"], "sweep")]
     return [(["init=random", f"init.scale={','.join(SCALES)}", f"seed={SEEDS}"], "sweep")]
 
 
 if __name__ == "__main__":
-    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out)))
+    sys.exit(main(NAME, __doc__.split("\n")[0], sweeps, lambda out, args: report(out, args.quick)))

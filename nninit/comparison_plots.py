@@ -103,7 +103,7 @@ def plot_accuracy(summaries, path: Path) -> None:
     handles, names = ax.get_legend_handles_labels()
     if handles:
         unique = dict(zip(names, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best", framealpha=0.9)
     save_figure(fig, path)
 
 
@@ -130,7 +130,7 @@ def plot_differences(diffs: list[Difference], metric: str, reference: str, path:
                 ("better" if other_wins else "worse")
         rows.append((other, s * d.difference, low, high, kind, d.n_a if not flip else d.n_b))
     scale = 100.0 if metric.endswith("accuracy") else 1.0
-    fig = new_figure(7.5, 1.2 + 0.45 * max(1, len(rows)))
+    fig = new_figure(7.5, 1.5 + 0.5 * max(1, len(rows)))
     ax = fig.subplots()
     for y, (other, diff, low, high, kind, n) in enumerate(rows):
         color = VERDICT_COLORS[kind]
@@ -139,7 +139,7 @@ def plot_differences(diffs: list[Difference], metric: str, reference: str, path:
         ax.plot(scale * diff, y, "o", color=color, label=kind.replace("_", " "))
     ax.axvline(0.0, color="k", linewidth=1)
     ax.set_yticks(range(len(rows)), [f"{r[0]} (n={r[5]})" for r in rows], fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 0.4, -0.6)  # first group on top, room above and below
     unit = " (percentage points)" if scale == 100 else ""
     ax.set(xlabel=f"{metric.replace('_', ' ')}: group − {reference}{unit}",
            title=f"Difference from {reference}, 95 % interval" + (" (quick run: decides nothing)" if quick else ""))
@@ -147,7 +147,7 @@ def plot_differences(diffs: list[Difference], metric: str, reference: str, path:
     if rows:
         handles, names = ax.get_legend_handles_labels()
         unique = dict(zip(names, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best")
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="best", framealpha=0.9)
     else:
         ax.text(0.5, 0.5, "one group: nothing to compare", ha="center", va="center", transform=ax.transAxes)
     save_figure(fig, path)

@@ -315,6 +315,12 @@ def write_summary(
         For an unknown ``group_by`` key, metric, baseline or method.
     """
     c = summarize(paths, group_by=group_by, metrics=metrics, primary=primary, baseline=baseline, method=method)
+    return write_comparison(c, out_dir, title=title, plots=plots, quick=quick)
+
+
+def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Comparison", plots: bool = True,
+                     quick: bool = False) -> tuple[str, list[Path]]:
+    """Write the files of :func:`write_summary` for a comparison already computed."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / name for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv")]

@@ -25,30 +25,56 @@ def test_seed_table_matches_the_notebook(tmp_path):
     assert (out / "sweep" / "summary.md").is_file()
 
 
+def _says_it_is_quick(report):
+    lines = report.splitlines()
+    assert lines[0].endswith("(quick run: decides nothing)")
+    assert lines[2].startswith("**A reduced (quick) run** (") and "instead of" in lines[2]
+
+
 def test_init_scale_quick(tmp_path):
     out, report = _experiment("init_scale", tmp_path, "--quick")
-    for scale in ("| 0.01 |", "| 1 |", "| 100 |"):
+    _says_it_is_quick(report)
+    for scale in ("| 0.01 | 2 |", "| 1 | 2 |", "| 100 | 2 |"):
         assert scale in report
-    assert "Vanishing signal" in report and "Saturation" in report
+    assert "Vanishing signal: at scale ≤ 0.01 every run (n=2) ended at chance" in report and "Saturation" in report
+    assert "This is a reduced (quick) run: it decides nothing and ranks nothing." in report
+    assert "Best by" not in report and "against" not in report
     assert (out / "init_scale.png").is_file()
 
 
 def test_depth_signal_quick(tmp_path):
     out, report = _experiment("depth_signal", tmp_path, "--quick")
+    _says_it_is_quick(report)
     claims = [line for line in report.splitlines() if line.startswith("- **")]
     assert len(claims) == 4
-    assert "He on ReLU keeps the second moment" in report and "After LSUV" in report
+    assert all(line.startswith("- **not decided (quick run, n=") for line in claims), claims
     assert (out / "depth_signal.png").is_file()
+    # the same runs judged as a full run: LSUV's guarantee holds run by run; the others carry n and an interval
+    sys.path.insert(0, str(REPO / "experiments"))
+    import depth_signal
+
+    full = depth_signal.report(out, 10, 20, quick=False)
+    verdicts = {line.split("**: ")[1][:20]: line.split("**")[1] for line in full.splitlines() if line.startswith("- **")}
+    assert verdicts["After LSUV every lay"] == "holds"
+    assert verdicts["He on ReLU keeps the"] in ("holds", "not decided at n=3")
+    assert all("n=" in line for line in full.splitlines() if line.startswith("- **"))
     # the report can be redrawn from the finished runs
     proc = subprocess.run([sys.executable, str(REPO / "experiments" / "depth_signal.py"), "--out", str(out),
                            "--report-only", "--quick"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "The papers' claims, measured" in proc.stdout
+    assert "(quick run: decides nothing)" in proc.stdout
 
 
 def test_all_inits_quick(tmp_path):
     out, report = _experiment("all_inits", tmp_path, "--quick")
-    assert "## circles: ranked by mean test accuracy" in report and "## moons" in report
-    assert (out / "summary.md").is_file() and (out / "decision_boundaries.png").is_file()
+    _says_it_is_quick(report)
+    assert report.splitlines()[0].startswith("# 3 of the 12 initializers (he, lsuv, zeros)")
+    assert "every initializer" not in report and "rank |" not in report
+    assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 2
+    for data in ("circles", "moons"):
+        assert f"## {data}" in report
+        assert (out / data / "summary.md").read_text().startswith(f"# Initializers on {data} (quick run: decides nothing)")
+        assert (out / data / "differences.png").is_file()
 
 
 def test_benchmark_quick(tmp_path):
