@@ -108,6 +108,10 @@ def backprop_activation(
         check_activation(activation)
 
 
+def _no_gain(activation: str) -> ValueError:
+    return ValueError(f"no gain for activation {activation!r}; accepted: linear, {', '.join(ACTIVATIONS)}")
+
+
 def calculate_gain(activation: str, negative_slope: float = 0.01) -> float:
     """Recommended gain for an activation, as ``torch.nn.init.calculate_gain``.
 
@@ -122,7 +126,8 @@ def calculate_gain(activation: str, negative_slope: float = 0.01) -> float:
     float
         linear and sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu:
         sqrt(2 / (1 + negative_slope**2)). Source: PyTorch ``torch.nn.init.calculate_gain``
-        (relu from He et al. 2015; tanh's 5/3 is PyTorch's empirical choice).
+        (relu from He et al. 2015; tanh's 5/3 is PyTorch's empirical choice). Schemes that
+        scale a *variance* use :func:`calculate_gain_squared` instead of squaring this.
 
     Raises
     ------
@@ -133,7 +138,38 @@ def calculate_gain(activation: str, negative_slope: float = 0.01) -> float:
         return math.sqrt(2.0 / (1.0 + negative_slope**2))
     table = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
     if activation not in table:
-        raise ValueError(
-            f"no gain for activation {activation!r}; accepted: linear, {', '.join(ACTIVATIONS)}"
-        )
+        raise _no_gain(activation)
+    return table[activation]
+
+
+def calculate_gain_squared(activation: str, negative_slope: float = 0.01) -> float:
+    """The square of :func:`calculate_gain` in closed form: the variance multiplier it stands for.
+
+    Squaring the rounded gain is not exact: ``calculate_gain('relu')**2`` is
+    ``2.0000000000000004``, and ``sqrt(2.0000000000000004 / fan_in)`` can differ from the
+    notebook's ``sqrt(2 / fan_in)`` in the last bit. The variance-scaling initializers use this
+    value with ``init.gain=auto``, so that ReLU gives exactly the notebook's He weights.
+
+    Parameters
+    ----------
+    activation : {'linear', 'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    negative_slope : float, default=0.01
+        Used by ``leaky_relu`` only.
+
+    Returns
+    -------
+    float
+        linear and sigmoid: 1; tanh: 25/9; relu: exactly 2; leaky_relu:
+        2 / (1 + negative_slope**2) (He et al. 2015, eq. 15 with ``a = negative_slope``).
+
+    Raises
+    ------
+    ValueError
+        For any other activation name.
+    """
+    if activation == "leaky_relu":
+        return 2.0 / (1.0 + negative_slope**2)
+    table = {"linear": 1.0, "sigmoid": 1.0, "tanh": 25.0 / 9.0, "relu": 2.0}
+    if activation not in table:
+        raise _no_gain(activation)
     return table[activation]

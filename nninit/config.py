@@ -16,7 +16,7 @@ from typing import Any, List
 
 from nninit.activations import ACTIVATIONS
 from nninit.data import DATASETS
-from nninit.initializers import DISTRIBUTIONS, MODES, WEIGHT_INITIALIZERS
+from nninit.initializers import DISTRIBUTIONS, MODES, NORMAL_DISTRIBUTIONS, WEIGHT_INITIALIZERS
 
 MAX_SEED = 2**32 - 1
 INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)
@@ -28,8 +28,8 @@ _GAIN_KEYS = ("name", "gain", "bias")
 INIT_KEYS: dict[str, tuple[str, ...]] = {
     "zeros": ("name", "bias"),
     "random": ("name", "scale", "bias"),
-    **{name: _GAIN_KEYS for name in ("he", "he_uniform", "xavier", "xavier_uniform", "lecun", "lecun_uniform",
-                                      "orthogonal")},
+    **{name: ("name", "gain", "distribution", "bias") for name in ("he", "xavier", "lecun")},
+    **{name: _GAIN_KEYS for name in ("he_uniform", "xavier_uniform", "lecun_uniform", "orthogonal")},
     "pytorch_default": ("name", "bias"),
     "variance_scaling": ("name", "scale", "mode", "distribution", "bias"),
     "lsuv": ("name", "gain", "tol", "max_iter", "bias"),
@@ -174,7 +174,12 @@ def validate(cfg: dict) -> None:
     if "mode" in init:
         _choice("init.mode", init["mode"], MODES)
     if "distribution" in init:
-        _choice("init.distribution", init["distribution"], DISTRIBUTIONS)
+        if init["name"] == "variance_scaling":
+            _choice("init.distribution", init["distribution"], DISTRIBUTIONS)
+        elif init["distribution"] not in NORMAL_DISTRIBUTIONS:  # he, xavier, lecun
+            raise ConfigError("init.distribution", init["distribution"],
+                              f"must be one of {', '.join(NORMAL_DISTRIBUTIONS)} with init={init['name']} "
+                              f"(the uniform form is init={init['name']}_uniform)")
     if "tol" in init and (not _is_number(init["tol"]) or not 0 < init["tol"] < 1):
         raise ConfigError("init.tol", init["tol"], "must be a number in (0, 1)")
     if "max_iter" in init:

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from nninit import runfolder
-from nninit.activations import calculate_gain
+from nninit.activations import calculate_gain, calculate_gain_squared
 from nninit.config import validate
 from nninit.data import Dataset, load_dataset
-from nninit.initializers import initialize_parameters
+from nninit.initializers import VARIANCE_PRESETS, initialize_parameters
 from nninit.lsuv import lsuv
 from nninit.network import accuracy
 from nninit.training import train
@@ -37,7 +37,11 @@ def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tupl
     """Initial parameters for a validated config, and facts about the initialization.
 
     ``init.gain='auto'`` becomes :func:`nninit.activations.calculate_gain` of
-    ``model.activation``; ``lsuv`` draws an orthogonal start and rescales it on ``X``.
+    ``model.activation``; the presets of ``variance_scaling`` (he, xavier, lecun and their
+    uniform forms) receive its square in closed form instead
+    (:func:`nninit.activations.calculate_gain_squared`, exactly 2 for ReLU), so that ReLU
+    with ``gain=auto`` draws the same arrays as ``gain=null``. ``lsuv`` draws an orthogonal
+    start and rescales it on ``X``.
 
     Returns
     -------
@@ -47,12 +51,17 @@ def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tupl
     """
     init, model = cfg["init"], cfg["model"]
     options = {k: v for k, v in init.items() if k not in NON_WEIGHT_KEYS}
+    method = "orthogonal" if init["name"] == "lsuv" else init["name"]
     info: dict = {}
     if options.get("gain") == "auto":
-        options["gain"] = calculate_gain(model["activation"], model["negative_slope"])
-        info["gain"] = options["gain"]
+        activation, slope = model["activation"], model["negative_slope"]
+        info["gain"] = calculate_gain(activation, slope)
+        if method in VARIANCE_PRESETS:  # the variance is gain**2: its closed form (relu: exactly 2)
+            del options["gain"]
+            options["scale"] = calculate_gain_squared(activation, slope)
+        else:
+            options["gain"] = info["gain"]
     rng = np.random.RandomState(cfg["seed"])
-    method = "orthogonal" if init["name"] == "lsuv" else init["name"]
     with np.errstate(over="ignore"):  # a huge init.scale gives infinite weights: a diverged run, not a warning
         parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"), **options)
     if init["name"] == "lsuv":

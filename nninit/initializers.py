@@ -16,8 +16,17 @@ import numpy as np
 
 MODES = ("fan_in", "fan_out", "fan_avg")
 """Accepted values of ``init.mode``."""
-DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
-"""Accepted values of ``init.distribution``."""
+DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal", "uniform")
+"""Accepted values of ``init.distribution`` for ``variance_scaling``.
+
+``normal`` is the untruncated normal, as in JAX and PyTorch; ``untruncated_normal`` is the same
+distribution (and the same draws) under Keras' name. Keras 3 turns ``"normal"`` into
+``"truncated_normal"``: a Keras ``distribution="normal"`` is ``truncated_normal`` here.
+"""
+NORMAL_DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal")
+"""Accepted values of ``init.distribution`` for the normal schemes ``he``, ``xavier``, ``lecun``."""
+VARIANCE_PRESETS = ("he", "he_uniform", "xavier", "xavier_uniform", "lecun", "lecun_uniform")
+"""The named schemes that are presets of :func:`variance_scaling`: their gain enters squared."""
 
 TRUNCATED_NORMAL_STD = 0.87962566103423978
 """Standard deviation of N(0, 1) truncated to [-2, 2]; Keras and JAX divide by it."""
@@ -88,7 +97,7 @@ def variance_scaling(
     Semantics of Keras ``VarianceScaling`` and ``jax.nn.initializers.variance_scaling``.
     With ``n`` = fan_in, fan_out or (fan_in + fan_out) / 2 by ``mode``:
 
-    - ``normal``: ``W ~ N(0, scale / n)``;
+    - ``normal`` or ``untruncated_normal`` (the same draws): ``W ~ N(0, scale / n)``;
     - ``truncated_normal``: N(0, sigma**2) truncated to ``[-2 sigma, 2 sigma]`` with
       ``sigma = sqrt(scale / n) / 0.87962566103423978``, so that the variance after
       truncation is ``scale / n``;
@@ -102,7 +111,9 @@ def variance_scaling(
     scale : float, default=1.0
         Variance multiplier (Keras' ``scale``; PyTorch's ``gain**2``).
     mode : {'fan_in', 'fan_out', 'fan_avg'}, default='fan_in'
-    distribution : {'normal', 'truncated_normal', 'uniform'}, default='truncated_normal'
+    distribution : {'normal', 'untruncated_normal', 'truncated_normal', 'uniform'}, default='truncated_normal'
+        ``normal`` is untruncated, as JAX's ``"normal"``; Keras calls it ``"untruncated_normal"``
+        (Keras 3 maps ``"normal"`` to ``"truncated_normal"``).
 
     Returns
     -------
@@ -115,7 +126,7 @@ def variance_scaling(
     """
     n = _fan(fan_in, fan_out, mode)
     shape = (fan_out, fan_in)
-    if distribution == "normal":
+    if distribution in ("normal", "untruncated_normal"):
         return rng.standard_normal(shape) * math.sqrt(scale / n)
     if distribution == "truncated_normal":
         return truncated_standard_normal(shape, rng) * (math.sqrt(scale / n) / TRUNCATED_NORMAL_STD)
@@ -127,62 +138,156 @@ def variance_scaling(
     )
 
 
-def _scale(gain: float | None, default: float) -> float:
+def _scale(gain: float | None, scale: float | None, default: float) -> float:
+    """The variance multiplier of a named scheme: ``scale``, else ``gain**2``, else ``default``."""
+    if gain is not None and scale is not None:
+        raise ValueError(f"give gain ({gain!r}) or scale ({scale!r}), not both: scale is gain**2")
+    if scale is not None:
+        return scale
     return default if gain is None else gain * gain
 
 
-def he(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
-    """He (Kaiming) normal: ``W ~ N(0, gain**2 / fan_in)``, gain sqrt(2) by default.
+def _normal(distribution: str, scheme: str) -> str:
+    if distribution not in NORMAL_DISTRIBUTIONS:
+        raise ValueError(
+            f"init.distribution={distribution!r} is not supported by init={scheme}; accepted: "
+            f"{', '.join(NORMAL_DISTRIBUTIONS)} (the uniform form is init={scheme}_uniform)"
+        )
+    return distribution
 
-    He, Zhang, Ren and Sun (2015), "Delving Deep into Rectifiers", eq. 10: keeps the second
-    moment of ReLU pre-activations constant from layer to layer. Equals PyTorch's
-    ``kaiming_normal_(mode='fan_in', nonlinearity='relu')``. With the default gain the standard
-    deviation is computed as ``sqrt(2.0 / fan_in)``, exactly as in the notebook.
+
+_GAIN_DOC = """
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        Units in the previous and in this layer.
+    rng : numpy.random.RandomState
+    gain : float or None, default=None
+        Multiplies the standard deviation (the variance by ``gain**2``); None: the paper's.
+"""
+_DISTRIBUTION_DOC = """    distribution : {'normal', 'untruncated_normal', 'truncated_normal'}
+        ``normal`` and ``untruncated_normal``: N(0, variance) (the same draws);
+        ``truncated_normal``: N(0, sigma**2) cut at +-2 sigma, sigma = sqrt(variance) / 0.8796...,
+        as JAX's and Keras' ``*_normal`` initializers (see :func:`variance_scaling`).
+"""
+_SCALE_DOC = """    scale : float or None, keyword-only, default=None
+        The variance multiplier ``gain**2`` itself, given instead of ``gain`` when it is known
+        in closed form: ``init.gain=auto`` passes
+        :func:`nninit.activations.calculate_gain_squared` (exactly 2 for ReLU).
 
     Returns
     -------
     ndarray of float64, shape (fan_out, fan_in)
+
+    Raises
+    ------
+    ValueError
+        When both ``gain`` and ``scale`` are given{}.
+"""
+
+
+def he(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.RandomState,
+    gain: float | None = None,
+    distribution: str = "normal",
+    *,
+    scale: float | None = None,
+) -> np.ndarray:
+    """He (Kaiming) normal: variance ``gain**2 / fan_in``, gain sqrt(2) by default.
+
+    He, Zhang, Ren and Sun (2015), "Delving Deep into Rectifiers", eq. 10: keeps the second
+    moment of ReLU pre-activations constant from layer to layer. With ``distribution='normal'``
+    (the default) it is PyTorch's ``kaiming_normal_(w)`` (``a=0, mode='fan_in'``), untruncated; with
+    the default gain the standard deviation is computed as ``sqrt(2.0 / fan_in)``, exactly as in
+    the notebook. With ``'truncated_normal'`` it is JAX's ``he_normal()`` and Keras' ``HeNormal()``.
+    ``gain=None`` means sqrt(2) whatever the activation (PyTorch's default ``a=0``); leaky ReLU's
+    sqrt(2 / (1 + a**2)) is ``scale=2 / (1 + a**2)`` (``init.gain=auto``).
     """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 2.0), "fan_in", "normal")
+    variance = _scale(gain, scale, 2.0)
+    return variance_scaling(fan_in, fan_out, rng, variance, "fan_in", _normal(distribution, "he"))
 
 
-def he_uniform(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+def he_uniform(
+    fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None, *, scale: float | None = None
+) -> np.ndarray:
     """He uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)``, gain sqrt(2) by default.
 
-    He et al. (2015); PyTorch's ``kaiming_uniform_(nonlinearity='relu')``, Keras' ``HeUniform``.
+    He et al. (2015); PyTorch's ``kaiming_uniform_(w)`` (``a=0``), JAX's ``he_uniform()``, Keras'
+    ``HeUniform()``.
     """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 2.0), "fan_in", "uniform")
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, scale, 2.0), "fan_in", "uniform")
 
 
-def xavier(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
-    """Glorot (Xavier) normal: ``W ~ N(0, gain**2 * 2 / (fan_in + fan_out))``, gain 1 by default.
+def xavier(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.RandomState,
+    gain: float | None = None,
+    distribution: str = "normal",
+    *,
+    scale: float | None = None,
+) -> np.ndarray:
+    """Glorot (Xavier) normal: variance ``gain**2 * 2 / (fan_in + fan_out)``, gain 1 by default.
 
     Glorot and Bengio (2010), "Understanding the difficulty of training deep feedforward
-    neural networks", eq. 12 (the normal form is PyTorch's ``xavier_normal_``).
+    neural networks", eq. 12. With ``distribution='normal'`` (the default) it is PyTorch's
+    ``xavier_normal_(w, gain)``, untruncated; with ``'truncated_normal'`` JAX's
+    ``glorot_normal()`` and Keras' ``GlorotNormal()``.
     """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_avg", "normal")
+    variance = _scale(gain, scale, 1.0)
+    return variance_scaling(fan_in, fan_out, rng, variance, "fan_avg", _normal(distribution, "xavier"))
 
 
-def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
+def xavier_uniform(
+    fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None, *, scale: float | None = None
+) -> np.ndarray:
     """Glorot (Xavier) uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(6 / (fan_in + fan_out))``.
 
-    Glorot and Bengio (2010), eq. 16; PyTorch's ``xavier_uniform_``, Keras' ``GlorotUniform``.
+    Glorot and Bengio (2010), eq. 16; PyTorch's ``xavier_uniform_(w, gain)``, JAX's
+    ``glorot_uniform()``, Keras' ``GlorotUniform()``.
     """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_avg", "uniform")
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, scale, 1.0), "fan_avg", "uniform")
 
 
-def lecun(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
-    """LeCun normal: truncated normal with variance ``gain**2 / fan_in``, gain 1 by default.
+def lecun(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.RandomState,
+    gain: float | None = None,
+    distribution: str = "truncated_normal",
+    *,
+    scale: float | None = None,
+) -> np.ndarray:
+    """LeCun normal: variance ``gain**2 / fan_in``, gain 1 by default, truncated by default.
 
-    LeCun, Bottou, Orr and Mueller (1998), "Efficient BackProp"; drawn as Keras' and JAX's
-    ``lecun_normal`` (a normal truncated at two standard deviations, variance-corrected).
+    LeCun, Bottou, Orr and Mueller (1998), "Efficient BackProp". With
+    ``distribution='truncated_normal'`` (the default) it is JAX's ``lecun_normal()`` and Keras'
+    ``LecunNormal()`` (a normal cut at two standard deviations, variance-corrected); with
+    ``'normal'`` PyTorch's ``kaiming_normal_(w, nonlinearity='linear')``.
     """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_in", "truncated_normal")
+    variance = _scale(gain, scale, 1.0)
+    return variance_scaling(fan_in, fan_out, rng, variance, "fan_in", _normal(distribution, "lecun"))
 
 
-def lecun_uniform(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
-    """LeCun uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)`` (Keras' ``LecunUniform``)."""
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, 1.0), "fan_in", "uniform")
+def lecun_uniform(
+    fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None, *, scale: float | None = None
+) -> np.ndarray:
+    """LeCun uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)``, gain 1 by default.
+
+    JAX's ``lecun_uniform()``, Keras' ``LecunUniform()``, PyTorch's
+    ``kaiming_uniform_(w, nonlinearity='linear')``.
+    """
+    return variance_scaling(fan_in, fan_out, rng, _scale(gain, scale, 1.0), "fan_in", "uniform")
+
+
+for _scheme in (he, xavier, lecun, he_uniform, xavier_uniform, lecun_uniform):
+    if _scheme.__doc__:  # None under python -OO
+        _scheme.__doc__ += _GAIN_DOC + (
+            _DISTRIBUTION_DOC + _SCALE_DOC.format(", or an unknown ``distribution``")
+            if _scheme in (he, xavier, lecun) else _SCALE_DOC.format("")
+        )
 
 
 def orthogonal(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:

@@ -11,7 +11,7 @@ from nninit.config import INIT_NAMES, ConfigError, validate
 
 def test_defaults_are_the_notebooks_experiment():
     cfg = compose()
-    assert cfg["init"] == {"name": "he", "bias": None, "gain": None}
+    assert cfg["init"] == {"name": "he", "bias": None, "gain": None, "distribution": "normal"}
     assert cfg["model"] == {"hidden_dims": [10, 5], "activation": "relu", "negative_slope": 0.01}
     assert {k: cfg["data"][k] for k in ("name", "n_train", "n_test", "noise", "train_seed", "test_seed")} == {
         "name": "circles", "n_train": 300, "n_test": 100, "noise": 0.05, "train_seed": 1, "test_seed": 2}
@@ -79,6 +79,10 @@ def test_composition_refuses(overrides):
     (["model.activation=swish"], "model.activation"),
     (["init=variance_scaling", "init.mode=fan_sideways"], "init.mode"),
     (["init=variance_scaling", "init.distribution=cauchy"], "init.distribution"),
+    (["init=variance_scaling", "init.distribution=Normal"], "init.distribution"),
+    (["init=he", "init.distribution=uniform"], "init.distribution"),
+    (["init=xavier", "init.distribution=he_normal"], "init.distribution"),
+    (["init=lecun", "init.distribution=uniform"], "init.distribution"),
     (["init=xavier", "init.gain=-1"], "init.gain"),
     (["init=xavier", "init.gain=big"], "init.gain"),
     (["init=lsuv", "init.tol=0"], "init.tol"),
@@ -121,6 +125,25 @@ def test_init_and_data_keys_match_their_files():
         assert sorted(compose([f"init={name}"])["init"]) == sorted(keys), name
     for name, keys in DATA_KEYS.items():
         assert sorted(compose([f"data={name}"])["data"]) == sorted(keys), name
+
+
+@pytest.mark.parametrize("overrides", [
+    ["init=he", "init.distribution=truncated_normal"],      # JAX he_normal, Keras HeNormal
+    ["init=he", "init.distribution=untruncated_normal"],
+    ["init=xavier", "init.distribution=truncated_normal"],  # JAX glorot_normal, Keras GlorotNormal
+    ["init=lecun", "init.distribution=normal"],
+    ["init=variance_scaling", "init.distribution=untruncated_normal"],  # Keras' name for the untruncated normal
+    ["init=variance_scaling", "init.distribution=normal", "init.mode=fan_avg"],
+    ["init=he", "init.gain=auto", "model.activation=leaky_relu"],
+])
+def test_distributions_by_their_library_names_validate(overrides):
+    validate(compose(overrides))
+
+
+def test_uniform_with_a_normal_scheme_points_to_its_uniform_form():
+    with pytest.raises(ConfigError, match=r"^init.distribution='uniform' .*normal, untruncated_normal, "
+                                          r"truncated_normal with init=xavier \(the uniform form is init=xavier_uniform\)"):
+        validate(compose(["init=xavier", "init.distribution=uniform"]))
 
 
 def test_zero_iterations_is_valid():

@@ -1,12 +1,17 @@
-"""Each initializer against its published formula, by statistics on large matrices."""
+"""Each initializer against its published formula, by statistics on large matrices, and against
+the distribution of the library call that the README's table says it equals."""
 
 import math
+import re
 
 import numpy as np
 import pytest
+from scipy import stats
 
+from conftest import REPO
 from nninit import initializers as ini
-from nninit.activations import calculate_gain
+from nninit.activations import calculate_gain, calculate_gain_squared
+from nninit.config import INIT_NAMES
 from nninit.experiment import initial_parameters
 from nninit.lsuv import lsuv
 from nninit.network import Cache, forward
@@ -87,10 +92,25 @@ def test_orthogonal(shape, gain):
         np.testing.assert_allclose(W.T @ W, gain**2 * np.eye(fan_in), atol=1e-10)
 
 
+def _sphere_coordinate(n, gain=1.0):
+    """One coordinate of a uniform point on the sphere of radius ``gain`` in R^n:
+    (x / gain + 1) / 2 ~ Beta((n - 1) / 2, (n - 1) / 2)."""
+    return stats.beta((n - 1) / 2, (n - 1) / 2, loc=-gain, scale=2 * gain)
+
+
+@pytest.mark.parametrize("fan_in, fan_out", [(FAN_IN, FAN_OUT), (FAN_OUT, FAN_IN)])
+def test_orthogonal_entries_are_those_of_a_haar_matrix(fan_in, fan_out):
+    # Haar (PyTorch orthogonal_, JAX orthogonal, Keras Orthogonal): every row (wide) or column
+    # (tall) is a uniform unit vector, so every entry is a coordinate of one, times gain
+    W = ini.orthogonal(fan_in, fan_out, np.random.RandomState(0), gain=1.5)
+    n = max(fan_in, fan_out)  # rows of length fan_in when wide, columns of length fan_out when tall
+    assert stats.kstest(W.ravel(), _sphere_coordinate(n, 1.5).cdf).pvalue > 1e-3
+
+
 def test_orthogonal_is_haar_distributed():
-    # with the sign correction the diagonal of an orthogonal draw has mean ~0; without it, it is biased
-    diag = np.concatenate([np.diag(ini.orthogonal(20, 20, np.random.RandomState(s))) for s in range(200)])
-    assert abs(diag.mean()) < 0.02
+    # without the sign correction, Q's diagonal is biased (numpy's QR fixes the signs of R)
+    diag = np.concatenate([np.diag(ini.orthogonal(20, 20, np.random.RandomState(s))) for s in range(300)])
+    assert stats.kstest(diag, _sphere_coordinate(20).cdf).pvalue > 1e-3
 
 
 def test_pytorch_default_draws_biases_in_the_same_interval():
@@ -112,9 +132,20 @@ def test_calculate_gain_is_pytorchs_table(activation, gain):
     assert calculate_gain(activation) == pytest.approx(gain, rel=1e-15)
 
 
-def test_calculate_gain_refuses_unknown_activations():
+@pytest.mark.parametrize("activation, slope, square", [
+    ("linear", 0.01, 1.0), ("sigmoid", 0.01, 1.0), ("tanh", 0.01, 25 / 9), ("relu", 0.01, 2.0),
+    ("leaky_relu", 0.01, 2 / (1 + 0.01**2)), ("leaky_relu", 0.2, 2 / (1 + 0.2**2)), ("leaky_relu", 0.0, 2.0),
+])
+def test_calculate_gain_squared_is_exact(activation, slope, square):
+    assert calculate_gain_squared(activation, slope) == square  # exactly: relu is 2, not 2.0000000000000004
+    assert calculate_gain_squared(activation, slope) == pytest.approx(calculate_gain(activation, slope) ** 2,
+                                                                      rel=1e-15)
+
+
+@pytest.mark.parametrize("fn", [calculate_gain, calculate_gain_squared])
+def test_calculate_gain_refuses_unknown_activations(fn):
     with pytest.raises(ValueError, match="swish.*accepted: linear, relu"):
-        calculate_gain("swish")
+        fn("swish")
 
 
 def test_unknown_method_lists_the_accepted_ones():
@@ -128,6 +159,147 @@ def test_gain_auto_uses_the_activation(circles):
     params, info = initial_parameters(cfg, [2, 400, 1], circles.X_train)
     assert info["gain"] == pytest.approx(5 / 3)
     assert params["W2"].std() == pytest.approx((5 / 3) / math.sqrt(400), rel=0.15)
+
+
+def _auto(name, activation, slope=0.01):
+    cfg = {"init": {"name": name, "gain": "auto", "bias": None}, "seed": 4,
+           "model": {"activation": activation, "negative_slope": slope}}
+    return initial_parameters(cfg, [30, 20, 10, 1], None)
+
+
+@pytest.mark.parametrize("name", ini.VARIANCE_PRESETS)
+@pytest.mark.parametrize("activation, slope", [("relu", 0.01), ("leaky_relu", 0.2), ("tanh", 0.01)])
+def test_gain_auto_gives_the_variance_presets_the_exact_square(name, activation, slope):
+    params, info = _auto(name, activation, slope)
+    expected = ini.initialize_parameters([30, 20, 10, 1], name, np.random.RandomState(4),
+                                         scale=calculate_gain_squared(activation, slope))
+    assert all(np.array_equal(params[k], expected[k]) for k in expected)
+    assert info["gain"] == calculate_gain(activation, slope)  # what is recorded is PyTorch's gain
+
+
+@pytest.mark.parametrize("name", ["he", "he_uniform"])
+def test_gain_auto_with_relu_draws_the_default_arrays(name):
+    # the paper's gain is relu's: gain=auto and gain=null give the same arrays, bit for bit
+    params, _ = _auto(name, "relu")
+    default = ini.initialize_parameters([30, 20, 10, 1], name, np.random.RandomState(4))
+    assert all(np.array_equal(params[k], default[k]) for k in default)
+
+
+def test_gain_auto_gives_orthogonal_the_gain_itself():
+    params, _ = _auto("orthogonal", "tanh")
+    expected = ini.initialize_parameters([30, 20, 10, 1], "orthogonal", np.random.RandomState(4), gain=5 / 3)
+    assert all(np.array_equal(params[k], expected[k]) for k in expected)
+
+
+def test_he_default_gain_ignores_leaky_relu():
+    # PyTorch's kaiming_normal_ default a=0: sqrt(2) whatever the activation; gain=auto gives sqrt(2 / (1 + a^2))
+    cfg = {"init": {"name": "he", "gain": None, "bias": None}, "seed": 4,
+           "model": {"activation": "leaky_relu", "negative_slope": 0.5}}
+    null, _ = initial_parameters(cfg, [30, 20, 10, 1], None)
+    auto, _ = _auto("he", "leaky_relu", 0.5)
+    assert np.array_equal(null["W1"], ini.he(30, 20, np.random.RandomState(4)))
+    np.testing.assert_allclose(auto["W1"], null["W1"] / math.sqrt(1 + 0.5**2), rtol=1e-14)
+
+
+def test_gain_and_scale_together_are_refused():
+    with pytest.raises(ValueError, match="gain.*or scale.*not both"):
+        ini.he(3, 2, np.random.RandomState(0), gain=1.0, scale=1.0)
+
+
+# ---- the README's "equals exactly" column, checked without the libraries ----------------------
+AVG = (FAN_IN + FAN_OUT) / 2
+
+
+def _norm(variance):
+    return stats.norm(scale=math.sqrt(variance))
+
+
+def _truncnorm(variance):
+    # JAX / Keras truncated_normal: N(0, sigma^2) cut at +-2 sigma, sigma chosen so the variance is right
+    sigma = math.sqrt(variance) / ini.TRUNCATED_NORMAL_STD
+    return stats.truncnorm(-2, 2, scale=sigma)
+
+
+def _uniform(variance):
+    bound = math.sqrt(3 * variance)
+    return stats.uniform(-bound, 2 * bound)
+
+
+README_ROWS = [  # (init, options, the distribution of the library calls its README row names)
+    ("random", {"scale": 10.0}, stats.norm(scale=10.0)),
+    ("he", {}, _norm(2 / FAN_IN)),  # kaiming_normal_; JAX variance_scaling(2, fan_in, normal)
+    ("he", {"distribution": "untruncated_normal"}, _norm(2 / FAN_IN)),  # Keras VarianceScaling(.., untruncated_normal)
+    ("he", {"distribution": "truncated_normal"}, _truncnorm(2 / FAN_IN)),  # JAX he_normal, Keras HeNormal
+    ("he", {"gain": 5 / 3}, _norm((5 / 3) ** 2 / FAN_IN)),
+    ("he", {"scale": 2 / (1 + 0.2**2)}, _norm(2 / (1 + 0.2**2) / FAN_IN)),  # gain=auto, leaky_relu: kaiming_normal_(a=0.2)
+    ("he_uniform", {}, _uniform(2 / FAN_IN)),  # kaiming_uniform_, JAX he_uniform, Keras HeUniform
+    ("xavier", {}, _norm(1 / AVG)),  # xavier_normal_
+    ("xavier", {"gain": 2.0}, _norm(4 / AVG)),
+    ("xavier", {"distribution": "truncated_normal"}, _truncnorm(1 / AVG)),  # JAX glorot_normal, Keras GlorotNormal
+    ("xavier_uniform", {}, _uniform(1 / AVG)),  # xavier_uniform_, JAX glorot_uniform, Keras GlorotUniform
+    ("lecun", {}, _truncnorm(1 / FAN_IN)),  # JAX lecun_normal, Keras LecunNormal
+    ("lecun", {"distribution": "normal"}, _norm(1 / FAN_IN)),  # kaiming_normal_(nonlinearity='linear')
+    ("lecun_uniform", {}, _uniform(1 / FAN_IN)),  # JAX lecun_uniform, Keras LecunUniform
+    ("pytorch_default", {}, _uniform(1 / (3 * FAN_IN))),  # torch.nn.Linear; VarianceScaling(1/3, fan_in, uniform)
+    *[("variance_scaling", {"scale": 2.5, "mode": mode, "distribution": d}, make(2.5 / n))
+      for mode, n in (("fan_in", FAN_IN), ("fan_out", FAN_OUT), ("fan_avg", AVG))
+      for d, make in (("normal", _norm), ("untruncated_normal", _norm), ("truncated_normal", _truncnorm),
+                      ("uniform", _uniform))],
+]
+
+
+@pytest.mark.parametrize("name, options, dist", README_ROWS,
+                         ids=[f"{n}-{'-'.join(map(str, o.values()))}" for n, o, _ in README_ROWS])
+def test_draws_have_the_distribution_the_readme_names(name, options, dist):
+    W = ini.WEIGHT_INITIALIZERS[name](FAN_IN, FAN_OUT, np.random.RandomState(0), **options)
+    assert W.shape == (FAN_OUT, FAN_IN) and W.dtype == np.float64
+    low, high = dist.support()
+    assert low <= W.min() and W.max() <= high  # the support
+    if math.isfinite(high):  # and all of it: the draws come close to the end points
+        assert W.max() > high - 0.01 * (high - low) and W.min() < low + 0.01 * (high - low)
+    assert W.var() == pytest.approx(dist.var(), rel=0.02)  # the variance
+    assert stats.kstest(W.ravel(), dist.cdf).pvalue > 1e-3  # the whole distribution
+
+
+def test_pytorch_default_biases_are_those_of_torch_nn_linear():
+    b = ini.initialize_parameters([400, 5000, 1], "pytorch_default", np.random.RandomState(0))["b1"]
+    assert stats.kstest(b.ravel(), _uniform(1 / (3 * 400)).cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("name", ["he", "xavier", "lecun"])
+def test_untruncated_normal_is_normal(name):
+    fn = ini.WEIGHT_INITIALIZERS[name]
+    assert np.array_equal(fn(300, 200, np.random.RandomState(5), distribution="untruncated_normal"),
+                          fn(300, 200, np.random.RandomState(5), distribution="normal"))
+    assert np.array_equal(ini.variance_scaling(300, 200, np.random.RandomState(5), distribution="untruncated_normal"),
+                          ini.variance_scaling(300, 200, np.random.RandomState(5), distribution="normal"))
+
+
+@pytest.mark.parametrize("name", ["he", "xavier", "lecun"])
+def test_named_normals_refuse_uniform(name):
+    with pytest.raises(ValueError, match=f"init.distribution='uniform'.*init={name}.*accepted: normal, "
+                                         f"untruncated_normal, truncated_normal.*init={name}_uniform"):
+        ini.WEIGHT_INITIALIZERS[name](3, 2, np.random.RandomState(0), distribution="uniform")
+
+
+def test_every_option_has_a_checked_readme_row():
+    section = (REPO / "README.md").read_text().split("\n## Initializers\n", 1)[1].split("\n## ", 1)[0]
+
+    def cells(line):  # a table row's cells ("\|" is a pipe inside a cell)
+        return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+    header = cells(next(line for line in section.splitlines() if line.startswith("| `init=`")))
+    column = next(i for i, title in enumerate(header) if title.startswith("equals exactly"))
+    rows = {m.group(1): cells(line) for line in section.splitlines() if (m := re.match(r"\| `(\w+)` \|", line))}
+    assert sorted(rows) == sorted(INIT_NAMES)
+    for name in INIT_NAMES:
+        assert len(rows[name]) == len(header) and rows[name][column], f"README row {name}"
+    checked = {name for name, _, _ in README_ROWS} | {"zeros", "orthogonal", "lsuv"}  # tested above and below
+    assert checked == set(INIT_NAMES)
+
+
+def test_zeros_are_zeros():
+    assert not ini.zeros(FAN_IN, FAN_OUT, np.random.RandomState(0)).any()
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import compose
 from nninit import runfolder
-from nninit.experiment import run
+from nninit.experiment import initial_parameters, run
 from nninit.initializers import initialize_parameters
 
 
@@ -26,6 +26,30 @@ def test_initializer_values_match_the_notebook(reference, key):
     params = initialize_parameters(_layers_dims(key), method, np.random.RandomState(3), **options)
     for name, values in expected.items():
         np.testing.assert_allclose(params[name], np.array(values), rtol=0, atol=reference["initializer_atol"])
+
+
+def _notebook_he(layers_dims):
+    """The notebook's initialize_parameters_he, written out: np.random.seed(3), then per layer
+    randn(n_l, n_(l-1)) * sqrt(2 / n_(l-1)) and zero biases."""
+    rng = np.random.RandomState(3)
+    params = {}
+    for l in range(1, len(layers_dims)):
+        params[f"W{l}"] = rng.randn(layers_dims[l], layers_dims[l - 1]) * np.sqrt(2.0 / layers_dims[l - 1])
+        params[f"b{l}"] = np.zeros((layers_dims[l], 1))
+    return params
+
+
+@pytest.mark.parametrize("gain", [None, "auto"])
+@pytest.mark.parametrize("layers_dims", [[2, 10, 5, 1], [2, 4, 1], [3, 1, 2]])
+def test_he_is_the_notebooks_bit_for_bit_also_with_gain_auto(circles, gain, layers_dims):
+    # calculate_gain('relu')**2 is 2.0000000000000004: squaring it would change W2 of the seed network by one ulp
+    cfg = compose(["init=he", f"init.gain={'null' if gain is None else gain}"])
+    assert cfg["init"]["gain"] == gain and cfg["model"]["activation"] == "relu"
+    params, _ = initial_parameters(cfg, layers_dims, circles.X_train)
+    expected = _notebook_he(layers_dims)
+    assert sorted(params) == sorted(expected)
+    for name in expected:
+        assert np.array_equal(params[name], expected[name]), name
 
 
 def test_initializers_leave_numpy_global_generator_alone():
