@@ -60,7 +60,14 @@ def fmt_difference(d: stats.Difference, *, flip: bool = False) -> str:
 
 
 def fmt_p(p: float) -> str:
+    """A p-value for a table cell: ``0.465``, ``< 0.001``, ``n/a``."""
     return "n/a" if math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def fmt_p_is(p: float) -> str:
+    """A p-value in a sentence: ``p = 0.465``, ``p < 0.001``."""
+    cell = fmt_p(p)
+    return f"p {cell}" if cell.startswith("<") else f"p = {cell}"
 
 
 def markdown_table(summaries: list[GroupSummary], metrics: tuple[str, ...]) -> str:
@@ -127,7 +134,7 @@ def which_is_best(summaries: list[GroupSummary], diffs: list[stats.Difference], 
             other, flip = _against(d, reference.label)
             if d.verdict == "too_few_runs":
                 continue
-            text = f"{other} ({fmt_difference(d, flip=flip)}, p = {fmt_p(d.p_adjusted)}"
+            text = f"{other} ({fmt_difference(d, flip=flip)}, {fmt_p_is(d.p_adjusted)}"
             if d.verdict == "indistinguishable":
                 text += (f"; about {d.seeds_needed} seeds per group would separate a difference this size)"
                          if d.seeds_needed else "; no difference observed)")
