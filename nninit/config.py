@@ -16,7 +16,12 @@ from typing import Any, List
 
 from nninit.activations import ACTIVATIONS
 from nninit.data import DATASETS
-from nninit.initializers import DISTRIBUTIONS, MODES, NORMAL_DISTRIBUTIONS, WEIGHT_INITIALIZERS
+from nninit.initializers import (
+    DISTRIBUTIONS,
+    MODES,
+    NORMAL_DISTRIBUTIONS,
+    WEIGHT_INITIALIZERS,
+)
 
 MAX_SEED = 2**32 - 1
 INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)

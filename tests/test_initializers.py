@@ -6,9 +6,9 @@ import re
 
 import numpy as np
 import pytest
+from conftest import REPO
 from scipy import stats
 
-from conftest import REPO
 from nninit import initializers as ini
 from nninit.activations import calculate_gain, calculate_gain_squared
 from nninit.config import INIT_NAMES
