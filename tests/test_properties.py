@@ -1,0 +1,380 @@
+"""Properties that are the specification, checked by Hypothesis on random cases.
+
+- the backward pass is the gradient of the cost (centred differences, float64) for any small
+  architecture, activation and data;
+- the stable cost equals the plain cross-entropy formula wherever the plain one is finite;
+- the named schemes are presets of ``variance_scaling``, for any shape and gain;
+- every initializer has its formula's variance and support, for any fans, gain and scale;
+- LSUV leaves every layer it could rescale at unit variance within ``tol``;
+- a training run is plain gradient descent, and the data's order does not matter.
+
+The statistical properties draw at least ``N`` weights per case, pooled over repeated draws from
+one generator, and allow six standard errors; they run derandomized (the same cases every time),
+so the suite is reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from nninit import initializers as ini
+from nninit.activations import ACTIVATIONS, activate, backprop_activation, sigmoid
+from nninit.lsuv import lsuv
+from nninit.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
+from nninit.training import train
+
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # saturated sigmoids
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+STATISTICAL = settings(max_examples=25, deadline=None, derandomize=True,
+                       suppress_health_check=[HealthCheck.too_slow])
+EPS = np.finfo(float).eps
+
+seeds = st.integers(0, 2**32 - 1)
+fans = st.integers(1, 40)
+gains = st.one_of(st.none(), st.floats(0.05, 20.0))
+
+
+@st.composite
+def networks(draw):
+    """(layers_dims, activation, negative_slope, parameters, X, Y): a small random network and data set."""
+    n_x = draw(st.integers(1, 4))
+    hidden = draw(st.lists(st.integers(1, 5), min_size=0, max_size=3))
+    layers_dims = [n_x, *hidden, 1]
+    activation = draw(st.sampled_from(ACTIVATIONS))
+    negative_slope = draw(st.floats(0.0, 0.5)) if activation == "leaky_relu" else 0.01
+    m = draw(st.integers(1, 8))
+    rng = np.random.RandomState(draw(seeds))
+    weight_std = draw(st.floats(0.3, 2.0))
+    params = {}
+    for l in range(1, len(layers_dims)):
+        params[f"W{l}"] = weight_std * rng.standard_normal((layers_dims[l], layers_dims[l - 1]))
+        params[f"b{l}"] = 0.5 * rng.standard_normal((layers_dims[l], 1))
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.uniform(size=(1, m)) > 0.5).astype(float)
+    return layers_dims, activation, negative_slope, params, X, Y
+
+
+def _cost(params, layers_dims, X, Y, activation, negative_slope):
+    cache = Cache(layers_dims, X)
+    forward(params, cache, activation, negative_slope)
+    return cost_from_preactivation(cache.Z[-1], Y)
+
+
+@FAST
+@given(networks())
+def test_backward_is_the_gradient_of_the_cost(net):
+    layers_dims, activation, slope, params, X, Y = net
+    cache = Cache(layers_dims, X)
+    forward(params, cache, activation, slope)
+    if activation in ("relu", "leaky_relu"):  # finite differences are wrong across a kink
+        assume(all(np.abs(cache.Z[l]).min() > 1e-3 for l in range(1, len(layers_dims) - 1)))
+    grads = backward(Y, params, cache, new_grads(params), activation, slope)
+    h = 1e-6
+    for key, value in params.items():
+        numeric = np.empty_like(value)
+        for idx in np.ndindex(value.shape):
+            old = value[idx]
+            value[idx] = old + h
+            plus = _cost(params, layers_dims, X, Y, activation, slope)
+            value[idx] = old - h
+            minus = _cost(params, layers_dims, X, Y, activation, slope)
+            value[idx] = old
+            numeric[idx] = (plus - minus) / (2 * h)
+        analytic = grads[f"d{key}"]
+        assert analytic.shape == value.shape
+        error = np.abs(numeric - analytic).max()
+        assert error <= 1e-6 * max(np.abs(numeric).max(), np.abs(analytic).max()) + 1e-9, (key, numeric, analytic)
+
+
+@FAST
+@given(net=networks())
+def test_the_forward_pass_is_the_composition_of_the_layers(net):
+    """forward and predict_proba both compute sigmoid(W_L g(... g(W_1 X + b_1) ...) + b_L)."""
+    layers_dims, activation, slope, params, X, _ = net
+    A = X
+    L = len(layers_dims) - 1
+    for l in range(1, L + 1):
+        Z = params[f"W{l}"] @ A + params[f"b{l}"]
+        if l < L:
+            A = {"relu": np.maximum(Z, 0), "leaky_relu": np.where(Z > 0, Z, slope * Z), "tanh": np.tanh(Z),
+                 "sigmoid": 1 / (1 + np.exp(-Z))}[activation]
+    expected = 1 / (1 + np.exp(-Z))
+    cache = Cache(layers_dims, X)
+    np.testing.assert_allclose(forward(params, cache, activation, slope), expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(cache.Z[L], Z, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(predict_proba(X, params, activation, slope), expected, rtol=1e-12, atol=0)
+
+
+@FAST
+@given(activation=st.sampled_from(ACTIVATIONS), slope=st.floats(0.0, 0.99), seed=seeds,
+       shape=st.tuples(st.integers(1, 4), st.integers(1, 6)))
+def test_activation_derivatives_are_the_derivatives(activation, slope, seed, shape):
+    """backprop_activation multiplies by g'(Z): compared with centred differences of activate."""
+    rng = np.random.RandomState(seed)
+    Z = 3 * rng.standard_normal(shape)
+    assume(np.abs(Z).min() > 1e-3)
+    A, plus, minus = np.empty(shape), np.empty(shape), np.empty(shape)
+    activate(Z, A, activation, slope)
+    h = 1e-6
+    activate(Z + h, plus, activation, slope)
+    activate(Z - h, minus, activation, slope)
+    dA = rng.standard_normal(shape)
+    expected = dA * (plus - minus) / (2 * h)
+    for mask in (None, np.empty(shape, dtype=bool)):
+        got = dA.copy()
+        backprop_activation(got, Z, A, activation, slope, mask)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+finite_z = st.floats(-800.0, 800.0, allow_nan=False)
+
+
+@FAST
+@given(z=st.lists(finite_z, min_size=1, max_size=20), seed=seeds)
+def test_the_stable_cost_is_the_plain_cross_entropy_wherever_that_is_finite(z, seed):
+    Z = np.array([z])
+    Y = (np.random.RandomState(seed).uniform(size=Z.shape) > 0.5).astype(float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        A = 1 / (1 + np.exp(-Z))
+        terms = -(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+        terms = np.where(Y == 1, -np.log(A), -np.log(1 - A))  # the same, without 0 * inf
+        plain = float(np.mean(terms))
+        # the plain formula's own rounding: A is rounded (a few eps relative), 1 - A then loses digits
+        conditioning = float(np.mean(4 * EPS * (1 + np.where(Y == 1, 1.0, A / (1 - A)))))
+    assume(math.isfinite(plain))
+    stable = cost_from_preactivation(Z, Y)
+    assert stable == pytest.approx(plain, rel=1e-13, abs=conditioning)
+    assert stable >= 0
+
+
+@FAST
+@given(z=st.lists(finite_z, min_size=1, max_size=20), seed=seeds)
+def test_the_stable_cost_is_finite_and_exact_where_the_plain_one_overflows(z, seed):
+    """Per example the cost is softplus(z) for label 0 and softplus(-z) for label 1, for every finite z."""
+    Z = np.array([z])
+    Y = (np.random.RandomState(seed).uniform(size=Z.shape) > 0.5).astype(float)
+    s = np.where(Y == 1, -Z, Z)
+    softplus = [max(v, 0.0) + math.log1p(math.exp(-abs(v))) for v in s.ravel()]
+    assert cost_from_preactivation(Z, Y) == pytest.approx(math.fsum(softplus) / Z.size, rel=1e-14)
+
+
+def test_sigmoid_saturates_to_exact_values():
+    with np.errstate(over="ignore"):
+        out = sigmoid(np.array([[-800.0, -710.0, -700.0, 0.0, 36.8, 800.0]]))  # exp(710) overflows
+    assert out.tolist() == [[0.0, 0.0, pytest.approx(math.exp(-700.0), rel=1e-12), 0.5, 1.0, 1.0]]
+
+
+PRESETS = {  # name: (default scale, mode, distribution)
+    "he": (2.0, "fan_in", "normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
+    "xavier": (1.0, "fan_avg", "normal"),
+    "xavier_uniform": (1.0, "fan_avg", "uniform"),
+    "lecun": (1.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": (1.0, "fan_in", "uniform"),
+}
+
+
+@FAST
+@given(name=st.sampled_from(sorted(PRESETS)), fan_in=fans, fan_out=fans, gain=gains, seed=seeds)
+def test_named_schemes_are_variance_scaling_presets(name, fan_in, fan_out, gain, seed):
+    default, mode, distribution = PRESETS[name]
+    scale = default if gain is None else gain * gain
+    named = ini.WEIGHT_INITIALIZERS[name](fan_in, fan_out, np.random.RandomState(seed), gain=gain)
+    general = ini.variance_scaling(fan_in, fan_out, np.random.RandomState(seed), scale=scale, mode=mode,
+                                   distribution=distribution)
+    assert named.shape == (fan_out, fan_in) and np.array_equal(named, general)
+
+
+N = 20000
+
+
+def _pooled(fn, fan_in, fan_out, seed, **kwargs):
+    """At least N weights: repeated draws from one generator, each of shape (fan_out, fan_in)."""
+    rng = np.random.RandomState(seed)
+    draws = [fn(fan_in, fan_out, rng, **kwargs) for _ in range(-(-N // (fan_in * fan_out)))]
+    assert all(W.shape == (fan_out, fan_in) and W.dtype == np.float64 for W in draws)
+    return np.concatenate([W.ravel() for W in draws])
+
+
+def _check(w, variance, support, distribution):
+    """Zero mean, the variance, and the support of ``distribution`` ('normal', 'truncated' or 'uniform')."""
+    std = math.sqrt(variance)
+    # standard error of mean(w**2): sqrt(Var(w**2) / n), Var(w**2) = (kurtosis - 1) variance**2 <= 2 variance**2
+    assert abs(w.mean()) < 6 * std / math.sqrt(w.size)
+    assert np.mean(w * w) == pytest.approx(variance, rel=6 * math.sqrt(2 / w.size))
+    top = np.abs(w).max()
+    if distribution == "uniform":  # U(-support, support): reaches close to the bound, never past it
+        assert 0.99 * support < top <= support
+    elif distribution == "truncated":  # N(0, s**2) cut at +-support = 2 s: reaches close to it
+        assert 0.95 * support < top <= support
+    else:  # untruncated: goes past two standard deviations
+        assert top > 2.5 * std
+
+
+@STATISTICAL
+@given(fan_in=fans, fan_out=fans, scale=st.floats(1e-3, 1e3), mode=st.sampled_from(ini.MODES),
+       distribution=st.sampled_from(["normal", "truncated_normal", "uniform"]), seed=seeds)
+def test_variance_scaling_has_its_variance_and_support(fan_in, fan_out, scale, mode, distribution, seed):
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    w = _pooled(ini.variance_scaling, fan_in, fan_out, seed, scale=scale, mode=mode, distribution=distribution)
+    variance = scale / n
+    support = {"normal": None, "truncated_normal": 2 * math.sqrt(variance) / ini.TRUNCATED_NORMAL_STD,
+               "uniform": math.sqrt(3 * variance)}[distribution]
+    _check(w, variance, support, {"truncated_normal": "truncated"}.get(distribution, distribution))
+
+
+@STATISTICAL
+@given(name=st.sampled_from(sorted(PRESETS)), fan_in=fans, fan_out=fans, gain=gains, seed=seeds)
+def test_named_schemes_have_their_papers_variance_and_support(name, fan_in, fan_out, gain, seed):
+    default, mode, distribution = PRESETS[name]
+    g2 = default if gain is None else gain * gain
+    variance = g2 / {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    w = _pooled(ini.WEIGHT_INITIALIZERS[name], fan_in, fan_out, seed, gain=gain)
+    support = {"normal": None, "truncated_normal": 2 * math.sqrt(variance) / ini.TRUNCATED_NORMAL_STD,
+               "uniform": math.sqrt(3 * variance)}[distribution]
+    _check(w, variance, support, {"truncated_normal": "truncated"}.get(distribution, distribution))
+
+
+@STATISTICAL
+@given(fan_in=fans, fan_out=fans, scale=st.floats(1e-3, 1e3), seed=seeds)
+def test_random_is_a_scaled_standard_normal(fan_in, fan_out, scale, seed):
+    _check(_pooled(ini.random, fan_in, fan_out, seed, scale=scale), scale**2, None, "normal")
+    w = ini.random(fan_in, fan_out, np.random.RandomState(seed), scale=scale)
+    assert np.array_equal(w, np.random.RandomState(seed).standard_normal((fan_out, fan_in)) * scale)
+
+
+@STATISTICAL
+@given(fan_in=fans, fan_out=fans, seed=seeds)
+def test_pytorch_default_is_uniform_within_one_over_root_fan_in(fan_in, fan_out, seed):
+    bound = 1 / math.sqrt(fan_in)
+    _check(_pooled(ini.pytorch_default, fan_in, fan_out, seed), bound**2 / 3, bound, "uniform")
+
+
+@FAST
+@given(fan_in=fans, fan_out=fans, seed=seeds)
+def test_zeros_are_zeros(fan_in, fan_out, seed):
+    W = ini.zeros(fan_in, fan_out, np.random.RandomState(seed))
+    assert W.shape == (fan_out, fan_in) and W.dtype == np.float64 and not W.any()
+
+
+@FAST
+@given(fan_in=fans, fan_out=fans, gain=gains, seed=seeds)
+def test_orthogonal_is_gain_times_orthonormal(fan_in, fan_out, gain, seed):
+    """Variance exactly gain**2 min(fan_in, fan_out) / (fan_in fan_out); every entry within +-gain."""
+    g = 1.0 if gain is None else gain
+    W = ini.orthogonal(fan_in, fan_out, np.random.RandomState(seed), gain=gain)
+    assert W.shape == (fan_out, fan_in)
+    k = min(fan_in, fan_out)
+    gram = W @ W.T if fan_out <= fan_in else W.T @ W
+    np.testing.assert_allclose(gram, g * g * np.eye(k), atol=1e-12 * g * g)
+    assert np.mean(W * W) == pytest.approx(g * g * k / (fan_in * fan_out), rel=1e-12)
+    assert np.abs(W).max() <= g * (1 + 1e-12)
+
+
+@STATISTICAL
+@given(n=st.integers(1, 12), seed=seeds)
+def test_orthogonal_is_haar_distributed(n, seed):
+    """Haar measure: the diagonal has mean 0 (without the sign correction of R's diagonal, it is positive)."""
+    rng = np.random.RandomState(seed)
+    diag = np.concatenate([np.diag(ini.orthogonal(n, n, rng)) for _ in range(max(1, 4000 // n))])
+    assert abs(diag.mean()) < 6 * math.sqrt(1 / n / diag.size)  # Var(Q_ii) = 1/n
+
+
+@FAST
+@given(sizes=st.lists(st.integers(1, 12), min_size=2, max_size=5), method=st.sampled_from(sorted(ini.WEIGHT_INITIALIZERS)),
+       bias=st.one_of(st.none(), st.floats(-2.0, 2.0)), seed=seeds)
+def test_initialize_parameters_draws_every_layer_w_before_b(sizes, method, bias, seed):
+    params = ini.initialize_parameters(sizes, method, np.random.RandomState(seed), bias=bias)
+    assert list(params) == [f"{p}{l}" for l in range(1, len(sizes)) for p in "Wb"]
+    rng = np.random.RandomState(seed)
+    for l in range(1, len(sizes)):
+        assert np.array_equal(params[f"W{l}"], ini.WEIGHT_INITIALIZERS[method](sizes[l - 1], sizes[l], rng))
+        if bias is not None:
+            assert np.array_equal(params[f"b{l}"], np.full((sizes[l], 1), bias))
+        elif method == "pytorch_default":
+            bound = 1 / math.sqrt(sizes[l - 1])
+            assert np.array_equal(params[f"b{l}"], rng.uniform(-bound, bound, (sizes[l], 1)))
+        else:
+            assert np.array_equal(params[f"b{l}"], np.zeros((sizes[l], 1)))
+
+
+@FAST
+@given(net=networks(), tol=st.floats(0.01, 0.5), max_iter=st.integers(1, 10))
+def test_lsuv_leaves_every_layer_it_rescaled_at_unit_variance(net, tol, max_iter):
+    layers_dims, activation, slope, params, X, _ = net
+    out, passes = lsuv(params, X, activation=activation, negative_slope=slope, tol=tol, max_iter=max_iter)
+    assert len(passes) == len(layers_dims) - 1 and all(0 <= p <= max_iter for p in passes)
+    assert all(np.array_equal(params[f"b{l}"], out[f"b{l}"]) for l in range(1, len(layers_dims)))
+    cache = Cache(layers_dims, X)
+    forward(out, cache, activation, slope)
+    for l in range(1, len(layers_dims)):
+        before, after = params[f"W{l}"], out[f"W{l}"]
+        ratio = after.ravel()[np.argmax(np.abs(before))] / before.ravel()[np.argmax(np.abs(before))]
+        np.testing.assert_allclose(after, ratio * before, rtol=1e-12)  # W only rescaled, by a positive factor
+        assert ratio > 0
+        var = float(np.mean((cache.Z[l] - cache.Z[l].mean()) ** 2))  # over all units and examples
+        if passes[l - 1] < max_iter and var > 1e-300:
+            assert abs(var - 1) < tol * (1 + 1e-9), (l, var, passes)
+        if passes[l - 1] == 0:
+            assert np.array_equal(after, before)
+
+
+@FAST
+@given(net=networks(), tol=st.floats(0.01, 0.5))
+def test_lsuv_without_biases_needs_one_pass_per_layer(net, tol):
+    """With zero biases Z = W A is linear in W: one division by sqrt(Var(Z)) makes the variance 1."""
+    layers_dims, activation, slope, params, X, _ = net
+    params = {key: np.zeros_like(value) if key[0] == "b" else value for key, value in params.items()}
+    out, passes = lsuv(params, X, activation=activation, negative_slope=slope, tol=tol, max_iter=10)
+    cache = Cache(layers_dims, X)
+    forward(out, cache, activation, slope)
+    for l in range(1, len(layers_dims)):
+        var = float(np.mean((cache.Z[l] - cache.Z[l].mean()) ** 2))
+        start = var * float(np.sum(params[f"W{l}"] ** 2) / np.sum(out[f"W{l}"] ** 2))  # before rescaling
+        if not start > 1e-300:  # a dead layer (or one example) cannot be rescaled
+            assert passes[l - 1] == 0
+        elif abs(start - 1) < tol:
+            assert passes[l - 1] == 0 and np.array_equal(out[f"W{l}"], params[f"W{l}"])
+        else:
+            assert passes[l - 1] == 1 and var == pytest.approx(1.0, rel=1e-9)
+
+
+@FAST
+@given(net=networks(), k=st.integers(0, 4), lr=st.floats(1e-3, 1.0))
+def test_training_is_plain_gradient_descent(net, k, lr):
+    layers_dims, activation, slope, params, X, Y = net
+    result = train(X, Y, params, learning_rate=lr, num_iterations=k, print_every=1, activation=activation,
+                   negative_slope=slope)
+    state = {key: value.copy() for key, value in params.items()}
+    costs = []
+    for i in range(k + 1):
+        cache = Cache(layers_dims, X)
+        forward(state, cache, activation, slope)
+        costs.append(cost_from_preactivation(cache.Z[-1], Y))
+        if i < k:
+            grads = backward(Y, state, cache, new_grads(state), activation, slope)
+            state = {key: value - lr * grads[f"d{key}"] for key, value in state.items()}
+    assert result.status == "completed" and result.iterations_run == k
+    assert [row["iteration"] for row in result.history] == list(range(k + 1))
+    assert [row["cost"] for row in result.history] == pytest.approx(costs, rel=1e-12, abs=1e-15)
+    for key in params:
+        np.testing.assert_allclose(result.parameters[key], state[key], rtol=1e-12, atol=1e-15)
+
+
+@FAST
+@given(net=networks(), seed=seeds)
+def test_the_order_of_the_examples_does_not_matter(net, seed):
+    layers_dims, activation, slope, params, X, Y = net
+    order = np.random.RandomState(seed).permutation(X.shape[1])
+    kwargs = dict(learning_rate=0.1, num_iterations=3, print_every=1, activation=activation, negative_slope=slope)
+    a = train(X, Y, params, **kwargs)
+    b = train(np.ascontiguousarray(X[:, order]), np.ascontiguousarray(Y[:, order]), params, **kwargs)
+    assert [r["cost"] for r in a.history] == pytest.approx([r["cost"] for r in b.history], rel=1e-12, abs=1e-15)
+    for key in params:
+        np.testing.assert_allclose(a.parameters[key], b.parameters[key], rtol=1e-10, atol=1e-13)
