@@ -36,7 +36,7 @@ def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     -------
     ndarray of float64, shape (n, m)
         Values in [0, 1]. In float64 they round to exactly 1.0 for ``Z > 36.7``
-        and underflow to 0.0 for ``Z < -745``; ``exp`` overflow is expected there.
+        and are exactly 0.0 for ``Z < -709.79``, where ``exp(-Z)`` overflows (expected there).
     """
     out = np.negative(Z, out=out)
     np.exp(out, out=out)
