@@ -34,9 +34,10 @@ INIT_KEYS: dict[str, tuple[str, ...]] = {
     "zeros": ("name", "bias"),
     "random": ("name", "scale", "bias"),
     **{name: ("name", "gain", "distribution", "bias") for name in ("he", "xavier", "lecun")},
-    **{name: _GAIN_KEYS for name in ("he_uniform", "xavier_uniform", "lecun_uniform", "orthogonal")},
+    **{name: _GAIN_KEYS for name in ("he_uniform", "xavier_uniform", "lecun_uniform")},
+    "orthogonal": _GAIN_KEYS + ("bias_std",),
     "pytorch_default": ("name", "bias"),
-    "variance_scaling": ("name", "scale", "mode", "distribution", "bias"),
+    "variance_scaling": ("name", "scale", "mode", "distribution", "bias", "bias_std"),
     "lsuv": ("name", "gain", "tol", "max_iter", "bias"),
 }
 """The keys of each ``init`` option (its YAML file; a test checks they agree)."""
@@ -171,6 +172,14 @@ def validate(cfg: dict) -> None:
     _known_keys("train.", train, ("learning_rate", "num_iterations", "print_every", "diagnostics"))
     if init.get("bias") is not None and not _is_number(init["bias"]):
         raise ConfigError("init.bias", init["bias"], "must be null or a finite number")
+    bias_std = init.get("bias_std")
+    if bias_std is not None:
+        if not _is_number(bias_std) or bias_std < 0:
+            raise ConfigError("init.bias_std", bias_std, "must be null or a finite number >= 0 (the standard "
+                                                         "deviation of random biases)")
+        if init.get("bias") is not None:
+            raise ConfigError("init.bias_std", bias_std, f"cannot be combined with a constant init.bias="
+                                                         f"{init['bias']!r}; set one of them to null")
     if "scale" in init:
         _positive("init.scale", init["scale"])
     gain = init.get("gain")

@@ -24,7 +24,7 @@ from nninit.training import train
 
 log = logging.getLogger(__name__)
 
-NON_WEIGHT_KEYS = ("name", "bias", "tol", "max_iter")
+NON_WEIGHT_KEYS = ("name", "bias", "bias_std", "tol", "max_iter")
 
 
 def make_dataset(data_cfg: dict) -> Dataset:
@@ -63,7 +63,8 @@ def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tupl
             options["gain"] = info["gain"]
     rng = np.random.RandomState(cfg["seed"])
     with np.errstate(over="ignore"):  # a huge init.scale gives infinite weights: a diverged run, not a warning
-        parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"), **options)
+        parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"),
+                                           bias_std=init.get("bias_std"), **options)
     if init["name"] == "lsuv":
         parameters, passes = lsuv(parameters, X, activation=model["activation"],
                                   negative_slope=model["negative_slope"], tol=init["tol"], max_iter=init["max_iter"])

@@ -342,12 +342,39 @@ WEIGHT_INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
 """Weight initializers by name; ``lsuv`` (in :mod:`nninit.lsuv`) starts from ``orthogonal``."""
 
 
+def random_bias(fan_out: int, rng: np.random.RandomState, bias_std: float) -> np.ndarray:
+    """Biases ``b ~ N(0, bias_std**2)``, the random biases of mean-field theory.
+
+    Poole et al. (2016), "Exponential expressivity in deep neural networks through transient
+    chaos", section 2, and Schoenholz et al. (2017), "Deep information propagation": ``b_i ~ N(0,
+    sigma_b**2)``, so that ``bias_std**2`` is their ``sigma_b**2`` (the ``bias_variance`` of
+    :mod:`nninit.theory`). ``bias_std == 0`` returns zeros without drawing, so the generator's
+    state, and every later draw, is as with no biases drawn at all.
+
+    Parameters
+    ----------
+    fan_out : int
+        Units in this layer.
+    rng : numpy.random.RandomState
+    bias_std : float
+        Standard deviation, finite and >= 0.
+
+    Returns
+    -------
+    ndarray of float64, shape (fan_out, 1)
+    """
+    if bias_std == 0:
+        return np.zeros((fan_out, 1))
+    return rng.standard_normal((fan_out, 1)) * bias_std
+
+
 def initialize_parameters(
     layers_dims: list[int],
     method: str,
     rng: np.random.RandomState,
     *,
     bias: float | None = None,
+    bias_std: float | None = None,
     **options: float | str | None,
 ) -> dict[str, np.ndarray]:
     """Weights and biases of every layer, drawn layer by layer, W before b.
@@ -364,6 +391,13 @@ def initialize_parameters(
     bias : float or None, default=None
         Constant for every bias. ``None`` means the scheme's own rule: zeros, except
         ``pytorch_default``, which draws ``b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` after W.
+    bias_std : float or None, default=None
+        Random biases ``b ~ N(0, bias_std**2)``, drawn after each layer's W (see
+        :func:`random_bias`): the bias variance ``sigma_b**2`` of mean-field theory (Poole et al.
+        2016), so that with ``variance_scaling(scale=sigma_w**2, mode='fan_in',
+        distribution='normal')`` any point ``(sigma_w**2, sigma_b**2)`` of the phase diagram can be
+        drawn. ``None`` (the default) draws nothing, so every other draw is unchanged; ``0`` gives
+        zero biases, also without a draw. Not together with ``bias``.
     **options
         Keyword arguments of the weight initializer (``scale``, ``gain``, ``mode``, ...).
 
@@ -375,8 +409,14 @@ def initialize_parameters(
     Raises
     ------
     ValueError
-        For an unknown ``method``.
+        For an unknown ``method``, a negative or non-finite ``bias_std``, or ``bias`` and
+        ``bias_std`` given together.
     """
+    if bias_std is not None:
+        if bias is not None:
+            raise ValueError(f"give bias ({bias!r}) or bias_std ({bias_std!r}), not both")
+        if not (math.isfinite(bias_std) and bias_std >= 0):
+            raise ValueError(f"bias_std={bias_std!r} must be a finite number >= 0")
     if method not in WEIGHT_INITIALIZERS:
         raise ValueError(
             f"init={method!r} is not supported; accepted: {', '.join(sorted(WEIGHT_INITIALIZERS))}, lsuv"
@@ -386,7 +426,9 @@ def initialize_parameters(
     for l in range(1, len(layers_dims)):
         fan_in, fan_out = layers_dims[l - 1], layers_dims[l]
         parameters[f"W{l}"] = weight_init(fan_in, fan_out, rng, **options)
-        if bias is not None:
+        if bias_std is not None:
+            parameters[f"b{l}"] = random_bias(fan_out, rng, bias_std)
+        elif bias is not None:
             parameters[f"b{l}"] = np.full((fan_out, 1), float(bias))
         elif method == "pytorch_default":
             bound = 1.0 / math.sqrt(fan_in)
