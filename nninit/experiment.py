@@ -93,7 +93,10 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
     -------
     dict
         The content of ``metrics.json``; ``status`` is ``completed`` or ``diverged`` (a result,
-        not an error).
+        not an error). While the run is under way ``metrics.json`` says ``running``; the final
+        status is written only once every file of the run folder is there, so a run stopped in the
+        middle (Ctrl-C, SIGTERM, a crash) never reads ``completed``. An interrupted run is
+        recorded at once, without figures (``nninit.plots.plot_run`` draws them from the folder).
 
     Raises
     ------
@@ -112,6 +115,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
     try:
+        runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # 'running': the folder says a run is under way
         validate(cfg)
         model, tr = cfg["model"], cfg["train"]
         metrics.update({
@@ -137,7 +141,6 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
         finite = all(np.isfinite(p).all() for p in result.parameters.values())
         args = (model["activation"], model["negative_slope"])
         metrics.update(
-            status=result.status,
             iterations_run=result.iterations_run,
             diverged_at=result.diverged_at,
             final_cost=result.history[-1]["cost"] if result.history else None,
@@ -145,6 +148,18 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
             test_accuracy=accuracy(data.X_test, data.Y_test, result.parameters, *args) if finite else None,
             wall_time_s=result.wall_time,
         )
+        log.info("Final cost (after %d iterations): %s", metrics["iterations_run"], metrics["final_cost"])
+        log.info("Train accuracy: %s", metrics["train_accuracy"])
+        log.info("Test accuracy: %s", metrics["test_accuracy"])
+        if result.status == "interrupted":
+            raise KeyboardInterrupt  # recorded at once, without figures: a launcher may kill the process next
+        runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # the numbers, before the figures
+        if result.status == "diverged":
+            log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
+        from nninit.plots import plot_run  # matplotlib is imported only once there is something to plot
+
+        plot_run(run_dir, {**metrics, "status": result.status})
+        metrics["status"] = result.status  # 'completed' only now that every file is there
     except BaseException as error:
         metrics["status"] = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         metrics["error"] = f"{type(error).__name__}: {error}"
@@ -153,15 +168,5 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
         metrics["finished_at"] = _now()
         metrics["total_time_s"] = time.perf_counter() - t0
         runfolder.write_json(run_dir / runfolder.METRICS, metrics)
-    log.info("Final cost (after %d iterations): %s", metrics["iterations_run"], metrics["final_cost"])
-    log.info("Train accuracy: %s", metrics["train_accuracy"])
-    log.info("Test accuracy: %s", metrics["test_accuracy"])
-    if metrics["status"] == "diverged":
-        log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
-    from nninit.plots import plot_run  # matplotlib is imported only once there is something to plot
-
-    plot_run(run_dir)
     log.info("Run folder: %s", run_dir.resolve())
-    if result.status == "interrupted":
-        raise KeyboardInterrupt
     return metrics

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
@@ -102,12 +104,26 @@ class ValidateBeforeStart(Callback):
             _refuse(f"hydra.sweep.dir={config.hydra.sweep.dir} already holds runs; choose a new folder")
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_signals() -> None:
+    """SIGINT and SIGTERM stop the run as Ctrl-C does, in whatever process runs the job (``run.py``
+    itself, a joblib worker, a submitit job), so that it records ``interrupted``. Python allows
+    signal handlers in the main thread only; elsewhere this does nothing."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def task(cfg: DictConfig) -> dict:
     """Hydra's task function: run one experiment in the job's output folder.
 
     In a sweep, a job that raises is logged and returned as ``{'status': 'failed'}`` (its
     ``metrics.json`` says so too), so that the other jobs and the sweep summary go on.
     """
+    _interrupt_on_signals()
     from nninit.experiment import run
 
     hydra_cfg = HydraConfig.get()

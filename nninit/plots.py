@@ -151,14 +151,16 @@ def plot_layer_stats(history: dict[str, np.ndarray], path: Path, title: str) -> 
     save_figure(fig, path)
 
 
-def plot_run(run_dir: Path) -> list[Path]:
+def plot_run(run_dir: Path, metrics: dict | None = None) -> list[Path]:
     """Draw every figure of a run folder from its saved files; returns the paths written.
 
     Writes ``cost.png`` and ``decision_boundary.png``, and, when ``history.csv`` holds the
-    diagnostics, ``signal_propagation.png`` and ``layer_stats.png``.
+    diagnostics, ``signal_propagation.png`` and ``layer_stats.png``. ``metrics`` (the content of
+    ``metrics.json``) is read from the folder unless given, as the run itself does before its
+    final status is written.
     """
     run_dir = Path(run_dir)
-    metrics = runfolder.read_json(run_dir / runfolder.METRICS)
+    metrics = runfolder.read_json(run_dir / runfolder.METRICS) if metrics is None else metrics
     history = runfolder.read_history(run_dir / runfolder.HISTORY)
     params = runfolder.load_arrays(run_dir / runfolder.PARAMS_FINAL)
     data = runfolder.load_arrays(run_dir / runfolder.DATA)

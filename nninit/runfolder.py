@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import signal
 import subprocess
 import tempfile
 from importlib import metadata
@@ -36,18 +37,39 @@ def atomic_write(path: Path, write) -> None:
     """Call ``write(fileobj)`` on a temporary binary file beside ``path``, then rename it over ``path``.
 
     The file gets the permissions an ordinary ``open`` would give (0666 less the umask), not the
-    owner-only mode of a temporary file, so that results can be shared.
+    owner-only mode of a temporary file, so that results can be shared. An interrupt (Ctrl-C,
+    SIGTERM) at any moment leaves either the old file or the new one, and no temporary file:
+    the signals are held while the temporary file is created and its name recorded.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        held = _hold_signals()
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        finally:
+            _release_signals(held)
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_signals():
+    """Block SIGINT and SIGTERM for this thread (POSIX); they are delivered when released."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if hasattr(signal, "pthread_sigmask") else None
+
+
+def _release_signals(previous) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _json_safe(value):

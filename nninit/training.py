@@ -8,6 +8,7 @@ configuration object: only plain numbers reach it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,9 @@ from nninit.network import (Cache, allocate_parameters, backward_layers, cost_fr
                             layer_lists)
 
 log = logging.getLogger(__name__)
+
+BLOWUP_FACTOR = 10.0
+"""A recorded cost above ``BLOWUP_FACTOR * max(initial cost, ln 2)`` is a divergence: the loss blew up."""
 
 
 @dataclass
@@ -37,7 +41,8 @@ class TrainResult:
     iterations_run : int
         Gradient-descent updates applied.
     diverged_at : int or None
-        First recorded iteration at which the cost or a parameter was NaN or infinite.
+        First recorded iteration at which the cost or a parameter was NaN or infinite, or the cost
+        blew up (see :func:`blew_up`).
     wall_time : float
         Seconds spent in the loop.
     """
@@ -53,6 +58,19 @@ class TrainResult:
 def _saturation_note(AL: np.ndarray, Y: np.ndarray) -> int:
     """Examples whose sigmoid output rounds to exactly the wrong label (log(0) in the notebook)."""
     return int(np.count_nonzero(((AL == 1.0) & (Y == 0)) | ((AL == 0.0) & (Y == 1))))
+
+
+def blew_up(cost: float, initial_cost: float) -> bool:
+    """True when a recorded cost is far above where training started: above
+    ``BLOWUP_FACTOR * max(initial_cost, ln 2)``.
+
+    Gradient descent with a step that is too large makes the cost grow by orders of magnitude
+    (``learning_rate=1e6`` takes it from 0.88 to about 150,000) and stay there, finite: that is a
+    divergence as much as an overflow. ``ln 2`` is the cost of predicting 0.5 everywhere, so a
+    start at a tiny cost does not make ordinary noise count. The notebook's random ×10 init starts
+    at 1773.6 and only goes down.
+    """
+    return cost > BLOWUP_FACTOR * max(initial_cost, math.log(2.0))
 
 
 def train(
@@ -95,9 +113,9 @@ def train(
     Returns
     -------
     TrainResult
-        ``status='diverged'`` when the cost or a parameter is NaN or infinite at a recorded
-        iteration (training stops there); ``'interrupted'`` on ``KeyboardInterrupt``, with the
-        rows recorded so far and the parameters as they were.
+        ``status='diverged'`` when, at a recorded iteration, the cost or a parameter is NaN or
+        infinite or the cost blew up (:func:`blew_up`; training stops there); ``'interrupted'`` on
+        ``KeyboardInterrupt``, with the rows recorded so far and the parameters as they were.
     """
     layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
     flat, params = allocate_parameters(layers_dims)
@@ -134,6 +152,11 @@ def train(
                         log.warning("Diverged at iteration %d: the cost or a parameter is not finite (cost %s)",
                                     i, row["cost"])
                         break
+                    if blew_up(row["cost"], result.history[0]["cost"]):
+                        result.status, result.diverged_at = "diverged", i
+                        log.warning("Diverged at iteration %d: the cost %s is more than %g times max(initial cost "
+                                    "%s, ln 2)", i, row["cost"], BLOWUP_FACTOR, result.history[0]["cost"])
+                        break
                     if i < num_iterations:
                         log.info("Cost after iteration %d: %s", i, row["cost"])
                     saturated = 0 if warned_saturation else _saturation_note(cache.A[L], Y)
@@ -153,10 +176,15 @@ def train(
         log.warning("Interrupted after %d iterations; recording the state there and keeping what was recorded",
                     result.iterations_run)
         if not result.history or result.history[-1]["iteration"] != result.iterations_run:
-            with np.errstate(over="ignore", invalid="ignore"):  # the last row: the parameters as they are now
-                forward_layers(W, b, cache, activation, negative_slope)
-                backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
-                result.history.append(measure(result.iterations_run))
+            # the last row: the parameters as they are now, from a fresh pass (the interrupt may have
+            # come in the middle of a pass, leaving its buffers half-written)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    forward_layers(W, b, cache, activation, negative_slope)
+                    backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                    result.history.append(measure(result.iterations_run))
+            except (ArithmeticError, ValueError) as error:  # non-finite parameters: keep the rows recorded
+                log.warning("Could not record the state at the interrupt (%s)", error)
     result.wall_time = time.perf_counter() - start
     result.parameters = {key: view.copy() for key, view in params.items()}
     return result
