@@ -5,6 +5,7 @@ the task function that ``run.py`` wraps. The rest of the package takes plain con
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -15,7 +16,7 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from nninit.config import ConfigError, register_configs, validate
 
@@ -23,19 +24,27 @@ log = logging.getLogger("nninit")
 
 
 def unique_dir(base: str) -> str:
-    """Create and return ``base``, or ``base_1``, ``base_2``, ... if it exists already.
+    """``base``, or ``base_1``, ``base_2``, ... : the first name that does not exist yet.
 
-    ``os.makedirs`` with ``exist_ok=False`` is atomic, so two runs started in the same second
-    (or on two machines sharing a file system) never share a folder.
+    Only a name: nothing is created when a path is resolved (``--cfg hydra --resolve`` writes
+    nothing). The folder is claimed atomically when the run or sweep starts (:func:`claim_dir`).
     """
     for k in range(100_000):
         path = base if k == 0 else f"{base}_{k}"
-        try:
-            os.makedirs(path)
+        if not os.path.lexists(path):
             return path
-        except FileExistsError:
-            continue
     raise FileExistsError(f"no free folder name next to {base}")
+
+
+def claim_dir(path: str) -> bool:
+    """Create ``path`` (and its parents); False when it exists already. ``os.makedirs`` with
+    ``exist_ok=False`` is atomic, so two runs started in the same second (or on two machines
+    sharing a file system) never share a folder."""
+    try:
+        os.makedirs(path)
+        return True
+    except FileExistsError:
+        return False
 
 
 def job_dirname(override_dirname: str, max_length: int = 120) -> str:
@@ -63,10 +72,14 @@ def setup() -> None:
         OmegaConf.register_new_resolver("nninit_dirname", job_dirname)
 
 
+CONTROL_KEYS = ("hydra", "resume")
+"""Top-level keys that say how to run, not what: left out of a run's recorded config."""
+
+
 def job_config(cfg: DictConfig) -> dict:
-    """The job's configuration, without the ``hydra`` node, as plain resolved containers."""
+    """The job's configuration, without the ``hydra`` node and ``resume``, as plain resolved containers."""
     return {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
-            for k in cfg if k != "hydra"}
+            for k in cfg if k not in CONTROL_KEYS}
 
 
 setup()
@@ -81,14 +94,26 @@ def _holds_runs(folder: str) -> bool:
     return os.path.isdir(folder) and any(name == "metrics.json" for _, _, files in os.walk(folder) for name in files)
 
 
+def _named_by_default(config: DictConfig, key: str) -> bool:
+    """True when ``hydra.<key>.dir`` is the default, uniquely named folder (not the user's own)."""
+    return "nninit_unique_dir" in str(OmegaConf.to_container(config.hydra[key], resolve=False).get("dir"))
+
+
+def _resume(config: DictConfig) -> bool:
+    return bool(config.get("resume", False))
+
+
 class ValidateBeforeStart(Callback):
-    """Check a run before Hydra creates or writes its folder.
+    """Check a run before Hydra creates or writes its folder, and claim the folder.
 
     A bad value ends the command with exit code 2 and one line naming the key, the value and
-    what is accepted; nothing is written. A run or sweep folder that already holds a finished
-    run (an explicit ``hydra.run.dir`` / ``hydra.sweep.dir``) is refused the same way, so that no
-    earlier result is overwritten. (In a sweep, each job validates its own values and a bad job is
-    recorded as ``failed`` without stopping the others.)
+    what is accepted; nothing is written. The default folder is created here, atomically, so that
+    no two runs share one; a read-only command (``--cfg``, ``--help``, ``--info``) never reaches
+    this and writes nothing. A run or sweep folder that already holds a finished run (an
+    explicit ``hydra.run.dir`` / ``hydra.sweep.dir``) is refused the same way, unless
+    ``resume=true``. A sweep whose jobs would share a folder (a ``hydra.sweep.subdir`` that does
+    not tell them apart) is refused before any job runs. (In a sweep, each job validates its own
+    values and a bad job is recorded as ``failed`` without stopping the others.)
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
@@ -96,12 +121,64 @@ class ValidateBeforeStart(Callback):
             validate(job_config(config))
         except ConfigError as error:
             _refuse(str(error))
-        if _holds_runs(str(config.hydra.run.dir)):
-            _refuse(f"hydra.run.dir={config.hydra.run.dir} already holds a run (metrics.json); choose a new folder")
+        run_dir = str(config.hydra.run.dir)
+        if _named_by_default(config, "run"):
+            while not claim_dir(run_dir):  # taken a moment ago by a run started in the same second
+                run_dir = unique_dir(run_dir)
+            with read_write(config.hydra.run):
+                config.hydra.run.dir = run_dir
+        elif _holds_runs(run_dir) and not _resume(config):
+            _refuse(f"hydra.run.dir={run_dir} already holds a run (metrics.json); choose a new folder, "
+                    f"or add resume=true to skip it when it is finished")
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        if _holds_runs(str(config.hydra.sweep.dir)):
-            _refuse(f"hydra.sweep.dir={config.hydra.sweep.dir} already holds runs; choose a new folder")
+        shared = shared_job_dirs(config)
+        if shared:
+            folder, jobs = next(iter(shared.items()))
+            _refuse(f"jobs {' and '.join(jobs)} would write into the same folder {folder} "
+                    f"(hydra.sweep.subdir={OmegaConf.to_container(config.hydra.sweep, resolve=False)['subdir']}); "
+                    f"make hydra.sweep.subdir tell the jobs apart, e.g. start it with ${{hydra.job.num}}_")
+        sweep_dir = str(config.hydra.sweep.dir)
+        if _named_by_default(config, "sweep"):
+            if not claim_dir(sweep_dir):
+                _refuse(f"the sweep folder {sweep_dir} was created by another command a moment ago; start again")
+        elif _holds_runs(sweep_dir) and not _resume(config):
+            _refuse(f"hydra.sweep.dir={sweep_dir} already holds runs; choose a new folder, or add resume=true to "
+                    f"rerun only the jobs that did not finish")
+
+
+def shared_job_dirs(config: DictConfig) -> dict[str, list[str]]:
+    """Folders that more than one job of the sweep would write into: ``{subdir: ['#0 (a=1)', ...]}``.
+
+    The default ``hydra.sweep.subdir`` starts with the job number and is unique by construction;
+    any other is resolved for every job, as the launcher will (Hydra's own sweep expansion and
+    config loader), before any job runs. Only the basic sweeper's expansion is known here.
+    """
+    subdir = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
+    if subdir.startswith("${hydra.job.num}") or "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+        return {}
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    loader = GlobalHydra.instance().config_loader()
+    overrides = OverridesParser.create(config_loader=loader).parse_overrides(list(config.hydra.overrides.task))
+    jobs = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+    previous = HydraConfig.instance().cfg
+    folders: dict[str, list[str]] = {}
+    try:
+        for num, job in enumerate(jobs):
+            job_cfg = loader.load_sweep_config(config, list(job))
+            with open_dict(job_cfg.hydra.job):
+                job_cfg.hydra.job.num = num
+                job_cfg.hydra.job.id = str(num)
+            HydraConfig.instance().set_config(job_cfg)
+            folders.setdefault(str(OmegaConf.select(job_cfg, "hydra.sweep.subdir")), []).append(
+                f"#{num} ({' '.join(job)})")
+    finally:
+        if previous is not None:
+            HydraConfig.instance().set_config(previous)
+    return {folder: names for folder, names in folders.items() if len(names) > 1}
 
 
 def _raise_interrupt(signum, frame):
@@ -117,6 +194,20 @@ def _interrupt_on_signals() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def finished_run(folder: str, cfg: dict) -> dict | None:
+    """The ``metrics.json`` of ``folder`` when it records a ``completed`` or ``diverged`` run of
+    exactly ``cfg`` (a result to keep when resuming); None otherwise (missing, failed,
+    interrupted, still running, or another config)."""
+    from nninit.runfolder import METRICS, read_json
+
+    try:
+        metrics = read_json(os.path.join(folder, METRICS))
+    except (OSError, ValueError):
+        return None
+    same = json.dumps(metrics.get("config"), sort_keys=True) == json.dumps(cfg, sort_keys=True)
+    return metrics if same and metrics.get("status") in ("completed", "diverged") else None
+
+
 def task(cfg: DictConfig) -> dict:
     """Hydra's task function: run one experiment in the job's output folder.
 
@@ -127,6 +218,12 @@ def task(cfg: DictConfig) -> dict:
     from nninit.experiment import run
 
     hydra_cfg = HydraConfig.get()
+    if _resume(cfg):
+        done = finished_run(hydra_cfg.runtime.output_dir, job_config(cfg))
+        if done is not None:
+            log.info("resume: %s already holds a %s run of this config; skipped", hydra_cfg.runtime.output_dir,
+                     done["status"])
+            return done
     try:
         return run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task))
     except Exception as error:
