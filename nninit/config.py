@@ -73,6 +73,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 3  # seed of the weights' RandomState, in [0, 2**32 - 1]
+    resume: bool = False  # rerun a sweep into its folder: skip the jobs already completed or diverged there
 
 
 def register_configs() -> None:
