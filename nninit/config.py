@@ -10,7 +10,6 @@ types included, before any work. This module imports Hydra only inside :func:`re
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, List
 
@@ -22,6 +21,7 @@ from nninit.initializers import (
     NORMAL_DISTRIBUTIONS,
     WEIGHT_INITIALIZERS,
 )
+from nninit.memory import estimated_bytes, memory_limit
 
 MAX_SEED = 2**32 - 1
 INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)
@@ -127,25 +127,28 @@ def _known_keys(prefix: str, node: dict, keys: tuple[str, ...], owner: str = "")
             raise ConfigError(f"{prefix}{key}", node[key], f"{owner} has no such key; its keys: {', '.join(keys)}")
 
 
-def estimated_bytes(cfg: dict) -> int:
-    """Memory a run needs, roughly: its parameters (with gradients, initial and final copies) and,
-    per layer, the pre-activation, activation, gradient and mask arrays over the training set."""
-    dims = [cfg["data"].get("n_features", 2), *cfg["model"]["hidden_dims"], 1]
-    m = cfg["data"]["n_train"]
-    params = sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
-    return int(8 * (4 * params + 3.2 * m * sum(dims[1:])))
-
-
 def _fits_in_memory(cfg: dict) -> None:
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
+    """Refuse a run that needs more memory than this process may use (:mod:`nninit.memory`),
+    naming the key to change: ``data.n_train`` when the examples take the bulk of it,
+    ``model.hidden_dims`` when the parameters do."""
+    found = memory_limit()
+    if found is None:
         return
-    need = estimated_bytes(cfg)
-    if need > 0.8 * physical:
-        raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
-                          f"with data.n_train={cfg['data']['n_train']} this network needs about {need / 2**30:.1f} GiB, "
-                          f"more than this machine's {physical / 2**30:.1f} GiB allows; use fewer or narrower layers")
+    limit, source = found
+    need, per_example, parameters = estimated_bytes(cfg)
+    if need <= limit:
+        return
+    gib = 2**30
+    n_train = cfg["data"]["n_train"]
+    if per_example * n_train >= parameters:
+        fits = max(0, (limit - (need - per_example * n_train)) // per_example)
+        raise ConfigError("data.n_train", n_train,
+                          f"with model.hidden_dims={cfg['model']['hidden_dims']} a run needs about {need / gib:.1f} GiB "
+                          f"({per_example} bytes per training example), more than {source} allows here "
+                          f"({limit / gib:.1f} GiB); at most about {fits:,} examples fit")
+    raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
+                      f"its parameters need about {parameters / gib:.1f} GiB, more than {source} allows here "
+                      f"({limit / gib:.1f} GiB); use fewer or narrower layers")
 
 
 def validate(cfg: dict) -> None:

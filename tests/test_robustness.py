@@ -96,3 +96,82 @@ def test_resolving_a_folder_name_creates_nothing_and_claiming_is_exclusive(tmp_p
     assert unique_dir(base) == base and not (tmp_path / "outputs").exists()
     assert claim_dir(base) and not claim_dir(base)  # a second claim of the same name fails
     assert unique_dir(base) == base + "_1" and not (tmp_path / "outputs" / "run_1").exists()
+
+
+# ------------------------------------------------------------ memory
+
+def _cgroup_tree(tmp_path, v2_limits=None, v1_limit=None):
+    """A fake /proc/self/cgroup and /sys/fs/cgroup: v2 limits along a path, or a v1 memory limit."""
+    root = tmp_path / "cgroup"
+    if v2_limits is not None:
+        folder = root
+        for name, limit in v2_limits:
+            folder = folder / name if name else folder
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "memory.max").write_text(f"{limit}\n")
+        proc = "0::/" + "/".join(n for n, _ in v2_limits if n) + "\n"
+    else:
+        (root / "memory" / "job").mkdir(parents=True)
+        (root / "memory" / "job" / "memory.limit_in_bytes").write_text(f"{v1_limit}\n")
+        proc = "4:memory:/job\n0::/\n"
+    (tmp_path / "proc_cgroup").write_text(proc)
+    return tmp_path / "proc_cgroup", root
+
+
+def test_memory_limit_is_the_smallest_of_physical_cgroup_and_slurm(tmp_path):
+    from nninit.memory import memory_limit
+
+    proc, root = _cgroup_tree(tmp_path, v2_limits=[("", "max"), ("user", 3 * 2**30), ("job", "max")])
+    assert memory_limit(env={}, proc_cgroup=proc, cgroup_root=root) == (3 * 2**30, "the cgroup memory limit")
+    assert memory_limit(env={"SLURM_MEM_PER_NODE": "2048"}, proc_cgroup=proc, cgroup_root=root) == \
+        (2 * 2**30, "the SLURM allocation")
+    assert memory_limit(env={"SLURM_MEM_PER_CPU": "512", "SLURM_CPUS_PER_TASK": "2"}, proc_cgroup=proc,
+                        cgroup_root=root) == (2**30, "the SLURM allocation")
+    v1 = tmp_path / "v1"
+    v1.mkdir()
+    proc1, root1 = _cgroup_tree(v1, v1_limit=1536 * 2**20)
+    assert memory_limit(env={}, proc_cgroup=proc1, cgroup_root=root1) == (1536 * 2**20, "the cgroup memory limit")
+    proc0, root0 = _cgroup_tree(tmp_path / "none", v1_limit=9223372036854771712)  # v1's 'unlimited'
+    physical = memory_limit(env={}, proc_cgroup=proc0, cgroup_root=root0)
+    assert physical[1] == "physical memory" and physical[0] > 2**30
+
+
+def test_a_run_too_big_for_its_allocation_is_refused_naming_the_key(monkeypatch):
+    from conftest import compose
+    from nninit.config import ConfigError, validate
+
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "2048")  # the slurm launcher's mem_gb: 2
+    big_data = compose(["data.n_train=25000000", "model.hidden_dims=[]", "train.num_iterations=5"])
+    with pytest.raises(ConfigError, match=r"^data.n_train=25000000 is not accepted: .* more than the SLURM "
+                                          r"allocation allows here \(2.0 GiB\); at most about [\d,]+ examples fit"):
+        validate(big_data)
+    with pytest.raises(ConfigError, match=r"^data.n_train=1000000000 is not accepted"):
+        validate(compose(["data.n_train=1000000000"]))
+    with pytest.raises(ConfigError, match=r"^model.hidden_dims=\[30000, 30000\] is not accepted: its parameters"):
+        validate(compose(["model.hidden_dims=[30000,30000]"]))
+    validate(compose(["data.n_train=1000000", "model.hidden_dims=[]"]))  # fits in 2 GiB
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides", [
+    ["train.num_iterations=200"],
+    ["data.n_train=1000000", "train.num_iterations=5"],
+    ["data.n_train=2000000", "model.hidden_dims=[]", "train.num_iterations=5"],
+])
+def test_the_estimate_is_above_the_measured_peak(overrides, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO, compose
+    from nninit.memory import estimated_bytes
+
+    probe = ("import resource, subprocess, sys; "
+             "p = subprocess.run(sys.argv[1:], capture_output=True); assert p.returncode == 0, p.stderr[-2000:]; "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    proc = subprocess.run([sys.executable, "-c", probe, sys.executable, str(REPO / "run.py"), *overrides,
+                           f"hydra.run.dir={tmp_path / 'run'}"], capture_output=True, text=True, timeout=600,
+                          env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr
+    peak = int(proc.stdout.split()[-1]) * 1024  # ru_maxrss is in KiB on Linux
+    estimate = estimated_bytes(compose(overrides))[0]
+    assert peak < estimate < 2 * peak + 300 * 2**20, (peak / 2**20, estimate / 2**20)
