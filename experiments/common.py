@@ -11,8 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
+from nninit.hydra_app import override, unique_dir  # noqa: E402
 from nninit.runs import Run, find_runs  # noqa: E402
-from nninit.hydra_app import unique_dir  # noqa: E402
 
 
 def parse_args(description: str, argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,17 +31,18 @@ def parse_args(description: str, argv: list[str] | None = None) -> argparse.Name
 
 
 def experiment_dir(name: str, out: str | None) -> Path:
+    """``--out``, or a free ``outputs/<date>/<time>_<name>``; not created here: the sweeps create
+    it when they start, so a refused command leaves nothing behind."""
     if out:
-        path = Path(out)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return Path(out)
     now = dt.datetime.now()
     return Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_{name}"))
 
 
 def run_sweep(overrides: list[str], sweep_dir: Path, args: argparse.Namespace) -> int:
     """``python run.py -m OVERRIDES`` into ``sweep_dir``; returns its exit code (1: a job failed)."""
-    command = [sys.executable, str(REPO / "run.py"), "-m", *overrides, *args.overrides, f"hydra.sweep.dir={sweep_dir}"]
+    command = [sys.executable, str(REPO / "run.py"), "-m", *overrides, *args.overrides,
+               override("hydra.sweep.dir", str(sweep_dir))]
     if args.launcher != "basic":
         command.append(f"hydra/launcher={args.launcher}")
     print("$", " ".join(command[1:]), flush=True)
@@ -64,6 +65,8 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
     if not args.report_only:
         for overrides, subfolder in sweeps(args):
             code |= run_sweep(overrides, out / subfolder, args)
+            if not (out / subfolder).is_dir():  # refused before any job ran: its one error is above
+                return code or 2
     try:
         print(report(out, args))
     except (LookupError, FileNotFoundError, ValueError) as error:
@@ -101,5 +104,6 @@ def heading(title: str, quick: bool, reduced: str) -> list[str]:
 def write_text(path: Path, text: str) -> None:
     from nninit.runfolder import atomic_write
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(text.encode()))
     print(f"Report: {path}")

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -45,6 +46,16 @@ def claim_dir(path: str) -> bool:
         return True
     except FileExistsError:
         return False
+
+
+def override(key: str, value: str) -> str:
+    """``key='value'``: a path or user value as one Hydra command-line override, quoted by
+    Hydra's override grammar so that ``=``, ``,``, ``[``, ``]``, quotes, spaces and ``$`` are
+    data, not grammar (a quote and backslashes before it or at the end are escaped; ``${`` is
+    escaped so that it is not an interpolation)."""
+    text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))
+    text = text.replace("'", "\\'").replace("${", "\\${")
+    return f"{key}='{text}'"
 
 
 def job_dirname(override_dirname: str, max_length: int = 120) -> str:
@@ -215,6 +226,8 @@ def task(cfg: DictConfig) -> dict:
     ``metrics.json`` says so too), so that the other jobs and the sweep summary go on.
     """
     _interrupt_on_signals()
+    from nninit.signals import interrupt_on_scheduler_signals
+    interrupt_on_scheduler_signals()  # SIGTERM and submitit's SIGUSR2 too: a SLURM job records 'interrupted'
     from nninit.experiment import run
 
     hydra_cfg = HydraConfig.get()

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from nninit.data import load_dataset  # noqa: E402
+from nninit.hydra_app import override  # noqa: E402
 from nninit.initializers import initialize_parameters  # noqa: E402
 from nninit.naive import naive_train  # noqa: E402
 from nninit.training import train  # noqa: E402
@@ -111,8 +112,9 @@ def sweep(out: Path, quick: bool, repeats: int) -> dict:
     overrides = ["-m", "init=zeros,random,he", f"seed={seeds}"] + (["train.num_iterations=1000"] if quick else [])
     basic, joblib = [], []
     for k in range(repeats):
-        basic.append(_run([*overrides, f"hydra.sweep.dir={out / f'sweep_basic_{k}'}"], out))
-        joblib.append(_run([*overrides, "hydra/launcher=joblib", f"hydra.sweep.dir={out / f'sweep_joblib_{k}'}"], out))
+        basic.append(_run([*overrides, override("hydra.sweep.dir", str(out / f"sweep_basic_{k}"))], out))
+        joblib.append(_run([*overrides, "hydra/launcher=joblib", override("hydra.sweep.dir", str(out / f"sweep_joblib_{k}"))],
+                           out))
     b, j = statistics.median(basic), statistics.median(joblib)
     return {"jobs": 3 * len(seeds.split(",")), "overrides": " ".join(overrides[1:]), "repeats": repeats,
             "basic_s": b, "joblib_s": j, "ratio": j / b, "basic_all_s": basic, "joblib_all_s": joblib,

@@ -175,3 +175,48 @@ def test_the_estimate_is_above_the_measured_peak(overrides, tmp_path):
     peak = int(proc.stdout.split()[-1]) * 1024  # ru_maxrss is in KiB on Linux
     estimate = estimated_bytes(compose(overrides))[0]
     assert peak < estimate < 2 * peak + 300 * 2**20, (peak / 2**20, estimate / 2**20)
+
+
+# ------------------------------------------------------------ paths are data
+
+@pytest.mark.parametrize("value", ["runs/exp_lr=0.1", "a,b", "x[1]", "it's", "sp ace", "$HOME/x", "d${x}y",
+                                   "back\\slash", "end\\", "q\\'x"])
+def test_a_quoted_override_gives_back_the_value(value):
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    from nninit.hydra_app import override
+
+    parsed = OverridesParser.create().parse_override(override("hydra.sweep.dir", value))
+    assert parsed.key_or_group == "hydra.sweep.dir"
+    assert OmegaConf.create({"k": parsed.value()}).k == value  # after OmegaConf's own unescaping
+
+
+@pytest.mark.slow
+def test_an_experiment_folder_with_grammar_characters(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = "runs/exp_lr=0.1,a[1]'s $x"
+    proc = subprocess.run([sys.executable, str(REPO / "experiments" / "seed_table.py"), "--quick", "--out", out],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / out / "report.md").read_text().startswith("# Seed table")
+    assert len(list((tmp_path / out / "sweep").glob("*/metrics.json"))) == 3
+
+
+@pytest.mark.slow
+def test_an_experiment_with_a_misspelt_override_leaves_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    proc = subprocess.run([sys.executable, str(REPO / "experiments" / "seed_table.py"), "--out", "exp",
+                           "train.num_iteration=5"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "Key 'num_iteration' not in 'TrainConfig'" in proc.stderr
+    assert "no report" not in proc.stderr and "error" not in proc.stdout.lower()
+    assert list(tmp_path.iterdir()) == []
