@@ -11,6 +11,10 @@ from nninit.activations import activate, sigmoid
 
 log = logging.getLogger(__name__)
 
+_TINY = 1e-280
+"""Below this variance the measurement is no longer trustworthy in float64 (its square root and the
+products behind it are near the underflow range); the weights are brought to order one first."""
+
 
 def lsuv(
     parameters: dict[str, np.ndarray],
@@ -48,28 +52,41 @@ def lsuv(
     passes : list of int
         Rescaling passes made for each layer (0 when the start was already within ``tol``).
         A layer whose output has zero variance (all units dead) cannot be rescaled: 0 passes.
+        Weights at an extreme scale, whose output variance under- or overflows float64, are first
+        divided by their largest magnitude (not counted as a pass), so LSUV works from any finite
+        scale; no floating-point warning escapes.
     """
     params = {key: value.copy() for key, value in parameters.items()}
     L = len(params) // 2
     A, passes = X, []
-    for l in range(1, L + 1):
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        done = 0
-        Z = W @ A + b
-        while done < max_iter:
-            var = float(Z.var())
-            if not var > 0 or not math.isfinite(var):
-                log.warning("LSUV: layer %d's output has variance %s on the batch and cannot be rescaled", l, var)
-                break
-            if abs(var - 1.0) < tol:
-                break
-            W /= math.sqrt(var)
-            done += 1
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        for l in range(1, L + 1):
+            W, b = params[f"W{l}"], params[f"b{l}"]
+            done = 0
             Z = W @ A + b
-        passes.append(done)
-        A = np.empty_like(Z)
-        if l < L:
-            activate(Z, A, activation, negative_slope)
-        else:
-            sigmoid(Z, out=A)
+            var = float(Z.var())
+            if not (math.isfinite(var) and var > _TINY):
+                # an extreme scale (init.gain=1e-200 or 1e200) under- or overflows the measurement; bring W
+                # to order one first, so that a tiny live layer is not taken for a dead one
+                top = float(np.max(np.abs(W))) if W.size else 0.0
+                if top > 0 and math.isfinite(top):
+                    W /= top
+                    Z = W @ A + b
+                    var = float(Z.var())
+            while done < max_iter:
+                if not (math.isfinite(var) and var > 0):
+                    log.warning("LSUV: layer %d's output has variance %s on the batch and cannot be rescaled", l, var)
+                    break
+                if abs(var - 1.0) < tol:
+                    break
+                W /= math.sqrt(var)
+                done += 1
+                Z = W @ A + b
+                var = float(Z.var())
+            passes.append(done)
+            A = np.empty_like(Z)
+            if l < L:
+                activate(Z, A, activation, negative_slope)
+            else:
+                sigmoid(Z, out=A)
     return params, passes

@@ -220,3 +220,37 @@ def test_an_experiment_with_a_misspelt_override_leaves_nothing(tmp_path):
     assert "Key 'num_iteration' not in 'TrainConfig'" in proc.stderr
     assert "no report" not in proc.stderr and "error" not in proc.stdout.lower()
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ LSUV at any finite scale
+
+@pytest.mark.parametrize("gain", [1e-200, 1e-300, 1e200, 1e300])
+def test_lsuv_from_any_finite_scale(circles, gain):
+    """A tiny live layer is not a dead one, a huge one does not overflow, and no warning escapes:
+    every layer ends with its output variance within tol of 1, as from an ordinary scale."""
+    import warnings
+
+    from nninit.activations import activate
+    from nninit.lsuv import lsuv
+
+    start = initialize_parameters([2, 10, 5, 1], "orthogonal", np.random.RandomState(3))
+    scaled = {k: v * gain if k.startswith("W") else v for k, v in start.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        params, passes = lsuv(scaled, circles.X_train, tol=0.1)
+    A = circles.X_train
+    for l in (1, 2, 3):
+        Z = params[f"W{l}"] @ A + params[f"b{l}"]
+        assert abs(Z.var() - 1.0) < 0.1, (l, Z.var())
+        A = np.empty_like(Z)
+        activate(Z, A, "relu", 0.01)
+    assert all(p <= 2 for p in passes)
+
+
+def test_lsuv_still_says_when_a_layer_is_dead(circles, caplog):
+    from nninit.lsuv import lsuv
+
+    params = initialize_parameters([2, 10, 5, 1], "orthogonal", np.random.RandomState(3))
+    params["W2"][...] = 0.0
+    _, passes = lsuv(params, circles.X_train)
+    assert passes[1] == 0 and "layer 2's output has variance 0.0" in caplog.text
