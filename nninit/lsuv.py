@@ -70,9 +70,10 @@ def lsuv(
                 # to order one first, so that a tiny live layer is not taken for a dead one
                 top = float(np.max(np.abs(W))) if W.size else 0.0
                 if top > 0 and math.isfinite(top):
-                    W /= top
-                    Z = W @ A + b
-                    var = float(Z.var())
+                    Z_unit = (W / top) @ A + b
+                    if math.isfinite(float(Z_unit.var())) and Z_unit.var() > 0:  # alive: keep the rescaled W
+                        W /= top
+                        Z, var = Z_unit, float(Z_unit.var())
             while done < max_iter:
                 if not (math.isfinite(var) and var > 0):
                     log.warning("LSUV: layer %d's output has variance %s on the batch and cannot be rescaled", l, var)
