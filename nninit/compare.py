@@ -97,6 +97,7 @@ def summarize_groups(groups: dict[str, list[Run]], metrics: tuple[str, ...] = DE
             "failed": sum(r.metrics.get("status") in ("failed", "interrupted", "running") for r in runs),
             "at chance": sum(bool(r.at_chance()) for r in done),
             "symmetric": sum(bool(r.symmetric()) for r in done),
+            "history unreadable": sum(r.history_error is not None for r in done),
         }
         estimates = {m: _clipped(stats.describe(list(values[m].values()), method=method), m) for m in metrics}
         out.append(GroupSummary(label, runs, values, estimates, counts))

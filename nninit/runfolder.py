@@ -113,12 +113,26 @@ def write_history(path: Path, rows: list[dict]) -> None:
 
 
 def read_history(path: Path) -> dict[str, np.ndarray]:
-    """Load ``history.csv`` as a dict of float64 columns (an empty cell reads as NaN)."""
+    """Load ``history.csv`` as a dict of float64 columns (an empty cell reads as NaN).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    ValueError
+        When it is garbled: a row with more or fewer fields than the header, or a cell that is
+        not a number.
+    """
     with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    for line, row in enumerate(rows, 2):
+        if None in row or None in row.values():
+            fields = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+            raise ValueError(f"line {line} has {fields} fields, the header {len(reader.fieldnames)}")
     if not rows:
         return {}
-    return {k: np.array([float(r[k]) if r[k] not in ("", None) else np.nan for r in rows]) for k in rows[0]}
+    return {k: np.array([float(r[k]) if r[k] != "" else np.nan for r in rows]) for k in rows[0]}
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -51,6 +51,8 @@ class Run:
     config: dict = field(default_factory=dict)
     _history: dict | None = None
     _majority: dict = field(default_factory=dict)
+    history_error: str | None = None
+    """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
 
     @property
     def seed(self) -> tuple:
@@ -64,12 +66,20 @@ class Run:
 
     @property
     def history(self) -> dict[str, np.ndarray]:
-        """``history.csv`` as float columns (empty if missing)."""
+        """``history.csv`` as float columns; empty, with one warning, when it is missing or garbled
+        (the numbers that come from it are then missing, never 0)."""
         if self._history is None:
             try:
                 self._history = runfolder.read_history(self.path / runfolder.HISTORY)
-            except (OSError, ValueError):
+            except FileNotFoundError:
                 self._history = {}
+                if self.metrics.get("status") in ("completed", "diverged"):
+                    self.history_error = "missing"
+                    log.warning("%s: history.csv is missing; its numbers are shown as missing", self.path)
+            except (OSError, ValueError) as error:
+                self._history = {}
+                self.history_error = f"unreadable: {error}"
+                log.warning("%s: history.csv cannot be read (%s); its numbers are shown as missing", self.path, error)
         return self._history
 
     def value(self, name: str) -> float | None:

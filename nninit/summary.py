@@ -76,7 +76,8 @@ def markdown_table(summaries: list[GroupSummary], metrics: tuple[str, ...]) -> s
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summaries:
         c = s.counts
-        cells = [s.label, str(c["seeds"]), str(c["diverged"]), str(c["failed"]), str(c["at chance"]), str(c["symmetric"])]
+        symmetric = str(c["symmetric"]) + (f" ({c['history unreadable']} not known)" if c["history unreadable"] else "")
+        cells = [s.label, str(c["seeds"]), str(c["diverged"]), str(c["failed"]), str(c["at chance"]), symmetric]
         cells += [fmt_estimate(s.estimates[m], m) for m in metrics]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

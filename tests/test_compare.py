@@ -249,3 +249,26 @@ def test_grouping_does_not_depend_on_the_order_of_the_runs(order):
     shuffled = [runs[k] for k in order]
     got = {label: {r.path for r in members} for label, members in group_runs(shuffled, default_group_keys(shuffled)).items()}
     assert got == reference
+
+
+def test_a_missing_or_garbled_history_is_said_and_never_counted_as_zero(tmp_path, caplog):
+    """A garbled zeros run was reported as 'symmetric 0': its numbers are not known, and the summary says so."""
+    header = "iteration,cost,distinct_1,distinct_2,dead_1,dead_2\n"
+    good = header + "0,0.69,1,1,1,1\n1000,0.69,1,1,1,1\n"
+    for seed in (1, 2, 3):
+        path = fake_run(tmp_path / "runs" / f"zeros_{seed}", "zeros", seed, 0.5)
+        metrics = json.loads((path / "metrics.json").read_text())
+        (path / "metrics.json").write_text(json.dumps({**metrics, "layers_dims": [2, 10, 5, 1]}))
+        (path / "history.csv").write_text(good)
+    (tmp_path / "runs" / "zeros_2" / "history.csv").write_text(good[:-4])  # cut in the middle of the last row
+    (tmp_path / "runs" / "zeros_3" / "history.csv").unlink()
+    with caplog.at_level(logging.WARNING):
+        write_summary([tmp_path / "runs"], tmp_path / "out", plots=False)
+    warnings = [r.getMessage() for r in caplog.records if "history.csv" in r.getMessage()]
+    assert len(warnings) == 2
+    assert any("zeros_2: history.csv cannot be read (line 3 has 5 fields, the header 6)" in w for w in warnings)
+    assert any("zeros_3: history.csv is missing" in w for w in warnings)
+    md = (tmp_path / "out" / "summary.md").read_text()
+    assert "| all runs | 3 | 0 | 0 | 3 | 1 (2 not known) |" in md
+    summary = {r["metric"]: r for r in _rows(tmp_path / "out" / "summary.csv")}
+    assert summary["dead"]["n"] == "1" and float(summary["dead"]["mean"]) == 1.0  # one known value, not three
