@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, List
+from typing import Any, List, Optional
 
 from nninit.activations import ACTIVATIONS
 from nninit.data import DATASETS
@@ -74,6 +74,8 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 3  # seed of the weights' RandomState, in [0, 2**32 - 1]
     resume: bool = False  # rerun a sweep into its folder: skip the jobs already completed or diverged there
+    name: Optional[str] = None  # a free label for the run: recorded, in the folder name and the figure titles
+    tags: List[str] = field(default_factory=list)  # free labels, recorded in metrics.json (e.g. [baseline])
 
 
 def register_configs() -> None:

@@ -77,7 +77,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -> dict:
+def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, labels: dict | None = None) -> dict:
     """Run one experiment and write its run folder.
 
     Parameters
@@ -88,6 +88,9 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
         The run folder (created if missing).
     overrides : list of str, optional
         The command-line overrides, recorded in ``metrics.json``.
+    labels : dict, optional
+        ``name`` (str or None) and ``tags`` (list of str), recorded in ``metrics.json`` beside the
+        config (they label a run; they are not part of what is run).
 
     Returns
     -------
@@ -111,7 +114,9 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None) -
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     started, t0 = _now(), time.perf_counter()
-    metrics: dict = {"status": "running", "overrides": list(overrides or []), "config": cfg, "started_at": started,
+    labels = {"name": None, "tags": [], **(labels or {})}
+    metrics: dict = {"status": "running", "name": labels["name"], "tags": list(labels["tags"]),
+                     "overrides": list(overrides or []), "config": cfg, "started_at": started,
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
     try:

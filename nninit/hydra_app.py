@@ -83,8 +83,9 @@ def setup() -> None:
         OmegaConf.register_new_resolver("nninit_dirname", job_dirname)
 
 
-CONTROL_KEYS = ("hydra", "resume")
-"""Top-level keys that say how to run, not what: left out of a run's recorded config."""
+CONTROL_KEYS = ("hydra", "resume", "name", "tags")
+"""Top-level keys that say how to run or how to label it, not what is run: left out of a run's
+recorded config (``name`` and ``tags`` are recorded beside it in ``metrics.json``)."""
 
 
 def job_config(cfg: DictConfig) -> dict:
@@ -130,6 +131,7 @@ class ValidateBeforeStart(Callback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             validate(job_config(config))
+            labels(config)
         except ConfigError as error:
             _refuse(str(error))
         run_dir = str(config.hydra.run.dir)
@@ -205,6 +207,22 @@ def _interrupt_on_signals() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def labels(cfg: DictConfig) -> dict:
+    """``name`` and ``tags`` of a run, as plain values (``tags`` a list of strings).
+
+    Raises
+    ------
+    ConfigError
+        When ``name`` is not a string or a tag is not a string or number.
+    """
+    name, tags = cfg.get("name"), list(cfg.get("tags") or [])
+    if name is not None and not isinstance(name, str):
+        raise ConfigError("name", name, "a free label (text) or null")
+    if not all(isinstance(t, (str, int, float)) and not isinstance(t, bool) for t in tags):
+        raise ConfigError("tags", tags, "a list of labels, e.g. [baseline,lr_sweep]")
+    return {"name": name, "tags": [str(t) for t in tags]}
+
+
 def finished_run(folder: str, cfg: dict) -> dict | None:
     """The ``metrics.json`` of ``folder`` when it records a ``completed`` or ``diverged`` run of
     exactly ``cfg`` (a result to keep when resuming); None otherwise (missing, failed,
@@ -238,7 +256,8 @@ def task(cfg: DictConfig) -> dict:
                      done["status"])
             return done
     try:
-        return run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task))
+        return run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task),
+                   labels=labels(cfg))
     except Exception as error:
         if hydra_cfg.mode != RunMode.MULTIRUN:
             raise
