@@ -1,0 +1,37 @@
+"""The signals with which a scheduler stops a job, turned into Ctrl-C.
+
+A SLURM job run through submitit (``hydra/launcher=slurm``) runs in a submitit worker process,
+not in ``run.py``, and submitit installs its own handlers there: SIGTERM (sent when the job
+reaches its time limit or is cancelled) is logged and ignored, so the job is killed ``KillWait``
+seconds later with nothing recorded; SIGUSR2 (the warning submitit asks SLURM to send
+``signal_delay_s`` seconds before the time limit, or on preemption) checkpoints the launcher and
+requeues the whole job, or raises ``UncompletedJobError`` in the middle of the training, which the
+run would record as ``failed``. :func:`interrupt_on_scheduler_signals` replaces both by
+``KeyboardInterrupt``, so that the run stops as on Ctrl-C and its folder says ``interrupted``, with
+every file it wrote complete; ``resume=true`` reruns it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+SCHEDULER_SIGNALS = ("SIGTERM", "SIGUSR2")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+def interrupt_on_scheduler_signals() -> list[str]:
+    """Make SIGTERM and SIGUSR2 raise ``KeyboardInterrupt`` in this process.
+
+    Python allows signal handlers in the main thread only; elsewhere this does nothing.
+    Returns the names of the signals handled.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    names = [name for name in SCHEDULER_SIGNALS if hasattr(signal, name)]
+    for name in names:
+        signal.signal(getattr(signal, name), _interrupt)
+    return names
