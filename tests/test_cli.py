@@ -101,10 +101,14 @@ def test_two_runs_started_together_get_their_own_folders(tmp_path):
 
 
 def test_unique_dir_never_reuses_a_folder(tmp_path):
-    from nninit.hydra_app import unique_dir
+    from nninit.hydra_app import claim_dir, unique_dir
 
     base = str(tmp_path / "run")
-    assert [unique_dir(base) for _ in range(3)] == [base, base + "_1", base + "_2"]
+    names = []
+    for _ in range(3):  # name, then claim, as a run does when it starts
+        names.append(unique_dir(base))
+        assert claim_dir(names[-1])
+    assert names == [base, base + "_1", base + "_2"]
 
 
 def test_diverging_run_is_a_result(tmp_path):
