@@ -67,6 +67,12 @@ class TrainConfig:
 
 
 @dataclass
+class PlotsConfig:
+    figures: Optional[bool] = None  # the run's own figures; null: yes for a single run, no in a sweep (scripts/plots.py draws them later)
+    animation: Optional[bool] = None  # decision_boundary.gif; null: yes for a single run, no in a sweep
+
+
+@dataclass
 class Config:
     init: Any = None  # chosen from the `init` group: conf/init/<name>.yaml
     data: Any = None  # chosen from the `data` group: conf/data/<name>.yaml
@@ -76,6 +82,8 @@ class Config:
     resume: bool = False  # rerun a sweep into its folder: skip the jobs already completed or diverged there
     name: Optional[str] = None  # a free label for the run: recorded, in the folder name and the figure titles
     tags: List[str] = field(default_factory=list)  # free labels, recorded in metrics.json (e.g. [baseline])
+    tracker: Any = None  # chosen from the `tracker` group: conf/tracker/<name>.yaml (not part of what is run)
+    plots: PlotsConfig = field(default_factory=PlotsConfig)  # what a run draws (not part of what is run)
 
 
 def register_configs() -> None:

@@ -20,6 +20,7 @@ from nninit.data import Dataset, load_dataset
 from nninit.initializers import VARIANCE_PRESETS, initialize_parameters
 from nninit.lsuv import lsuv
 from nninit.network import accuracy
+from nninit.progress import Progress
 from nninit.training import train
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,39 @@ def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tupl
     return parameters, info
 
 
+def stack_snapshots(snapshots: list) -> dict[str, np.ndarray]:
+    """``params_history.npz``: ``iteration`` of shape (T,) and each parameter stacked by iteration,
+    e.g. ``W1`` of shape (T, n1, n0)."""
+    keys = list(snapshots[0][1])
+    out = {"iteration": np.array([i for i, _ in snapshots])}
+    out.update({key: np.stack([params[key] for _, params in snapshots]) for key in keys})
+    return out
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, labels: dict | None = None) -> dict:
+MAX_FRAMES = 31
+"""Frames of ``decision_boundary.gif`` at most: that many recorded iterations, evenly chosen."""
+SNAPSHOT_BUDGET_BYTES = 64 * 2**20
+"""Parameter snapshots (``params_history.npz``) are kept only when they fit in this."""
+
+
+def snapshot_iterations(num_iterations: int, print_every: int, n_parameters: int) -> frozenset[int]:
+    """Up to :data:`MAX_FRAMES` recorded iterations, evenly spread from 0 to the last, whose
+    parameters are kept for the animation; none when that many copies would exceed
+    :data:`SNAPSHOT_BUDGET_BYTES`."""
+    recorded = sorted({*range(0, num_iterations, print_every), num_iterations})
+    frames = min(MAX_FRAMES, len(recorded))
+    if frames * n_parameters * 8 > SNAPSHOT_BUDGET_BYTES:
+        return frozenset()
+    picks = np.unique(np.round(np.linspace(0, len(recorded) - 1, frames)).astype(int))
+    return frozenset(recorded[k] for k in picks)
+
+
+def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, labels: dict | None = None,
+        figures: bool = True, animation: bool = False) -> dict:
     """Run one experiment and write its run folder.
 
     Parameters
@@ -91,6 +120,10 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     labels : dict, optional
         ``name`` (str or None) and ``tags`` (list of str), recorded in ``metrics.json`` beside the
         config (they label a run; they are not part of what is run).
+    figures : bool, default=True
+        Draw the run's figures (``nninit.plots.plot_run``; they can be drawn later from the folder).
+    animation : bool, default=False
+        Also keep ``params_history.npz`` and draw ``decision_boundary.gif``.
 
     Returns
     -------
@@ -119,6 +152,8 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
                      "overrides": list(overrides or []), "config": cfg, "started_at": started,
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
+    log.info("Run %s%s", f"{labels['name']}: " if labels["name"] else "",
+             " ".join(o for o in metrics["overrides"] if not o.startswith("hydra")) or "with the defaults (the seed notebook's run)")
     try:
         runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # 'running': the folder says a run is under way
         validate(cfg)
@@ -136,12 +171,21 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         parameters, info = initial_parameters(cfg, layers_dims, data.X_train)
         metrics.update(info)
         runfolder.save_arrays(run_dir / runfolder.PARAMS_INIT, parameters)
-        result = train(
-            data.X_train, data.Y_train, parameters,
-            learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
-            activation=model["activation"], negative_slope=model["negative_slope"], diagnostics=tr["diagnostics"],
-        )
+        n_parameters = sum(p.size for p in parameters.values())
+        progress = Progress(tr["num_iterations"])
+        try:
+            result = train(
+                data.X_train, data.Y_train, parameters,
+                learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
+                activation=model["activation"], negative_slope=model["negative_slope"], diagnostics=tr["diagnostics"],
+                X_test=data.X_test, Y_test=data.Y_test, progress=progress,
+                snapshot_at=snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else (),
+            )
+        finally:
+            progress.close()
         runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
+        if result.snapshots:
+            runfolder.save_arrays(run_dir / runfolder.PARAMS_HISTORY, stack_snapshots(result.snapshots))
         runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
         finite = all(np.isfinite(p).all() for p in result.parameters.values())
         args = (model["activation"], model["negative_slope"])
@@ -161,9 +205,10 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # the numbers, before the figures
         if result.status == "diverged":
             log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
-        from nninit.plots import plot_run  # matplotlib is imported only once there is something to plot
+        if figures:
+            from nninit.plots import plot_run  # matplotlib is imported only once there is something to plot
 
-        plot_run(run_dir, {**metrics, "status": result.status})
+            plot_run(run_dir, {**metrics, "status": result.status}, animation=animation)
         metrics["status"] = result.status  # 'completed' only now that every file is there
     except BaseException as error:
         metrics["status"] = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"

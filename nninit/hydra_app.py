@@ -12,6 +12,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
@@ -71,6 +72,16 @@ def job_dirname(override_dirname: str, max_length: int = 120) -> str:
     return f"{name[: max_length - 12]}..{digest}"
 
 
+def run_name(init: str, override_dirname: str, name: str | None = None) -> str:
+    """A run folder's name after its time: the run's ``name`` when given, else the init and the
+    overrides that differ from the defaults (``he_train.learning_rate=1e6``), shortened as job
+    folders are (:func:`job_dirname`)."""
+    if name:
+        return job_dirname(str(name))
+    rest = ",".join(part for part in override_dirname.split(",") if part and not part.startswith("init="))
+    return job_dirname(f"{init}_{rest}" if rest else str(init))
+
+
 def setup() -> None:
     """Register the structured configs and the resolvers used by ``conf/config.yaml`` (idempotent).
 
@@ -81,9 +92,11 @@ def setup() -> None:
         OmegaConf.register_new_resolver("nninit_unique_dir", unique_dir, use_cache=True)
     if not OmegaConf.has_resolver("nninit_dirname"):
         OmegaConf.register_new_resolver("nninit_dirname", job_dirname)
+    if not OmegaConf.has_resolver("nninit_run_name"):
+        OmegaConf.register_new_resolver("nninit_run_name", run_name)
 
 
-CONTROL_KEYS = ("hydra", "resume", "name", "tags")
+CONTROL_KEYS = ("hydra", "resume", "name", "tags", "plots", "tracker")
 """Top-level keys that say how to run or how to label it, not what is run: left out of a run's
 recorded config (``name`` and ``tags`` are recorded beside it in ``metrics.json``)."""
 
@@ -158,6 +171,22 @@ class ValidateBeforeStart(Callback):
         elif _holds_runs(sweep_dir) and not _resume(config):
             _refuse(f"hydra.sweep.dir={sweep_dir} already holds runs; choose a new folder, or add resume=true to "
                     f"rerun only the jobs that did not finish")
+        os.makedirs(sweep_dir, exist_ok=True)
+        _record_sweep(sweep_dir, sweep_jobs(config))
+
+
+def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
+    """The overrides of every job of the sweep, expanded as Hydra's basic sweeper will; None for
+    another sweeper."""
+    if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+        return None
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    overrides = parser.parse_overrides(list(config.hydra.overrides.task))
+    return [list(job) for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
 
 
 def shared_job_dirs(config: DictConfig) -> dict[str, list[str]]:
@@ -168,15 +197,12 @@ def shared_job_dirs(config: DictConfig) -> dict[str, list[str]]:
     config loader), before any job runs. Only the basic sweeper's expansion is known here.
     """
     subdir = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
-    if subdir.startswith("${hydra.job.num}") or "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+    jobs = None if subdir.startswith("${hydra.job.num}") else sweep_jobs(config)
+    if not jobs:
         return {}
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     loader = GlobalHydra.instance().config_loader()
-    overrides = OverridesParser.create(config_loader=loader).parse_overrides(list(config.hydra.overrides.task))
-    jobs = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
     previous = HydraConfig.instance().cfg
     folders: dict[str, list[str]] = {}
     try:
@@ -192,6 +218,34 @@ def shared_job_dirs(config: DictConfig) -> dict[str, list[str]]:
         if previous is not None:
             HydraConfig.instance().set_config(previous)
     return {folder: names for folder, names in folders.items() if len(names) > 1}
+
+
+SWEEP_STATE = ".nninit_sweep.json"
+"""In a sweep folder: how many jobs the sweep has and when it started (for the jobs' progress lines)."""
+
+
+def _record_sweep(sweep_dir: str, jobs: list | None) -> None:
+    from nninit.runfolder import write_json
+
+    if jobs:
+        write_json(os.path.join(sweep_dir, SWEEP_STATE), {"jobs": len(jobs), "started": time.time()})
+
+
+def _log_sweep_progress(sweep_dir: str, status: str) -> None:
+    """``job k/N done (status), about T left``: k counts the job folders whose run has ended."""
+    from nninit.runfolder import read_json
+
+    try:
+        state = read_json(os.path.join(sweep_dir, SWEEP_STATE))
+        done = sum(1 for entry in os.scandir(sweep_dir) if entry.is_dir()
+                   and os.path.exists(os.path.join(entry.path, "metrics.json"))
+                   and read_json(os.path.join(entry.path, "metrics.json")).get("status") != "running")
+    except (OSError, ValueError):
+        return
+    total, elapsed = int(state["jobs"]), time.time() - float(state["started"])
+    left = elapsed / done * (total - done) if done else float("nan")
+    about = "" if done >= total or left != left else f", about {left:.0f} s left"
+    log.info("job %d/%d done (%s)%s", min(done, total), total, status, about)
 
 
 def _raise_interrupt(signum, frame):
@@ -247,6 +301,7 @@ def task(cfg: DictConfig) -> dict:
     from nninit.signals import interrupt_on_scheduler_signals
     interrupt_on_scheduler_signals()  # SIGTERM and submitit's SIGUSR2 too: a SLURM job records 'interrupted'
     from nninit.experiment import run
+    from nninit.tracking import track
 
     hydra_cfg = HydraConfig.get()
     if _resume(cfg):
@@ -254,15 +309,26 @@ def task(cfg: DictConfig) -> dict:
         if done is not None:
             log.info("resume: %s already holds a %s run of this config; skipped", hydra_cfg.runtime.output_dir,
                      done["status"])
+            if hydra_cfg.mode == RunMode.MULTIRUN:
+                _log_sweep_progress(str(hydra_cfg.sweep.dir), done["status"])
             return done
+    single = hydra_cfg.mode != RunMode.MULTIRUN
+    plots = cfg.get("plots") or {}
+    figures = single if plots.get("figures") is None else bool(plots.get("figures"))
+    animation = single if plots.get("animation") is None else bool(plots.get("animation"))
     try:
-        return run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task),
-                   labels=labels(cfg))
+        result = run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task),
+                     labels=labels(cfg), figures=figures, animation=animation and figures)
     except Exception as error:
-        if hydra_cfg.mode != RunMode.MULTIRUN:
+        if single:
             raise
         log.error("Job %s failed: %s; the sweep goes on", hydra_cfg.job.num, error, exc_info=not isinstance(error, ConfigError))
-        return {"status": "failed", "error": str(error)}
+        result = {"status": "failed", "error": str(error)}
+    finally:
+        track(cfg, hydra_cfg)  # tracker=mlflow: log the final run folder; never raises, never changes the run
+    if not single:
+        _log_sweep_progress(str(hydra_cfg.sweep.dir), result.get("status"))
+    return result
 
 
 class SummarizeSweep(Callback):

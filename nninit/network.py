@@ -190,10 +190,10 @@ def new_grads(parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {f"d{k}": np.zeros_like(v) for k, v in parameters.items()}
 
 
-def predict_proba(
+def output_preactivation(
     X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
 ) -> np.ndarray:
-    """Output probabilities for ``X``, shape ``(n_x, m)``; returns shape ``(1, m)``.
+    """The output unit's pre-activation ``Z[L]`` for ``X`` of shape ``(n_x, m)``; returns ``(1, m)``.
 
     The same arithmetic as :func:`forward`, holding only two layers' arrays at a time, so that
     large inputs (a plotting grid through a deep, wide network) need little memory.
@@ -207,6 +207,16 @@ def predict_proba(
             if l < L:
                 A = np.empty_like(Z)
                 activate(Z, A, activation, negative_slope)
+    return Z
+
+
+def predict_proba(
+    X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
+) -> np.ndarray:
+    """Output probabilities ``sigmoid(Z[L])`` for ``X`` of shape ``(n_x, m)``; returns shape ``(1, m)``
+    (see :func:`output_preactivation`)."""
+    Z = output_preactivation(X, parameters, activation, negative_slope)
+    with np.errstate(over="ignore", invalid="ignore"):
         return sigmoid(Z, out=Z)
 
 

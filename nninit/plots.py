@@ -2,8 +2,11 @@
 
 Uses matplotlib's object-oriented API (``matplotlib.figure.Figure`` with the Agg canvas), so no
 global pyplot state is touched and no figure is left open. Import this module only to draw:
-it imports matplotlib. Every function reads saved results,
-so a figure can be redrawn at any time with :func:`plot_run` without retraining.
+it imports matplotlib. Every function reads saved results, so a figure can be redrawn at any
+time with :func:`plot_run` (or ``scripts/plots.py``) without retraining.
+
+The run's own figures use a fixed layout (margins set once, no layout engine) and a modest DPI:
+they are drawn for every run, so what they cost is part of what a user waits for.
 """
 
 from __future__ import annotations
@@ -14,23 +17,31 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from nninit import runfolder
 from nninit.network import predict_proba
 
+DPI = 100
+REGION_COLORS = ("#f6c3a8", "#b9d7ea")  # predicted class 0, 1 (light)
+POINT_COLORS = ("#b2182b", "#2166ac")  # label 0, 1 (strong)
+GRID_FLOP_BUDGET = 5e9
+"""Floating-point operations allowed for one decision-boundary grid; deep, wide networks get a coarser grid."""
+LINE_STYLES = ("-", "--", ":", "-.")
 
-def new_figure(width: float = 6.0, height: float = 4.0):
-    """A matplotlib ``Figure`` on the Agg canvas (no pyplot, nothing to close)."""
-    return Figure(figsize=(width, height), layout="constrained")
+
+def new_figure(width: float = 6.0, height: float = 4.0, *, layout: str | None = "constrained", dpi: int = DPI):
+    """A matplotlib ``Figure`` on the Agg canvas (no pyplot, nothing to close). ``layout=None``
+    for a fixed layout (faster: set the margins with ``fig.subplots_adjust``)."""
+    return Figure(figsize=(width, height), layout=layout, dpi=dpi)
 
 
-def save_figure(fig, path: Path) -> None:
+def save_figure(fig, path: Path, dpi: int = DPI) -> None:
     """Write ``fig`` as a PNG atomically."""
     with warnings.catch_warnings():
         # many panels or long labels can leave no room for the layout engine; the figure is still drawn
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
-        runfolder.atomic_write(Path(path), lambda f: fig.savefig(f, format="png", dpi=110))
+        runfolder.atomic_write(Path(path), lambda f: fig.savefig(f, format="png", dpi=dpi))
 
 
 def spans_decades(values: np.ndarray) -> bool:
@@ -39,23 +50,81 @@ def spans_decades(values: np.ndarray) -> bool:
     return v.size > 1 and v.max() / v.min() > 10.0
 
 
-def plot_cost(history: dict[str, np.ndarray], path: Path, title: str) -> None:
-    """Cost against iteration; log y-axis when the cost spans decades."""
-    fig = new_figure()
-    ax = fig.subplots()
-    ax.plot(history["iteration"], history["cost"], marker="o", markersize=3)
-    if spans_decades(history["cost"]):
-        ax.set_yscale("log")
-    ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)", title=title)
+def group_styles(n: int) -> list[tuple[str, str]]:
+    """``n`` distinguishable (colour, line style) pairs: tab10 up to 10, tab20 up to 20, then
+    tab10 colours crossed with four line styles."""
+    if n <= 10:
+        return [(f"C{k}", "-") for k in range(n)]
+    if n <= 20:
+        from matplotlib import colormaps
+
+        return [(colormaps["tab20"](k), "-") for k in range(n)]
+    return [(f"C{k % 10}", LINE_STYLES[(k // 10) % len(LINE_STYLES)]) for k in range(n)]
+
+
+def log_axis(ax, values: np.ndarray, axis: str = "y") -> None:
+    """A log axis when ``values`` span decades; with plain decimal tick labels (0.2, 0.5, not
+    2×10⁻¹) when they span fewer than three."""
+    if not spans_decades(values):
+        return
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    v = values[np.isfinite(values) & (values > 0)]
+    if v.max() / v.min() < 1e3:
+        target = ax.yaxis if axis == "y" else ax.xaxis
+        target.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        target.set_minor_formatter(FuncFormatter(lambda x, _: f"{x:g}" if f"{x:.0e}"[0] in "25" else ""))
+
+
+def plot_series(ax, x: np.ndarray, y: np.ndarray, **style) -> None:
+    """A line with small markers; a single point is drawn as a point, with an axis around it."""
+    if len(x) == 1:
+        ax.plot(x, y, marker="o", linestyle="none", markersize=6, **{k: v for k, v in style.items() if k != "linestyle"})
+        ax.set_xlim(x[0] - 1, x[0] + 1)
+    else:
+        ax.plot(x, y, marker="o" if len(x) <= 40 else None, markersize=2.5, **style)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(True, alpha=0.3)
+
+
+def run_label(metrics: dict) -> str:
+    """How a run is named in titles: its ``name``, else the command-line overrides (what makes it
+    differ from the defaults), else 'defaults'; with the status when it did not complete."""
+    label = metrics.get("name") or " ".join(o for o in metrics.get("overrides", []) if not o.startswith("hydra"))
+    label = label or f"init={metrics.get('init', '?')} (defaults)"
+    if len(label) > 70:
+        label = label[:67] + "..."
+    status = metrics.get("status")
+    return label if status in ("completed", "running", None) else f"{label} ({status})"
+
+
+def plot_training(history: dict[str, np.ndarray], path: Path, title: str, chance: float | None = None) -> None:
+    """Two panels over training: train and test cost, train and test accuracy (with the chance
+    level, the majority-class rate, when given)."""
+    fig = new_figure(10.0, 4.0, layout=None)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.83, wspace=0.22)
+    ax_cost, ax_acc = fig.subplots(1, 2)
+    it = history["iteration"]
+    costs = [history[k] for k in ("cost", "test_cost") if k in history]
+    plot_series(ax_cost, it, history["cost"], label="train", color="C0")
+    if "test_cost" in history:
+        plot_series(ax_cost, it, history["test_cost"], label="test", color="C1", linestyle="--")
+    log_axis(ax_cost, np.concatenate(costs))
+    ax_cost.set(xlabel="iteration", ylabel="cross-entropy (nats)", title="Cost")
+    ax_cost.legend(fontsize=8)
+    if "train_accuracy" in history:
+        plot_series(ax_acc, it, 100 * history["train_accuracy"], label="train", color="C0")
+        plot_series(ax_acc, it, 100 * history["test_accuracy"], label="test", color="C1", linestyle="--")
+        if chance is not None:
+            ax_acc.axhline(100 * chance, color="gray", linestyle=":", linewidth=1, label="chance (majority class)")
+        ax_acc.set_ylim(min(40.0, ax_acc.get_ylim()[0]), 101)
+        ax_acc.legend(fontsize=8, loc="lower right")
+    else:
+        ax_acc.text(0.5, 0.5, "accuracies not recorded\n(a run made before they were)", ha="center", va="center",
+                    transform=ax_acc.transAxes)
+    ax_acc.set(xlabel="iteration", ylabel="accuracy (%)", title="Accuracy")
+    for ax in (ax_cost, ax_acc):
+        ax.grid(True, alpha=0.3, which="both")
+    fig.suptitle(title, fontsize=10)
     save_figure(fig, path)
-
-
-REGION_COLORS = ("#f6c3a8", "#b9d7ea")  # predicted class 0, 1 (light)
-POINT_COLORS = ("#b2182b", "#2166ac")  # label 0, 1 (strong)
-GRID_FLOP_BUDGET = 5e9
-"""Floating-point operations allowed for one decision-boundary grid; deep, wide networks get a coarser grid."""
 
 
 def grid_resolution(parameters: dict[str, np.ndarray], largest: int = 250, smallest: int = 40) -> int:
@@ -64,45 +133,153 @@ def grid_resolution(parameters: dict[str, np.ndarray], largest: int = 250, small
     return int(np.clip(np.sqrt(GRID_FLOP_BUDGET / max(flops_per_point, 1)), smallest, largest))
 
 
-def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slope=0.01, *,
-                           resolution: int = 250, marker_size: float = 12) -> None:
-    """Shade the predicted class over the plane and scatter the examples on ``ax``.
-
-    ``X`` is ``(2, m)``; for other input sizes nothing is drawn but a note. Non-finite
-    parameters (a diverged run) leave the plane blank. The grid has at most ``resolution``
-    points per side, fewer for networks too large to evaluate that many (:func:`grid_resolution`).
-    """
-    resolution = min(resolution, grid_resolution(parameters))
-    if X.shape[0] != 2:
-        ax.text(0.5, 0.5, f"{X.shape[0]}-d inputs:\nno 2-d boundary", ha="center", va="center")
-        return
-    pad = 0.5
+def _plane(X: np.ndarray, resolution: int, pad: float = 0.5):
     x_min, x_max = X[0].min() - pad, X[0].max() + pad
     y_min, y_max = X[1].min() - pad, X[1].max() + pad
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
-    grid = np.vstack([xx.ravel(), yy.ravel()])
-    if all(np.isfinite(p).all() for p in parameters.values()):
-        proba = predict_proba(grid, parameters, activation, negative_slope)
-        regions = (proba > 0.5).reshape(xx.shape).astype(float)  # class per grid point
-        ax.imshow(regions, origin="lower", extent=(x_min, x_max, y_min, y_max), cmap=ListedColormap(REGION_COLORS),
-                  vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    return np.vstack([xx.ravel(), yy.ravel()]), (x_min, x_max, y_min, y_max), xx.shape
+
+
+def _regions(parameters, grid, shape, activation, negative_slope) -> np.ndarray:
+    """The predicted class on the grid (NaN where the parameters are not finite: left blank)."""
+    if not all(np.isfinite(p).all() for p in parameters.values()):
+        return np.full(shape, np.nan)
+    return (predict_proba(grid, parameters, activation, negative_slope) > 0.5).reshape(shape).astype(float)
+
+
+def _scatter(ax, X, Y, *, marker_size: float, hollow: bool = False, which: str = "train") -> None:
     for label in (0, 1):
         on = Y.ravel() == label
-        ax.scatter(X[0, on], X[1, on], color=POINT_COLORS[label], s=marker_size, edgecolors="k", linewidths=0.3,
-                   label=f"label {label}")
-    ax.set_xlim(x_min, x_max)
-    ax.set_ylim(y_min, y_max)
+        if hollow:
+            ax.scatter(X[0, on], X[1, on], facecolors="none", edgecolors=POINT_COLORS[label], s=marker_size * 1.3,
+                       linewidths=0.9, label=f"{which}, label {label}")
+        else:
+            ax.scatter(X[0, on], X[1, on], color=POINT_COLORS[label], s=marker_size, edgecolors="k", linewidths=0.3,
+                       label=f"{which}, label {label}")
 
 
-def plot_decision_boundary(parameters, X, Y, path: Path, title: str, activation="relu", negative_slope=0.01) -> None:
-    """The predicted regions with the training points over them, as in the notebook."""
-    fig = new_figure(5.5, 5.0)
+def draw_probability_histogram(ax, parameters, X, Y, activation="relu", negative_slope=0.01, *, X_test=None,
+                               Y_test=None) -> None:
+    """For inputs that are not 2-d: the predicted probability of class 1, per true class (train
+    filled, test outlined), with the decision threshold 0.5."""
+    bins = np.linspace(0, 1, 26)
+    finite = all(np.isfinite(p).all() for p in parameters.values())
+    for X_, Y_, kind in ((X, Y, "train"), (X_test, Y_test, "test")):
+        if X_ is None or not finite:
+            continue
+        p = predict_proba(X_, parameters, activation, negative_slope).ravel()
+        for label in (0, 1):
+            on = Y_.ravel() == label
+            ax.hist(p[on], bins=bins, histtype="stepfilled" if kind == "train" else "step", alpha=0.5 if kind == "train"
+                    else 1.0, color=POINT_COLORS[label], linewidth=1.2, label=f"{kind}, label {label}")
+    ax.axvline(0.5, color="k", linestyle=":", linewidth=1)
+    ax.set(xlabel="predicted probability of class 1", ylabel="examples",
+           title=f"{X.shape[0]}-d inputs: predictions per class")
+
+
+def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slope=0.01, *,
+                           resolution: int = 250, marker_size: float = 12, X_test=None, Y_test=None):
+    """Shade the predicted class over the plane and scatter the examples on ``ax``.
+
+    ``X`` is ``(2, m)``; for other input sizes the predicted-probability histogram per class is
+    drawn instead (:func:`draw_probability_histogram`). Test points, when given, are hollow.
+    Non-finite parameters (a diverged run) leave the plane blank. The grid has at most
+    ``resolution`` points per side, fewer for networks too large to evaluate that many
+    (:func:`grid_resolution`). Returns the image of the regions (None without one).
+    """
+    if X.shape[0] != 2:
+        draw_probability_histogram(ax, parameters, X, Y, activation, negative_slope, X_test=X_test, Y_test=Y_test)
+        return None
+    resolution = min(resolution, grid_resolution(parameters))
+    both = X if X_test is None else np.hstack([X, X_test])
+    grid, extent, shape = _plane(both, resolution)
+    image = ax.imshow(_regions(parameters, grid, shape, activation, negative_slope), origin="lower", extent=extent,
+                      cmap=ListedColormap(REGION_COLORS), vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    _scatter(ax, X, Y, marker_size=marker_size)
+    if X_test is not None:
+        _scatter(ax, X_test, Y_test, marker_size=marker_size, hollow=True, which="test")
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    return image
+
+
+def plot_decision_boundary(parameters, X, Y, path: Path, title: str, activation="relu", negative_slope=0.01, *,
+                           X_test=None, Y_test=None) -> None:
+    """The predicted regions with the training points (filled) and test points (hollow) over them."""
+    fig = new_figure(5.5, 5.2, layout=None)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.1, top=0.9)
     ax = fig.subplots()
-    draw_decision_boundary(ax, parameters, X, Y, activation, negative_slope)
-    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    draw_decision_boundary(ax, parameters, X, Y, activation, negative_slope, X_test=X_test, Y_test=Y_test)
+    ax.set_title(title, fontsize=9)
     if X.shape[0] == 2:
-        ax.legend(loc="upper right", fontsize=8, title="training points; shade = prediction", title_fontsize=7)
+        ax.set(xlabel="$x_1$", ylabel="$x_2$")
+        ax.legend(loc="upper right", fontsize=7, title="shade = predicted class", title_fontsize=7, framealpha=0.85)
+    else:
+        ax.legend(fontsize=7)
     save_figure(fig, path)
+
+
+def animate_decision_boundary(snapshots: dict[str, np.ndarray], history: dict[str, np.ndarray], data: dict, path: Path,
+                              title: str, activation="relu", negative_slope=0.01, *, resolution: int = 110) -> None:
+    """``decision_boundary.gif``: the predicted regions at each kept iteration, with the train
+    points and, in each frame, the iteration, cost and accuracies.
+
+    The figure, the points and the image are made once; each frame evaluates the grid once and
+    updates the image's data and the caption (matplotlib's animation with its Pillow writer).
+
+    Parameters
+    ----------
+    snapshots : dict
+        ``params_history.npz``: ``iteration`` (T,) and each parameter stacked, e.g. ``W1`` (T, n1, n0).
+    history : dict
+        ``history.csv`` columns (for the caption).
+    data : dict
+        ``data.npz`` arrays.
+    """
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    X, Y = data["X_train"], data["Y_train"]
+    if X.shape[0] != 2:
+        return
+    keys = [k for k in snapshots if k != "iteration"]
+    iterations = snapshots["iteration"]
+    first = {k: snapshots[k][0] for k in keys}
+    resolution = min(resolution, grid_resolution(first))
+    grid, extent, shape = _plane(X, resolution)
+    fig = new_figure(4.6, 4.6, layout=None, dpi=90)
+    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
+    ax = fig.subplots()
+    image = ax.imshow(np.zeros(shape), origin="lower", extent=extent, cmap=ListedColormap(REGION_COLORS), vmin=0,
+                      vmax=1, aspect="auto", interpolation="nearest")
+    _scatter(ax, X, Y, marker_size=9)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.suptitle(title, fontsize=8)
+    caption = ax.set_title("", fontsize=8)
+    rows = {int(i): k for k, i in enumerate(history.get("iteration", []))}
+
+    def frame(t: int):
+        params = {k: snapshots[k][t] for k in keys}
+        image.set_data(_regions(params, grid, shape, activation, negative_slope))
+        i = int(iterations[t])
+        text = f"iteration {i}"
+        if i in rows:
+            r = rows[i]
+            text += f": cost {history['cost'][r]:.4g}"
+            if "train_accuracy" in history:
+                text += f", train {100 * history['train_accuracy'][r]:.0f}%, test {100 * history['test_accuracy'][r]:.0f}%"
+        caption.set_text(text)
+        return image, caption
+
+    animation = FuncAnimation(fig, frame, frames=len(iterations), blit=False)
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp.gif")
+    try:
+        animation.save(tmp, writer=PillowWriter(fps=4), dpi=90)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
@@ -113,49 +290,73 @@ def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
 def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     """Activation std and weight-gradient norm by layer depth, at initialization and at the end."""
     layers = _layer_columns(history, "a_std")
-    fig = new_figure(9.0, 3.8)
+    fig = new_figure(9.5, 3.9, layout=None)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
     axes = fig.subplots(1, 2)
-    for ax, stat, label in ((axes[0], "a_std", "std of activations"), (axes[1], "grad_norm", "||dW|| (Frobenius)")):
-        for row, name in ((0, f"iteration {int(history['iteration'][0])}"), (-1, f"iteration {int(history['iteration'][-1])}")):
-            ax.plot(layers, [history[f"{stat}_{l}"][row] for l in layers], marker="o", markersize=3, label=name)
-        values = np.concatenate([history[f"{stat}_{l}"] for l in layers])
-        if spans_decades(values):
-            ax.set_yscale("log")
-        ax.set(xlabel="layer (last = sigmoid output)", ylabel=label)
+    panels = ((axes[0], "a_std", "std of activations", "Activation spread by layer"),
+              (axes[1], "grad_norm", "||dW|| (Frobenius)", "Weight gradient by layer"))
+    for ax, stat, label, panel_title in panels:
+        rows = (0, -1) if len(history["iteration"]) > 1 else (0,)
+        for row, style in zip(rows, ("-", "--")):
+            ax.plot(layers, [history[f"{stat}_{l}"][row] for l in layers], marker="o", markersize=3, linestyle=style,
+                    label=f"iteration {int(history['iteration'][row])}")
+        if stat == "a_std":
+            ax.axhline(1.0, color="gray", linestyle=":", linewidth=1, label="1 (unit spread)")
+        log_axis(ax, np.concatenate([history[f"{stat}_{l}"] for l in layers]))
+        ax.set(xlabel="layer (last = sigmoid output)", ylabel=label, title=panel_title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     save_figure(fig, path)
 
 
 def plot_layer_stats(history: dict[str, np.ndarray], path: Path, title: str) -> None:
-    """Per-layer statistics over training: activation std, gradient norm, dead fraction, distinct units."""
-    fig = new_figure(10.0, 7.0)
+    """Per-layer statistics over training, one titled panel each: activation std (reference 1),
+    gradient norm, fraction of dead units, distinct units. Up to 10 layers get a legend; more
+    are coloured by depth (dark = first)."""
+    fig = new_figure(10.0, 7.0, layout=None)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.89, wspace=0.2, hspace=0.38)
     axes = fig.subplots(2, 2).ravel()
-    panels = (("a_std", "std of activations"), ("grad_norm", "||dW||"), ("dead", "fraction of dead units"),
-              ("distinct", "distinct units"))
+    panels = (("a_std", "std of activations", "Activation spread"), ("grad_norm", "||dW||", "Weight gradient norm"),
+              ("dead", "fraction of dead units", "Dead units (zero on every example)"),
+              ("distinct", "distinct units", "Distinct units (1: symmetry never broken)"))
     it = history["iteration"]
-    for ax, (stat, label) in zip(axes, panels):
+    from matplotlib import colormaps
+
+    for ax, (stat, label, panel_title) in zip(axes, panels):
         layers = _layer_columns(history, stat)
-        for l in layers:
-            ax.plot(it, history[f"{stat}_{l}"], label=f"layer {l}", linewidth=1)
-        if stat in ("a_std", "grad_norm") and layers and spans_decades(np.concatenate([history[f"{stat}_{l}"] for l in layers])):
-            ax.set_yscale("log")
-        ax.set(xlabel="iteration", ylabel=label)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        many = len(layers) > 10
+        for k, l in enumerate(layers):
+            color = colormaps["viridis"](k / max(len(layers) - 1, 1)) if many else f"C{k}"
+            plot_series(ax, it, history[f"{stat}_{l}"], label=None if many else f"layer {l}", color=color, linewidth=1)
+        if stat == "a_std":
+            ax.axhline(1.0, color="gray", linestyle=":", linewidth=1, label="1 (unit spread)")
+        if stat in ("a_std", "grad_norm") and layers:
+            log_axis(ax, np.concatenate([history[f"{stat}_{l}"] for l in layers]))
+        if stat == "dead":
+            ax.set_ylim(-0.03, 1.03)
+        ax.set(xlabel="iteration", ylabel=label, title=panel_title)
+        ax.title.set_fontsize(9)
         ax.grid(True, alpha=0.3)
-        if 0 < len(layers) <= 8:
+        if not layers:
+            ax.text(0.5, 0.5, "no hidden layer", ha="center", va="center", transform=ax.transAxes)
+        elif many:
+            ax.text(0.99, 0.02, f"colour: layer 1 (dark) … {layers[-1]} (light)", ha="right", va="bottom",
+                    fontsize=7, transform=ax.transAxes)
+        else:
             ax.legend(fontsize=7)
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=10)
     save_figure(fig, path)
 
 
-def plot_run(run_dir: Path, metrics: dict | None = None) -> list[Path]:
+def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = False) -> list[Path]:
     """Draw every figure of a run folder from its saved files; returns the paths written.
 
-    Writes ``cost.png`` and ``decision_boundary.png``, and, when ``history.csv`` holds the
-    diagnostics, ``signal_propagation.png`` and ``layer_stats.png``. ``metrics`` (the content of
+    Writes ``cost.png`` (train and test cost, and the accuracies, over training) and
+    ``decision_boundary.png``; when ``history.csv`` holds the diagnostics,
+    ``signal_propagation.png`` and ``layer_stats.png``; with ``animation`` and a
+    ``params_history.npz``, ``decision_boundary.gif``. ``metrics`` (the content of
     ``metrics.json``) is read from the folder unless given, as the run itself does before its
     final status is written.
     """
@@ -165,22 +366,27 @@ def plot_run(run_dir: Path, metrics: dict | None = None) -> list[Path]:
     params = runfolder.load_arrays(run_dir / runfolder.PARAMS_FINAL)
     data = runfolder.load_arrays(run_dir / runfolder.DATA)
     model = metrics["config"]["model"]
-    init = metrics["init"]
-    status = "" if metrics["status"] == "completed" else f" ({metrics['status']})"
+    label = run_label(metrics)
     written = []
+    Y = data["Y_train"]
     if history:
-        plot_cost(history, run_dir / "cost.png", f"Cost, init={init}{status}")
+        plot_training(history, run_dir / "cost.png", f"Training: {label}", chance=float(max(Y.mean(), 1 - Y.mean())))
         written.append(run_dir / "cost.png")
 
     def pct(v):
         return "n/a" if v is None else f"{100 * v:.1f}%"
 
-    title = f"init={init}: train {pct(metrics['train_accuracy'])}, test {pct(metrics['test_accuracy'])}{status}"
-    plot_decision_boundary(params, data["X_train"], data["Y_train"], run_dir / "decision_boundary.png", title,
-                           model["activation"], model["negative_slope"])
+    title = f"{label}\ntrain {pct(metrics.get('train_accuracy'))}, test {pct(metrics.get('test_accuracy'))}"
+    plot_decision_boundary(params, data["X_train"], Y, run_dir / "decision_boundary.png", title,
+                           model["activation"], model["negative_slope"], X_test=data["X_test"], Y_test=data["Y_test"])
     written.append(run_dir / "decision_boundary.png")
     if history and _layer_columns(history, "a_std"):
-        plot_signal_propagation(history, run_dir / "signal_propagation.png", f"Signal propagation, init={init}{status}")
-        plot_layer_stats(history, run_dir / "layer_stats.png", f"Layer statistics, init={init}{status}")
+        plot_signal_propagation(history, run_dir / "signal_propagation.png", f"Signal propagation: {label}")
+        plot_layer_stats(history, run_dir / "layer_stats.png", f"Layer statistics: {label}")
         written += [run_dir / "signal_propagation.png", run_dir / "layer_stats.png"]
+    if animation and (run_dir / runfolder.PARAMS_HISTORY).exists() and data["X_train"].shape[0] == 2:
+        snapshots = runfolder.load_arrays(run_dir / runfolder.PARAMS_HISTORY)
+        animate_decision_boundary(snapshots, history, data, run_dir / "decision_boundary.gif", label,
+                                  model["activation"], model["negative_slope"])
+        written.append(run_dir / "decision_boundary.gif")
     return written

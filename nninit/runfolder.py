@@ -31,6 +31,7 @@ METRICS, HISTORY = "metrics.json", "history.csv"
 _UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
 os.umask(_UMASK)  # ... and put it back at once
 PARAMS_INIT, PARAMS_FINAL, DATA = "params_init.npz", "params_final.npz", "data.npz"
+PARAMS_HISTORY = "params_history.npz"
 
 
 def atomic_write(path: Path, write) -> None:

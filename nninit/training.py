@@ -14,12 +14,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nninit.activations import sigmoid
 from nninit.diagnostics import layer_statistics
-from nninit.network import (Cache, allocate_parameters, backward_layers, cost_from_preactivation, forward_layers,
-                            layer_lists)
+from nninit.network import (
+    Cache,
+    allocate_parameters,
+    backward_layers,
+    cost_from_preactivation,
+    forward_layers,
+    layer_lists,
+    output_preactivation,
+)
 
 log = logging.getLogger(__name__)
 
+PROGRESS_EVERY = 250
+"""Iterations between two calls of the progress callback (a check of ``i % 250`` costs nothing)."""
 BLOWUP_FACTOR = 10.0
 """A recorded cost above ``BLOWUP_FACTOR * max(initial cost, ln 2)`` is a divergence: the loss blew up."""
 
@@ -45,6 +55,8 @@ class TrainResult:
         blew up (see :func:`blew_up`).
     wall_time : float
         Seconds spent in the loop.
+    snapshots : list of (int, dict of str to ndarray)
+        Copies of the parameters at the recorded iterations asked for (``snapshot_at``), in order.
     """
 
     parameters: dict[str, np.ndarray]
@@ -53,6 +65,7 @@ class TrainResult:
     iterations_run: int = 0
     diverged_at: int | None = None
     wall_time: float = 0.0
+    snapshots: list = field(default_factory=list)
 
 
 def _saturation_note(AL: np.ndarray, Y: np.ndarray) -> int:
@@ -84,6 +97,10 @@ def train(
     activation: str = "relu",
     negative_slope: float = 0.01,
     diagnostics: bool = False,
+    X_test: np.ndarray | None = None,
+    Y_test: np.ndarray | None = None,
+    snapshot_at: frozenset[int] | set[int] = frozenset(),
+    progress=None,
 ) -> TrainResult:
     """Train by full-batch gradient descent, as the notebook's ``model``.
 
@@ -109,6 +126,14 @@ def train(
     negative_slope : float, default=0.01
     diagnostics : bool, default=False
         Also record per-layer statistics (see :mod:`nninit.diagnostics`) in each history row.
+    X_test, Y_test : ndarray of float64, shapes (n_x, m_test) and (1, m_test), optional
+        With them, each recorded row also holds ``test_cost`` and, with the train set's,
+        ``train_accuracy`` and ``test_accuracy`` (computed only at recorded iterations).
+    snapshot_at : set of int, optional
+        Recorded iterations at which to keep a copy of the parameters (``result.snapshots``).
+    progress : callable, optional
+        ``progress(i)`` is called every :data:`PROGRESS_EVERY` iterations and at recorded ones
+        (for a progress bar or log line); it must not change anything.
 
     Returns
     -------
@@ -133,8 +158,16 @@ def train(
     def measure(i: int) -> dict[str, float]:
         """The history row of iteration ``i``, after its forward and backward passes."""
         row = {"iteration": i, "cost": cost_from_preactivation(cache.Z[L], Y)}
+        if X_test is not None:
+            Z_test = output_preactivation(X_test, params, activation, negative_slope)
+            row["test_cost"] = cost_from_preactivation(Z_test, Y_test)
+            row["train_accuracy"] = float(np.mean((cache.A[L] > 0.5) == (Y == 1)))
+            with np.errstate(over="ignore", invalid="ignore"):
+                row["test_accuracy"] = float(np.mean((sigmoid(Z_test, out=Z_test) > 0.5) == (Y_test == 1)))
         if diagnostics:
             row.update(layer_statistics(params, cache, grads))
+        if i in snapshot_at:
+            result.snapshots.append((i, {key: view.copy() for key, view in params.items()}))
         return row
 
     warned_saturation = False
@@ -144,6 +177,8 @@ def train(
             for i in range(num_iterations + 1):
                 forward_layers(W, b, cache, activation, negative_slope)
                 backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                if progress is not None and i % PROGRESS_EVERY == 0:
+                    progress(i)
                 if i % print_every == 0 or i == num_iterations:
                     row = measure(i)
                     result.history.append(row)

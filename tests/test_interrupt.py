@@ -20,8 +20,11 @@ from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-RUN_FILES = ("metrics.json", "history.csv", "params_init.npz", "params_final.npz", "data.npz", "cost.png",
-             "decision_boundary.png", "signal_propagation.png", "layer_stats.png", ".hydra/config.yaml")
+JOB_FILES = ("metrics.json", "history.csv", "params_init.npz", "params_final.npz", "data.npz", ".hydra/config.yaml")
+"""What a sweep's job writes (no figures of its own by default)."""
+RUN_FILES = (*JOB_FILES, "params_history.npz", "cost.png", "decision_boundary.png", "decision_boundary.gif",
+             "signal_propagation.png", "layer_stats.png")
+"""What a single run writes."""
 
 
 def _readable(path):
@@ -43,6 +46,11 @@ def _readable(path):
             runfolder.read_history(f)
         elif f.suffix == ".png":
             assert imread(f).ndim == 3
+        elif f.suffix == ".gif":
+            from PIL import Image
+
+            with Image.open(f) as gif:
+                gif.seek(gif.n_frames - 1)
 
 
 def check_folder(path, returncode, stderr):
@@ -107,4 +115,4 @@ def test_ctrl_c_in_a_joblib_sweep(tmp_path):
                 status = json.loads(metrics.read_text())["status"]
                 assert status in ("completed", "interrupted"), (job, status)
                 if status == "completed":
-                    assert all((job / f).exists() for f in RUN_FILES), job
+                    assert all((job / f).exists() for f in JOB_FILES), job
