@@ -1,0 +1,125 @@
+"""The theory experiments run with one command (``--quick``), say they are quick, decide nothing; their
+measurements are checked against known values on small networks drawn here."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "experiments"))
+
+
+def _experiment(name, tmp_path, *args):
+    out = tmp_path / name
+    proc = subprocess.run([sys.executable, str(REPO / "experiments" / f"{name}.py"), "--out", str(out), *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, (out / "report.md").read_text()
+
+
+def _quick_and_undecided(report, n_claims):
+    lines = report.splitlines()
+    assert lines[0].endswith("(quick run: decides nothing)")
+    assert lines[2].startswith("**A reduced (quick) run** (") and "instead of" in lines[2]
+    claims = [line for line in lines if line.startswith("- **")]
+    assert len(claims) == n_claims, claims
+    assert all(line.startswith("- **not decided (quick run, n=") for line in claims), claims
+    assert "**holds**" not in report and "**does not hold**" not in report and "Best by" not in report
+
+
+@pytest.mark.slow
+def test_edge_of_chaos_quick(tmp_path):
+    out, report = _experiment("edge_of_chaos", tmp_path, "--quick")
+    _quick_and_undecided(report, 4)
+    for name in ("edge_of_chaos_layers.png", "phase_diagram.png", "decision_regions.png"):
+        assert (out / name).stat().st_size > 10_000
+    assert "| 1.8 | 0.05 | critical | 2 |" in report  # the theory's phase, on the grid
+
+
+@pytest.mark.slow
+def test_dynamical_isometry_quick(tmp_path):
+    out, report = _experiment("dynamical_isometry", tmp_path, "--quick")
+    _quick_and_undecided(report, 5)
+    assert (out / "dynamical_isometry.png").is_file()
+    # four weight/activation sweeps, each with its summary
+    assert sorted(p.parent.relative_to(out).as_posix() for p in out.glob("*/*/summary.md")) == [
+        "relu/gaussian", "relu/orthogonal", "tanh/gaussian", "tanh/orthogonal"]
+
+
+@pytest.mark.slow
+def test_deep_relu_quick(tmp_path):
+    out, report = _experiment("deep_relu", tmp_path, "--quick")
+    _quick_and_undecided(report, 6)
+    assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 2
+    assert (out / "deep_relu.png").is_file() and (out / "depth_8" / "summary.md").is_file()
+
+
+# ---- the measurements, on networks drawn here (fast) ------------------------------------------------------
+def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
+    import edge_of_chaos as E
+
+    from nninit import initializers as ini
+    from nninit import theory
+
+    wv, bv, width, depth = 4.0, 0.05, 600, 24  # chaotic, xi_c = 7: the pairs reach c* by layer 12
+    params = ini.initialize_parameters([2] + [width] * depth, "variance_scaling", np.random.RandomState(0),
+                                       bias_std=math.sqrt(bv), scale=wv, distribution="normal")
+    X = np.random.RandomState(1).standard_normal((2, 20))
+    Z, A = [], X
+    for l in range(1, depth + 1):
+        Z.append(params[f"W{l}"] @ A + params[f"b{l}"])
+        A = np.tanh(Z[-1])
+    chi1 = np.exp(np.mean(np.log(E.jacobian_chi1(params, Z)[6:])))
+    assert chi1 == pytest.approx(theory.chi1("tanh", wv, bv), rel=0.03)
+    chi_c = E.jacobian_chi_c(params, Z, 13)
+    assert chi_c == pytest.approx(theory.depth_scales("tanh", wv, bv).chi_c, rel=0.05)
+
+
+def test_depth_scale_fit_recovers_an_exponential():
+    import edge_of_chaos as E
+
+    d = 0.8 * np.exp(-np.arange(1, 51) / 6.0)
+    assert E.fit_depth_scale(d, 1e-4) == pytest.approx(6.0, rel=1e-9)
+    assert E.fit_depth_scale(np.full(50, 0.05), 1e-4) == math.inf
+    assert math.isnan(E.fit_depth_scale(np.full(50, 1e-6), 1e-4))
+
+
+def test_critical_point_interpolation():
+    import edge_of_chaos as E
+
+    # chi = exp(0.5 (w - 1.7)): log chi is linear, the crossing is exactly 1.7
+    points = [(w, math.exp(0.5 * (w - 1.7))) for w in (1.0, 1.6, 1.8, 3.0)]
+    assert E.critical_from_chi(points) == pytest.approx(1.7, rel=1e-12)
+    assert math.isnan(E.critical_from_chi([(1.0, 0.5), (2.0, 0.9)]))
+
+
+def test_jacobian_singular_values_of_orthogonal_linear_layers(tmp_path):
+    """With tanh near 0 (tiny inputs, no bias) an orthogonal network's J is orthogonal: every singular value 1."""
+    import dynamical_isometry as D
+
+    from nninit import initializers as ini
+    from nninit import runfolder
+
+    width, depth = 30, 6
+    params = ini.initialize_parameters([width] * (depth + 1) + [1], "orthogonal", np.random.RandomState(0))
+    runfolder.save_arrays(tmp_path / runfolder.PARAMS_INIT, params)
+    runfolder.save_arrays(tmp_path / runfolder.DATA, {"X_train": 1e-7 * np.ones((width, 3))})
+
+    class Run:
+        path = tmp_path
+        config = {"model.activation": "tanh"}
+
+    s = D.jacobian_singular_values(Run(), examples=2)
+    assert s.shape == (2 * width,)
+    np.testing.assert_allclose(s, 1.0, atol=1e-9)
+    # one ReLU layer: J = D W with W orthogonal, so J J^T = D: singular values 1 (active units) and 0 (dead)
+    params = ini.initialize_parameters([width, width, 1], "orthogonal", np.random.RandomState(0))
+    runfolder.save_arrays(tmp_path / runfolder.PARAMS_INIT, params)
+    runfolder.save_arrays(tmp_path / runfolder.DATA, {"X_train": np.random.RandomState(2).standard_normal((width, 1))})
+    Run.config = {"model.activation": "relu"}
+    s = D.jacobian_singular_values(Run(), examples=1)
+    active = int(np.sum(params["W1"] @ np.random.RandomState(2).standard_normal((width, 1)) > 0))
+    assert np.sum(np.abs(s - 1.0) < 1e-9) == active and np.sum(s < 1e-9) == width - active
