@@ -1,0 +1,193 @@
+"""Figures and what a run records over training: each figure is checked by what it draws (its
+artists, or its pixels), not only by its file (fast)."""
+
+import logging
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from conftest import compose
+from nninit import plots, runfolder
+from nninit.experiment import MAX_FRAMES, run, snapshot_iterations
+from nninit.network import accuracy, cost_from_preactivation, output_preactivation
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plotting functions save, kept for inspection (and still written)."""
+    figures = {}
+    save = plots.save_figure
+
+    def keep(fig, path, dpi=plots.DPI):
+        figures[path.name] = fig
+        save(fig, path, dpi)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    return figures
+
+
+def _color_pixels(path, hex_color, tol=0.08):
+    rgb = np.array([int(hex_color[k:k + 2], 16) / 255 for k in (1, 3, 5)])
+    image = imread(path)[..., :3]
+    return int(np.sum(np.all(np.abs(image - rgb) < tol, axis=-1)))
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory):
+    """The notebook's run, shortened to 3000 iterations recorded every 100, with its animation."""
+    folder = tmp_path_factory.mktemp("seed_run")
+    metrics = run(compose(["train.num_iterations=3000", "train.print_every=100"]), folder,
+                  overrides=["train.num_iterations=3000"], animation=True)
+    return folder, metrics
+
+
+def test_history_holds_test_cost_and_both_accuracies(seed_run, circles):
+    folder, metrics = seed_run
+    h = runfolder.read_history(folder / "history.csv")
+    assert {"test_cost", "train_accuracy", "test_accuracy"} <= set(h)
+    final = runfolder.load_arrays(folder / "params_final.npz")
+    assert h["train_accuracy"][-1] == metrics["train_accuracy"] == accuracy(circles.X_train, circles.Y_train, final)
+    assert h["test_accuracy"][-1] == metrics["test_accuracy"]
+    direct = cost_from_preactivation(output_preactivation(circles.X_test, final), circles.Y_test)
+    assert h["test_cost"][-1] == pytest.approx(direct, rel=1e-12)
+    init = runfolder.load_arrays(folder / "params_init.npz")
+    assert h["test_accuracy"][0] == accuracy(circles.X_test, circles.Y_test, init)
+
+
+def test_the_animation_keeps_at_most_31_evenly_chosen_frames(seed_run):
+    folder, _ = seed_run
+    snaps = runfolder.load_arrays(folder / "params_history.npz")
+    assert list(snaps["iteration"]) == sorted(snapshot_iterations(3000, 100, 67))
+    assert len(snaps["iteration"]) == MAX_FRAMES and snaps["iteration"][0] == 0 and snaps["iteration"][-1] == 3000
+    assert snaps["W1"].shape == (MAX_FRAMES, 10, 2) and snaps["b3"].shape == (MAX_FRAMES, 1, 1)
+    final = runfolder.load_arrays(folder / "params_final.npz")
+    assert np.array_equal(snaps["W2"][-1], final["W2"])
+    from PIL import Image
+
+    with Image.open(folder / "decision_boundary.gif") as gif:
+        assert gif.n_frames == MAX_FRAMES
+        gif.seek(0)
+        first = np.asarray(gif.convert("RGB")).copy()
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert np.mean(np.any(first != last, axis=-1)) > 0.02  # the boundary moved
+    assert (folder / "decision_boundary.gif").stat().st_size < 2 * 2**20
+
+
+def test_snapshots_stay_within_their_memory_budget():
+    assert snapshot_iterations(15000, 1000, 67) == frozenset(range(0, 15001, 1000))
+    assert snapshot_iterations(0, 1000, 67) == frozenset({0})
+    assert snapshot_iterations(15000, 1, 10**7) == frozenset()  # 31 copies of 80 MB: no animation
+
+
+def test_the_training_figure_draws_train_and_test(seed_run, drawn):
+    folder, _ = seed_run
+    plots.plot_run(folder)
+    ax_cost, ax_acc = drawn["cost.png"].axes
+    assert [l.get_label() for l in ax_cost.lines] == ["train", "test"]
+    assert [l.get_label() for l in ax_acc.lines] == ["train", "test", "chance (majority class)"]
+    assert len(ax_cost.lines[0].get_xdata()) == 31 and ax_acc.lines[2].get_ydata()[0] == 50.0
+    assert ax_cost.get_title() == "Cost" and ax_acc.get_title() == "Accuracy"
+    assert drawn["cost.png"]._suptitle.get_text() == "Training: train.num_iterations=3000"
+    assert _color_pixels(folder / "cost.png", "#1f77b4") > 300 and _color_pixels(folder / "cost.png", "#ff7f0e") > 300
+
+
+def test_the_boundary_shows_train_points_filled_and_test_points_hollow(seed_run, drawn):
+    folder, _ = seed_run
+    plots.plot_run(folder)
+    ax = drawn["decision_boundary.png"].axes[0]
+    labels = [c.get_label() for c in ax.collections]
+    assert labels == ["train, label 0", "train, label 1", "test, label 0", "test, label 1"]
+    sizes = [len(c.get_offsets()) for c in ax.collections]
+    assert sum(sizes[:2]) == 300 and sum(sizes[2:]) == 100
+    assert ax.collections[2].get_facecolor().size == 0  # hollow
+    assert len(ax.images) == 1 and set(np.unique(ax.images[0].get_array())) == {0.0, 1.0}
+
+
+def test_layer_panels_are_titled_with_reference_lines(seed_run, drawn):
+    folder, _ = seed_run
+    plots.plot_run(folder)
+    axes = drawn["layer_stats.png"].axes
+    assert [a.get_title() for a in axes] == ["Activation spread", "Weight gradient norm",
+                                             "Dead units (zero on every example)",
+                                             "Distinct units (1: symmetry never broken)"]
+    assert "1 (unit spread)" in [l.get_label() for l in axes[0].lines]
+    assert sum(1 for l in axes[2].lines if l.get_label().startswith("layer")) == 2  # hidden layers only
+    assert all(len(a.lines) >= 2 for a in axes)
+
+
+def test_a_run_of_zero_iterations_draws_points_not_empty_panels(tmp_path, drawn):
+    run(compose(["train.num_iterations=0"]), tmp_path)
+    ax_cost = drawn["cost.png"].axes[0]
+    line = ax_cost.lines[0]
+    assert line.get_marker() == "o" and line.get_linestyle() == "None" and len(line.get_xdata()) == 1
+    low, high = ax_cost.get_xlim()
+    assert low <= -0.9 and high >= 0.9  # an axis around the one point, not ±0.045
+    for ax in drawn["layer_stats.png"].axes:
+        assert any(len(l.get_xdata()) == 1 and l.get_marker() == "o" for l in ax.lines), ax.get_title()
+
+
+def test_inputs_that_are_not_2d_get_a_probability_histogram(tmp_path, drawn):
+    run(compose(["data=gaussian_quantiles", "data.n_features=5", "train.num_iterations=200"]), tmp_path)
+    ax = drawn["decision_boundary.png"].axes[0]
+    assert ax.get_title().startswith("init=") or "5-d" in ax.get_xlabel() + ax.get_title()
+    assert len(ax.patches) >= 4  # train and test, per class
+    assert ax.get_xlabel() == "predicted probability of class 1"
+
+
+def test_log_axes_with_a_small_range_have_decimal_labels(drawn, tmp_path):
+    history = {"iteration": np.arange(0, 5000, 1000.0), "cost": np.array([0.9, 0.5, 0.2, 0.08, 0.06])}
+    plots.plot_training(history, tmp_path / "cost.png", "t")
+    ax = drawn["cost.png"].axes[0]
+    assert ax.get_yscale() == "log"
+    fig = drawn["cost.png"]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
+    assert "0.2" in labels and "0.5" in labels and not any("10^" in t or "times" in t for t in labels)
+
+
+@pytest.mark.parametrize("n", [3, 14, 20, 33])
+def test_up_to_40_groups_get_distinct_styles(n):
+    styles = plots.group_styles(n)
+    assert len({(str(c), s) for c, s in styles}) == n
+
+
+def test_run_label_names_the_run_by_its_overrides():
+    assert plots.run_label({"overrides": ["init=he", "train.learning_rate=1e6"], "status": "diverged"}) == \
+        "init=he train.learning_rate=1e6 (diverged)"
+    assert plots.run_label({"name": "baseline", "overrides": ["init=he"], "status": "completed"}) == "baseline"
+    assert plots.run_label({"overrides": [], "init": "he", "status": "completed"}) == "init=he (defaults)"
+
+
+def test_progress_is_a_log_line_off_a_terminal_and_quiet_for_short_runs(caplog):
+    from nninit.progress import Progress
+
+    now = [0.0]
+    progress = Progress(15000, interactive=False, clock=lambda: now[0])
+    with caplog.at_level(logging.INFO, logger="nninit.progress"):
+        for i in range(0, 15001, 250):
+            now[0] = i / 1000  # 1,000 it/s: 15 s in all
+            progress(i)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines and lines[0] == "iteration 10000/15000 (1,000 it/s, about 5 s left)"
+    caplog.clear()
+    quick = Progress(15000, interactive=False, clock=lambda: now[0])
+    with caplog.at_level(logging.INFO, logger="nninit.progress"):
+        for i in range(0, 15001, 250):
+            now[0] = i / 20000  # 0.75 s in all
+            quick(i)
+    assert not caplog.records
+
+
+def test_progress_is_a_bar_on_a_terminal(capsys):
+    from nninit.progress import Progress
+
+    now = [0.0]
+    progress = Progress(15000, interactive=True, clock=lambda: now[0])
+    for i in range(0, 15001, 250):
+        now[0] = i / 1000
+        progress(i)
+    assert progress.bar is not None and progress.bar.n == 15000
+    progress.close()
+    assert "it/s" in capsys.readouterr().err
