@@ -1,0 +1,236 @@
+"""tracker=mlflow: runs logged to MLflow read back with MLflow's own client equal their run folders,
+and a tracker that fails never changes a run. Everything under tmp_path (an sqlite store there)."""
+
+import csv
+import json
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from hydra.types import RunMode
+
+from conftest import compose, run_cli
+from nninit.experiment import run
+from nninit.runs import flatten
+from nninit.tracking import log_run, track
+
+mlflow = pytest.importorskip("mlflow", reason="MLflow is in the test extra: pip install -e '.[test]'")
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow")  # SQLAlchemy's, inside MLflow's store
+
+SWEEP = ["-m", "init=zeros,he", "seed=1,2", "train.num_iterations=200", "train.print_every=50", "tracker=mlflow",
+         "name=trk", "tags=[baseline,t2]"]
+FINAL = ("final_cost", "train_accuracy", "test_accuracy", "iterations_run", "wall_time_s", "total_time_s")
+
+
+def _history(path: Path) -> dict[str, list[tuple[int, float]]]:
+    """history.csv as the test reads it: every column but iteration, cell by cell (empty cells left out)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    out: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        for key, text in row.items():
+            if key != "iteration" and text != "":
+                out.setdefault(key, []).append((int(row["iteration"]), float(text)))
+    return out
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def _param(text: str):
+    """An MLflow param (text) as the value it stands for."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@pytest.fixture(scope="module")
+def logged_sweep(tmp_path_factory):
+    """The 4-job sweep of SWEEP with tracker=mlflow, MLFLOW_TRACKING_URI an sqlite file in the test folder."""
+    root = tmp_path_factory.mktemp("mlflow_sweep")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MLFLOW_TRACKING_URI", uri)
+    try:
+        t0 = time.perf_counter()
+        proc = run_cli([*SWEEP, f"hydra.sweep.dir={root / 'sweep'}"], cwd=root, timeout=600)
+        elapsed = time.perf_counter() - t0
+    finally:
+        mp.undo()
+    return root, uri, proc, elapsed
+
+
+@pytest.mark.slow
+def test_a_sweep_is_one_experiment_whose_runs_equal_their_folders(logged_sweep):
+    root, uri, proc, elapsed = logged_sweep
+    folders = sorted(p.parent for p in (root / "sweep").glob("*/metrics.json"))
+    assert len(folders) == 4
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(str(root / "sweep"))
+    assert experiment is not None, [e.name for e in client.search_experiments()]
+    runs = client.search_runs([experiment.experiment_id], max_results=100)
+    by_folder = {Path(r.data.tags["run_dir"]): r for r in runs}
+    assert len(runs) == 4 and sorted(by_folder) == [f.resolve() for f in folders]  # one MLflow run per job
+    for folder in folders:
+        logged = by_folder[folder.resolve()]
+        metrics = json.loads((folder / "metrics.json").read_text())
+        # params: the flattened config, value for value
+        expected = flatten(metrics["config"])
+        assert {k: _param(v) for k, v in logged.data.params.items()} == \
+            {k: json.loads(v) if isinstance(v, str) and v.startswith("[") else v for k, v in expected.items()}
+        # metrics: every history.csv column, step by step
+        history = _history(folder / "history.csv")
+        assert {"cost", "a_std_1", "grad_norm_3"} <= set(history)
+        for key, points in history.items():
+            got = sorted((m.step, m.value) for m in client.get_metric_history(logged.info.run_id, key))
+            assert len(got) == len(points) and all(s == t and _same(v, w) for (s, v), (t, w) in zip(got, points)), key
+        assert [s for s, _ in history["cost"]] == [0, 50, 100, 150, 200]
+        # final numbers of metrics.json (under final_<name> where history.csv has a column of that name)
+        for key in FINAL:
+            name = f"final_{key}" if key in history else key
+            assert logged.data.metrics[name] == metrics[key], key
+        # tags and status
+        tags = logged.data.tags
+        assert tags["status"] == metrics["status"] == "completed" and logged.info.status == "FINISHED"
+        assert tags["seed"] == str(metrics["seed"]) and tags["name"] == "trk" and tags["tags"] == "baseline, t2"
+        assert tags["git_commit"] == str(metrics["environment"]["git_commit"]) or metrics["environment"]["git_commit"] is None
+        assert tags["sweep_dir"] == str((root / "sweep").resolve())
+        # artifacts: the run folder's files
+        artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
+        assert artifacts == {p.name for p in folder.iterdir()}
+    assert proc.stdout.count("tracker: logged to MLflow") == 4
+    assert "not logged" not in proc.stdout + proc.stderr
+    assert all("tracker" not in f.name for f in folders)  # the tracker does not name a job's folder
+    print(f"sweep of 4 jobs with tracker=mlflow: {elapsed:.1f} s")
+
+
+@pytest.mark.slow
+def test_mlflow_search_runs_finds_the_sweep_by_its_tags(logged_sweep):
+    root, uri, _, _ = logged_sweep
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(str(root / "sweep"))
+    he = client.search_runs([experiment.experiment_id], filter_string="tags.init = 'he' and params.seed = '2'")
+    assert len(he) == 1 and he[0].data.params["init.name"] == "he"
+    folder = Path(he[0].data.tags["run_dir"])
+    assert json.loads((folder / "metrics.json").read_text())["seed"] == 2
+
+
+@pytest.mark.slow
+def test_an_unreachable_tracker_leaves_the_run_completed_with_one_warning(tmp_path):
+    plain = run_cli(["train.num_iterations=200", f"hydra.run.dir={tmp_path / 'plain'}"], cwd=tmp_path)
+    t0 = time.perf_counter()
+    proc = run_cli(["train.num_iterations=200", "tracker=mlflow", "tracker.tracking_uri=http://127.0.0.1:9",
+                    f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, check=False)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and "tracker" not in metrics["config"]
+    warnings = [line for line in (tmp_path / "run" / "run.log").read_text().splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "tracker: the run was not logged" in warnings[0] and "127.0.0.1:9" in warnings[0]
+    # the same files as the run without a tracker, with the same numbers
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(p.name for p in (tmp_path / "plain").iterdir())
+    before = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    assert metrics["final_cost"] == before["final_cost"] and metrics["config"] == before["config"]
+    assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "plain" / "history.csv").read_text()
+    assert elapsed < 60, f"an unreachable tracker held the run for {elapsed:.0f} s"
+    assert not (tmp_path / "mlruns").exists() and not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_an_unreachable_tracker_fails_no_job_of_a_sweep(tmp_path):
+    proc = run_cli(["-m", "seed=1,2", "train.num_iterations=100", "tracker=mlflow",
+                    "tracker.tracking_uri=http://127.0.0.1:9", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                   cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    statuses = [json.loads(p.read_text())["status"] for p in (tmp_path / "sweep").glob("*/metrics.json")]
+    assert statuses == ["completed", "completed"]
+    assert proc.stdout.count("tracker: the run was not logged") == 2
+    assert (tmp_path / "sweep" / "summary.md").is_file()
+
+
+# ------------------------------------------------------------------ in-process, fast
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tracked") / "run"
+    run(compose(["train.num_iterations=20", "train.print_every=10"]), folder, labels={"name": "x", "tags": ["a"]})
+    return folder
+
+
+def _hydra(run_dir, mode=RunMode.RUN, sweep_dir=None):
+    return SimpleNamespace(mode=mode, runtime=SimpleNamespace(output_dir=str(run_dir)),
+                           sweep=SimpleNamespace(dir=sweep_dir))
+
+
+def test_tracker_is_a_config_group_left_out_of_the_run_config():
+    assert "tracker" not in compose(["tracker=mlflow"])
+    assert "tracker" not in compose([])
+
+
+def test_tracker_none_does_nothing_even_without_mlflow(run_dir, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    before = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()}
+    with caplog.at_level(logging.INFO):
+        track({"tracker": {"name": "none"}}, _hydra(run_dir))
+        track({}, _hydra(run_dir))
+    assert not caplog.records
+    assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir()} == before
+
+
+def test_mlflow_missing_is_one_warning_that_says_how_to_install(run_dir, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    with caplog.at_level(logging.INFO):
+        track({"tracker": {"name": "mlflow", "tracking_uri": None}}, _hydra(run_dir))  # must not raise
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and 'pip install -e ".[mlflow]"' in warnings[0].getMessage()
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
+    with pytest.raises(ImportError, match=r"\.\[mlflow\]"):
+        log_run(run_dir, {"name": "mlflow"})
+
+
+@pytest.mark.parametrize("tracker, message", [
+    ({"name": "wandb"}, "tracker='wandb' is not accepted: must be one of none, mlflow"),
+    ({"name": "mlflow", "timeout": 0}, "tracker.timeout=0 is not accepted: must be null or an integer >= 1"),
+    ({"name": "mlflow", "max_retries": -1}, "tracker.max_retries=-1 is not accepted"),
+    ({"name": "mlflow", "tracking_uri": ""}, "tracker.tracking_uri='' is not accepted"),
+])
+def test_bad_tracker_options_name_the_key_and_what_is_accepted(run_dir, tracker, message, caplog):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        log_run(run_dir, tracker)
+    with caplog.at_level(logging.WARNING):
+        track({"tracker": tracker}, _hydra(run_dir))  # a warning, never an error
+    assert len(caplog.records) == 1 and message in caplog.records[0].getMessage()
+
+
+@pytest.mark.slow  # in-process, but creating an MLflow sqlite store takes about 10 s
+def test_a_diverged_run_keeps_nan_and_infinity_and_is_finished(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow puts the artifacts of an sqlite store in ./mlruns
+    folder = tmp_path / "run"
+    run(compose(["init=random", "init.scale=1e200", "train.num_iterations=50", "train.print_every=10"]), folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["status"] == "diverged" and metrics["final_cost"] is None  # NaN, written as null
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run_id = log_run(folder, {"name": "mlflow", "tracking_uri": uri, "experiment": "diverged"})
+    client = MlflowClient(tracking_uri=uri)
+    logged = client.get_run(run_id)
+    assert logged.info.status == "FINISHED" and logged.data.tags["status"] == "diverged"
+    assert client.get_experiment(logged.info.experiment_id).name == "diverged"
+    history = _history(folder / "history.csv")
+    assert math.isnan(history["cost"][0][1]) and any(math.isinf(v) for _, v in history["z_std_1"])
+    for key, points in history.items():  # MLflow keeps NaN and stores an infinity as the largest float
+        got = sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+        assert [s for s, _ in got] == [s for s, _ in points], key
+        assert all(_same(v, w) or (math.isinf(w) and v == math.copysign(sys.float_info.max, w))
+                   for (_, v), (_, w) in zip(got, points)), key
+    assert "final_cost" not in logged.data.metrics  # null in metrics.json: not a number to log
+    assert logged.data.metrics["iterations_run"] == metrics["iterations_run"]
