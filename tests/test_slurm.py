@@ -175,13 +175,13 @@ def _iterations_for(seconds: float, tmp_path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def timed_out(slurm_env, tmp_path_factory):
-    """``train.num_iterations=300,N`` with ``timeout_min=1``: N takes about 50 s, longer than SLURM lets it run.
+    """``train.num_iterations=300,N`` with ``timeout_min=1``: N takes about 60 s, longer than SLURM lets it run.
 
     submitit asks SLURM for SIGUSR2 ``signal_delay_s`` (120 s) before the time limit, i.e. at once
     for a one-minute job (SLURM checks every 30 s or so); SIGTERM follows at the limit itself.
     """
     root = tmp_path_factory.mktemp("timeout")
-    n = _iterations_for(50, root)
+    n = _iterations_for(60, root)
     started = time.monotonic()
     proc = _sweep(["init=he", f"train.num_iterations=300,{n}", "hydra.launcher.timeout_min=1"], root, slurm_env, "sweep")
     return root / "sweep", n, proc, time.monotonic() - started
