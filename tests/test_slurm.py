@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import REPO, compose
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -33,7 +32,8 @@ def _cluster_answers(env: dict) -> str | None:
     if shutil.which("sinfo") is None:
         return "sinfo is not installed"
     try:
-        proc = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True, timeout=20)
+        proc = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True, timeout=20,
+                              check=False)
     except subprocess.TimeoutExpired:
         return "sinfo did not answer within 20 s"
     states = proc.stdout.split()
@@ -64,24 +64,24 @@ def slurm_env():
     if os.geteuid() != 0:
         pytest.skip(f"no SLURM cluster answers ({why}) and not root to start one: "
                     f"run `sudo bash .ci/slurm_cluster.sh start`")
-    proc = subprocess.run(["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=900, check=False)
     if proc.returncode != 0 or _cluster_answers(own) is not None:
         detail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[:6])
         pytest.skip(f"no SLURM cluster: .ci/slurm_cluster.sh start exited {proc.returncode}: {detail}")
     yield own
-    subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, text=True, timeout=120)  # as we found it
+    subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, text=True, timeout=120, check=False)  # as we found it
 
 
 def _sweep(args: list[str], cwd: Path, env: dict, name: str, timeout: float = 240) -> subprocess.CompletedProcess:
     """``python run.py -m hydra/launcher=slurm ARGS`` with the sweep and submitit folders under cwd."""
     slurm = ["hydra/launcher=slurm", f"hydra.sweep.dir={cwd / name}", f"hydra.launcher.submitit_folder={cwd / 'submitit' / name}/%j"]
     return subprocess.run([sys.executable, str(REPO / "run.py"), "-m", *slurm, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _basic_sweep(args: list[str], cwd: Path, env: dict, name: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "run.py"), "-m", *args, f"hydra.sweep.dir={cwd / name}"],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False)
 
 
 def _rows(path: Path) -> list[dict]:
@@ -239,7 +239,7 @@ def test_a_cancelled_job_ends_interrupted(slurm_env, tmp_path):
         output, _ = sweep.communicate(timeout=120)
     finally:
         if sweep.poll() is None:
-            subprocess.run(["scancel", "--name", name], env=slurm_env, timeout=30)
+            subprocess.run(["scancel", "--name", name], env=slurm_env, timeout=30, check=False)
             sweep.kill()
     assert sweep.returncode != 0, output
     job, = _jobs(tmp_path / "sweep").values()
