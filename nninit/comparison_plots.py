@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nninit import runfolder
-from nninit.plots import draw_decision_boundary, new_figure, save_figure
+from nninit.plots import draw_decision_boundary, group_styles, log_axis, new_figure, plot_series, save_figure
 from nninit.runs import Run
 from nninit.stats import Difference
 
@@ -39,27 +39,30 @@ def _curves(runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 
 def plot_cost_curves(groups: dict[str, list[Run]], path: Path) -> None:
-    """One line per group (mean over its completed runs) with a min–max band; log y-axis.
-
-    Diverged and failed runs are left out of the curves (the summary table counts them).
-    """
+    """One line per group (mean over its completed runs) with a min–max band; log y-axis when the
+    costs span decades. Distinct colours and line styles for up to 40 groups; a group with one
+    recorded iteration is drawn as a point. Diverged and failed runs are left out of the curves
+    (the summary table counts them)."""
     fig = new_figure(8.0, 5.0)
     ax = fig.subplots()
-    lowest = []
-    for label, runs in groups.items():
+    lowest, values = [], []
+    styles = group_styles(len(groups))
+    for (label, runs), (color, linestyle) in zip(groups.items(), styles, strict=True):
         it, mean, low, high, n = _curves(runs)
         if it.size == 0:
             continue
-        (line,) = ax.plot(it, mean, label=f"{label} (n={n})")
-        ax.fill_between(it, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        plot_series(ax, it, mean, label=f"{label} (n={n})", color=color, linestyle=linestyle)
+        if it.size > 1:
+            ax.fill_between(it, low, high, color=color, alpha=0.15, linewidth=0)
         lowest.append(np.nanmin(low))
-    if lowest and min(lowest) > 0:
-        ax.set_yscale("log")
+        values.append(np.concatenate([low, high]))
+    if values:
+        log_axis(ax, np.concatenate(values))
     ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)",
            title="Cost of completed runs: mean over seeds, band = min–max")
     ax.grid(True, alpha=0.3, which="both")
     if lowest:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, ncols=1 if len(lowest) <= 12 else 2)
     else:
         ax.text(0.5, 0.5, "no completed run", ha="center", va="center", transform=ax.transAxes)
     save_figure(fig, path)
