@@ -319,6 +319,13 @@ def task(cfg: DictConfig) -> dict:
     try:
         result = run(job_config(cfg), hydra_cfg.runtime.output_dir, overrides=list(hydra_cfg.overrides.task),
                      labels=labels(cfg), figures=figures, animation=animation and figures)
+    except KeyboardInterrupt:
+        if single or "SUBMITIT_FOLDER" not in os.environ:
+            raise  # Ctrl-C on this machine stops the sweep
+        # a cluster job stopped by its time limit or scancel: recorded 'interrupted' in its folder; returning
+        # lets the sweep's other jobs and its summary go on (resume=true reruns this one)
+        log.warning("Job %s interrupted by the scheduler; resume=true reruns it", hydra_cfg.job.num)
+        result = {"status": "interrupted"}
     except Exception as error:
         if single:
             raise

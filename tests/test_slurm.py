@@ -200,6 +200,10 @@ def test_b_a_job_past_its_time_limit_ends_interrupted(timed_out):
     rows = _rows(long / "history.csv")
     assert int(rows[-1]["iteration"]) <= metrics["iterations_run"]
     assert seconds < 150, f"the time limit (1 min) stopped the job only after {seconds:.0f} s"
+    # the other jobs and the summary go on: the sweep summarizes what it has, counting the stopped job
+    assert "UncompletedJobError" not in proc.stderr, _explain(proc)
+    groups = [r for r in _rows(sweep_dir / "summary.csv") if r["metric"] == "test_accuracy"]  # one per job here
+    assert sorted((r["runs"], r["completed"], r["failed"]) for r in groups) == [("1", "0", "1"), ("1", "1", "0")]
 
 
 def test_c_resume_completes_the_interrupted_job_and_keeps_the_finished_one(timed_out, slurm_env):
