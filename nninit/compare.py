@@ -22,6 +22,7 @@ from nninit.runs import (
     group_runs,
     resolve_group_keys,
 )
+from nninit.runs import where as select
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def summarize(
     primary: str = PRIMARY_METRIC,
     baseline: str | None = None,
     method: str = "auto",
+    where: list[str] | None = None,
 ) -> Comparison:
     """Find the runs under ``paths``, count repeats once, group them and compute the statistics.
 
@@ -157,6 +159,11 @@ def summarize(
         log.warning("skipping %s: %s", path, reason)
     if not runs:
         raise LookupError(f"no run folder with a readable metrics.json under {', '.join(map(str, paths))}")
+    if where:
+        found, runs = len(runs), select(runs, where)
+        if not runs:
+            raise LookupError(f"none of the {found} runs under {', '.join(map(str, paths))} has "
+                              f"{' and '.join(where)}")
     runs, dropped = deduplicate(runs)
     if dropped:
         log.warning("%d repeated run(s) counted once (same config and seeds; the most recent kept): %s", len(dropped),
@@ -206,7 +213,7 @@ def resolve_baseline(baseline: str | None, groups: dict[str, list[Run]], keys: l
                              f"{', '.join(groups)}")
         wanted[{v: k for k, v in SHORT_NAMES.items()}.get(key, key)] = value
     matches = [label for label, members in groups.items()
-               if all(str(members[0].config.get(k)).lower() == v.lower() or json.dumps(members[0].config.get(k)) == v
+               if all(str(members[0].get(k)).lower() == v.lower() or json.dumps(members[0].get(k)) == v
                       for k, v in wanted.items())]
     if len(matches) != 1:
         found = "no group" if not matches else f"{len(matches)} groups ({', '.join(matches)})"

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 SEED_KEYS = ("seed", "data.train_seed", "data.test_seed")
 """Config keys pooled over, never grouped by (unless asked for explicitly)."""
 SHORT_NAMES = {"init.name": "init", "data.name": "data"}
+LABEL_KEYS = ("name",)
+"""Pseudo config keys: labels recorded in ``metrics.json`` beside the config (not part of what is
+run), usable as group keys (``--group-by name``) and in :func:`where`; never grouped by unless asked."""
+WHERE_KEYS = ("status", "name", "tags")
+"""Keys :func:`where` accepts besides the config keys: ``tags`` matches a run that holds the tag."""
 CHANCE_MARGIN = 0.01
 """A run is 'at chance' when its train accuracy is at most the majority-class rate plus this."""
 
@@ -59,6 +64,13 @@ class Run:
         """What varies between repeats of one config: the weight seed and the data seeds
         (values of :data:`SEED_KEYS`). Runs of two groups with equal seeds pair."""
         return tuple(self.config.get(k) for k in SEED_KEYS)
+
+    def get(self, key: str):
+        """The run's value of a config key (``init.name``, ``train.learning_rate``) or of a label
+        key (:data:`LABEL_KEYS`: ``name``, recorded beside the config); None when it has none."""
+        if key in LABEL_KEYS and key not in self.config:
+            return self.metrics.get(key)
+        return self.config.get(key)
 
     @property
     def completed(self) -> bool:
@@ -182,7 +194,7 @@ def default_group_keys(runs: list[Run]) -> list[str]:
 
 def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
     """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError."""
-    known = {k for r in runs for k in r.config}
+    known = {k for r in runs for k in r.config} | set(LABEL_KEYS)
     keys = []
     for name in names:
         key = {v: k for k, v in SHORT_NAMES.items()}.get(name, name)
@@ -193,9 +205,94 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
     return keys
 
 
+def parse_condition(condition: str) -> tuple[str, str]:
+    """``'init=he'`` -> ``('init.name', 'he')``: a ``--where`` condition split at its first ``=``
+    (``init`` and ``data`` are short for ``init.name`` and ``data.name``).
+
+    Raises
+    ------
+    ValueError
+        When the condition is not ``KEY=VALUE`` with a key; the message names it.
+    """
+    key, sep, value = str(condition).partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValueError(f"--where {condition!r}: expected KEY=VALUE, e.g. init=he, train.learning_rate=0.01, "
+                         f"status=completed, name=baseline or tags=baseline")
+    return {v: k for k, v in SHORT_NAMES.items()}.get(key, key), value.strip()
+
+
+def matches(actual: object, text: str) -> bool:
+    """True when the recorded value ``actual`` is the value ``text`` names: numbers by value
+    (``1e6`` matches 1000000.0), ``true``/``false`` booleans, ``null`` (or nothing) None,
+    ``[10,5]`` a list (flattened lists are JSON text), anything else as the same text."""
+    text = text.strip()
+    if actual is None:
+        return text.lower() in ("null", "none", "~", "")
+    if isinstance(actual, bool):
+        return text.lower() == str(actual).lower()
+    if isinstance(actual, (int, float)):
+        try:
+            return float(text) == float(actual)
+        except ValueError:
+            return False
+    actual = str(actual)
+    if actual == text:
+        return True
+    if actual.startswith("["):
+        import yaml
+
+        try:
+            return json.loads(actual) == yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError):
+            return False
+    return False
+
+
+def where(runs: list[Run], conditions: list[str] | None) -> list[Run]:
+    """The runs that meet every condition (``KEY=VALUE``; all must hold), in their order.
+
+    Parameters
+    ----------
+    runs : list of Run
+    conditions : list of str, optional
+        ``KEY=VALUE`` each. KEY is a config key (``init`` or ``init.name``, ``train.learning_rate``,
+        ``model.hidden_dims``, ``seed``), ``status``, ``name``, or ``tags`` (the run holds the tag
+        VALUE). A run without the key (``init.scale`` of a ``he`` run) does not match. Values are
+        compared as :func:`matches` says. None or empty: every run.
+
+    Returns
+    -------
+    list of Run
+
+    Raises
+    ------
+    ValueError
+        For a condition that is not ``KEY=VALUE``, or a key no run has (the message names the
+        condition and the keys accepted).
+    """
+    parsed = [(condition, *parse_condition(condition)) for condition in conditions or []]
+    known = {k for r in runs for k in r.config}
+    for condition, key, _ in parsed:
+        if runs and key not in known and key not in WHERE_KEYS:
+            raise ValueError(f"--where {condition!r}: no run has the key {key!r}; accepted: "
+                             f"{', '.join(WHERE_KEYS)} and the config keys {', '.join(sorted(known))}")
+
+    def holds(run: Run, key: str, value: str) -> bool:
+        if key == "tags":
+            return value in [str(t) for t in run.metrics.get("tags") or []]
+        if key == "status":
+            return run.metrics.get("status") == value
+        if key not in run.config and key not in LABEL_KEYS:
+            return False
+        return matches(run.get(key), value)
+
+    return [r for r in runs if all(holds(r, key, value) for _, key, value in parsed)]
+
+
 def group_label(run: Run, keys: list[str]) -> str:
     """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null)."""
-    parts = [f"{SHORT_NAMES.get(k, k)}={'null' if run.config.get(k) is None else run.config.get(k)}" for k in keys]
+    parts = [f"{SHORT_NAMES.get(k, k)}={'null' if run.get(k) is None else run.get(k)}" for k in keys]
     return ", ".join(parts) if parts else "all runs"
 
 
@@ -207,12 +304,12 @@ def label_keys(runs: list[Run], keys: list[str]) -> list[str]:
     apart; such a key is left out of the labels when the labels stay distinct without it.
     """
     def distinct(shown: list[str]) -> bool:
-        labels = {tuple(json.dumps(r.config.get(k)) for k in keys): group_label(r, shown) for r in runs}
+        labels = {tuple(json.dumps(r.get(k)) for k in keys): group_label(r, shown) for r in runs}
         return len(set(labels.values())) == len(labels)
 
     shown = list(keys)
     for k in keys:
-        present = {json.dumps(r.config.get(k)) for r in runs if r.config.get(k) is not None}
+        present = {json.dumps(r.get(k)) for r in runs if r.get(k) is not None}
         trial = [s for s in shown if s != k]
         if len(present) <= 1 and trial and distinct(trial):
             shown = trial
@@ -225,7 +322,7 @@ def group_runs(runs: list[Run], keys: list[str]) -> dict[str, list[Run]]:
     shown = label_keys(runs, keys)
     groups: dict[tuple, list[Run]] = {}
     for run in runs:
-        groups.setdefault(tuple(json.dumps(run.config.get(k)) for k in keys), []).append(run)
+        groups.setdefault(tuple(json.dumps(run.get(k)) for k in keys), []).append(run)
     labelled = {group_label(members[0], shown): members for members in groups.values()}
     assert len(labelled) == len(groups), "group labels must be distinct"
     return labelled

@@ -208,7 +208,7 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
     """Lines naming what differs between groups, and the seeds pooled within them."""
     lines = []
     for key in keys:
-        values = [str(grp[0].config.get(key)) for grp in groups.values()]
+        values = [str(grp[0].get(key)) for grp in groups.values()]
         lines.append(f"- `{key}` differs between groups: {', '.join(dict.fromkeys(values))}")
     for key in (k for k in varying_keys(runs) if k in SEED_KEYS and k not in keys):
         within = max(len({json.dumps(r.config.get(key)) for r in members}) for members in groups.values())
@@ -277,6 +277,7 @@ def write_summary(
     primary: str = PRIMARY_METRIC,
     baseline: str | None = None,
     method: str = "auto",
+    where: list[str] | None = None,
     title: str = "Comparison",
     plots: bool = True,
     quick: bool = False,
@@ -303,6 +304,9 @@ def write_summary(
         instead of all pairs.
     method : {'auto', 't', 'bca', 'percentile'}
         The interval of a mean (:func:`nninit.stats.mean_interval`).
+    where : list of str, optional
+        ``KEY=VALUE`` conditions (:func:`nninit.runs.where`): only the runs that meet all of them
+        are compared, chosen before repeats are counted and groups are formed.
     title : str
     plots : bool, default=True
         Draw ``cost_curves.png``, ``accuracy.png``, ``differences.png`` and ``decision_boundaries.png``.
@@ -318,11 +322,13 @@ def write_summary(
     Raises
     ------
     LookupError
-        When no run folder is found.
+        When no run folder is found, or none meets ``where``.
     ValueError
-        For an unknown ``group_by`` key, metric, baseline or method.
+        For an unknown ``group_by`` key, metric, baseline, method or ``where`` key, or a
+        malformed ``where`` condition.
     """
-    c = summarize(paths, group_by=group_by, metrics=metrics, primary=primary, baseline=baseline, method=method)
+    c = summarize(paths, group_by=group_by, metrics=metrics, primary=primary, baseline=baseline, method=method,
+                  where=where)
     return write_comparison(c, out_dir, title=title, plots=plots, quick=quick)
 
 

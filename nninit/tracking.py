@@ -87,7 +87,7 @@ def track(cfg, hydra_cfg) -> None:
         sweep_dir = str(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
         with _quiet():
             log_run(hydra_cfg.runtime.output_dir, tracker, sweep_dir=sweep_dir)
-    except Exception as error:  # the run is over and recorded: a tracker problem must not change it
+    except Exception as error:  # noqa: BLE001 - the run is over and recorded: a tracker problem must not change it
         log.warning("tracker: the run was not logged (%s: %s); its folder is complete and unchanged",
                     type(error).__name__, _short(error))
 
@@ -200,7 +200,7 @@ def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None) -> str:
         if tracker.get(key) is not None:
             os.environ[variable] = str(tracker[key])
     try:
-        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.entities import Metric, Param
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
     except ImportError as error:
@@ -257,7 +257,7 @@ def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None) -> str:
     except BaseException:
         try:  # say in MLflow that this record is incomplete; the error that matters is the first one
             client.set_terminated(run_id, "FAILED")
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
         raise
     client.set_terminated(run_id, MLFLOW_STATUS.get(status, "FAILED"))

@@ -3,9 +3,11 @@
     python scripts/compare.py outputs/2026-11-30 outputs/2026-12-01/10-00-00_sweep --out comparison
     python scripts/compare.py outputs/ --group-by init model.activation --metric test_accuracy
     python scripts/compare.py outputs/2026-12-01/10-00-00_sweep --baseline init=he
+    python scripts/compare.py outputs/ --where tags=baseline --where status=completed --group-by name
 
-Runs are found recursively and grouped by every config key that varies between them except the
-seeds (or by ``--group-by``); runs repeated with the same config and seeds count once. Each group
+Runs are found recursively (``--where KEY=VALUE`` keeps those that meet every such condition) and
+grouped by every config key that varies between them except the seeds (or by ``--group-by``;
+``name`` is the runs' label); runs repeated with the same config and seeds count once. Each group
 gets the mean of each metric with its 95 % interval, each pair of groups (or each group against
 ``--baseline``) a paired-by-seed difference with its interval, a Holm-adjusted p-value and a
 verdict. Exit codes: 0 done, 2 no run found or bad arguments.
@@ -29,7 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="run folders or folders holding runs")
     parser.add_argument("--out", default="comparison", help="output folder (default: ./comparison)")
     parser.add_argument("--group-by", nargs="+", metavar="KEY",
-                        help="config keys to group by, e.g. init model.activation (default: all varying keys but seeds)")
+                        help="config keys to group by, e.g. init model.activation, or name (the runs' label) "
+                             "(default: all varying keys but seeds)")
+    parser.add_argument("--where", action="append", metavar="KEY=VALUE",
+                        help="compare only the runs that meet this condition (repeatable: all must hold); KEY is a "
+                             "config key (init, init.name, train.learning_rate, ...), status, name, or tags (the "
+                             "run has the tag), e.g. --where tags=baseline --where status=completed")
     parser.add_argument("--metric", action="append", metavar="NAME",
                         help="a column of the table (repeatable; the first is the primary metric, which 'Which is "
                              "best?' and the figures are about): a metrics.json key such as test_accuracy or "
@@ -51,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         table, written = write_summary(args.paths, args.out, group_by=args.group_by,
                                        metrics=tuple(dict.fromkeys(args.metric)) if args.metric else None,
                                        primary=args.metric[0] if args.metric else "test_accuracy",
-                                       baseline=args.baseline, method=args.ci_method,
+                                       baseline=args.baseline, method=args.ci_method, where=args.where,
                                        title="Comparison of " + ", ".join(args.paths), plots=not args.no_plots)
     except (LookupError, ValueError) as error:
         print(f"compare.py: error: {error}", file=sys.stderr)

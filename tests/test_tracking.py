@@ -19,7 +19,7 @@ from nninit.runs import flatten
 from nninit.tracking import log_run, track
 
 mlflow = pytest.importorskip("mlflow", reason="MLflow is in the test extra: pip install -e '.[test]'")
-from mlflow.tracking import MlflowClient  # noqa: E402
+from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow")  # SQLAlchemy's, inside MLflow's store
 
@@ -125,7 +125,7 @@ def test_mlflow_search_runs_finds_the_sweep_by_its_tags(logged_sweep):
 
 @pytest.mark.slow
 def test_an_unreachable_tracker_leaves_the_run_completed_with_one_warning(tmp_path):
-    plain = run_cli(["train.num_iterations=200", f"hydra.run.dir={tmp_path / 'plain'}"], cwd=tmp_path)
+    run_cli(["train.num_iterations=200", f"hydra.run.dir={tmp_path / 'plain'}"], cwd=tmp_path)
     t0 = time.perf_counter()
     proc = run_cli(["train.num_iterations=200", "tracker=mlflow", "tracker.tracking_uri=http://127.0.0.1:9",
                     f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, check=False)
@@ -161,7 +161,7 @@ def test_an_unreachable_tracker_fails_no_job_of_a_sweep(tmp_path):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tracked") / "run"
-    run(compose(["train.num_iterations=20", "train.print_every=10"]), folder, labels={"name": "x", "tags": ["a"]})
+    run(compose(["train.num_iterations=20", "train.print_every=10"]), folder, labels={"name": "x", "tags": ["a"]}, figures=False)
     return folder
 
 

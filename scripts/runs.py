@@ -1,0 +1,200 @@
+"""List the runs under folders: one line per run, with its status and results.
+
+    python scripts/runs.py                                   # every run under outputs/
+    python scripts/runs.py outputs/2026-12-01 --where init=he --where status=completed
+    python scripts/runs.py outputs/ --where tags=baseline --sort test_accuracy --reverse --format md
+    python scripts/runs.py outputs/ --format csv > runs.csv
+
+Runs are found recursively and read by the same reader as ``scripts/compare.py``
+(:mod:`nninit.runs`). Each line: when it started (local time), its name, its overrides, status,
+iterations run, train and test accuracy, final cost and folder. ``--where KEY=VALUE`` (repeatable:
+all must hold) keeps the runs whose config key (``init``, ``init.name``, ``train.learning_rate``,
+...), ``status`` or ``name`` has that value, or whose ``tags`` hold it. ``--sort KEY`` orders by a
+column, a config key or a ``metrics.json`` number (missing values last; default: started).
+A folder that holds no readable ``metrics.json`` is named on stderr. Exit codes: 0 done, 2 bad
+arguments or no run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from nninit.runs import Run, find_runs, parse_condition, where
+
+COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accuracy", "test_accuracy", "final_cost",
+           "folder")
+"""The columns of the listing, in order (also the names ``--sort`` accepts besides config keys)."""
+FORMATS = ("table", "md", "csv")
+
+
+def _folder(path: Path) -> str:
+    """``path`` relative to the working folder when it is under it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def row(run: Run) -> dict:
+    """The listing's values of one run (raw: numbers as recorded, ``started`` as ISO text).
+
+    Parameters
+    ----------
+    run : Run
+
+    Returns
+    -------
+    dict
+        One value per name of :data:`COLUMNS`; None where the run has none.
+    """
+    m = run.metrics
+    return {"started": m.get("started_at"), "name": m.get("name"),
+            "overrides": " ".join(str(o) for o in m.get("overrides") or []), "status": m.get("status"),
+            "iterations": m.get("iterations_run"), "train_accuracy": run.value("train_accuracy"),
+            "test_accuracy": run.value("test_accuracy"), "final_cost": run.value("final_cost"),
+            "folder": _folder(run.path)}
+
+
+def sort_key(key: str, runs: list[Run]):
+    """A function giving each run's sort value for ``key``: a column of :data:`COLUMNS`, a config
+    key (``init`` is short for ``init.name``), or a number of ``metrics.json`` (``wall_time_s``).
+
+    Raises
+    ------
+    ValueError
+        When ``key`` is none of these for any run; the message names the key and what is accepted.
+    """
+    short = {"init": "init.name", "data": "data.name"}.get(key, key)
+    config_keys = {k for r in runs for k in r.config}
+    if key in COLUMNS:
+        def value(run):
+            return row(run)[key]
+    elif short in config_keys:
+        def value(run):
+            return run.get(short)
+    elif any(isinstance(r.metrics.get(key), (int, float, str)) for r in runs):
+        def value(run):
+            return run.metrics.get(key)
+    else:
+        raise ValueError(f"--sort {key!r}: not a column, config key or metrics.json value of these runs; accepted: "
+                         f"{', '.join(COLUMNS)}, a config key ({', '.join(sorted(config_keys))}) or a number of "
+                         f"metrics.json such as wall_time_s")
+
+    def ordered(run: Run) -> tuple:
+        v = value(run)
+        if v is None:
+            return (2, 0, "")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (0, float(v), "")
+        return (1, 0, str(v))
+    return ordered
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(iso)
+
+
+def shown(values: dict) -> dict:
+    """The values of :func:`row` as the table and Markdown show them: local start time,
+    accuracies in percent, the cost to 4 significant digits, '-' for none."""
+    out = {}
+    for key, v in values.items():
+        if key == "started":
+            out[key] = _local_time(v) or "-"
+        elif v is None or v == "":
+            out[key] = "-"
+        elif key.endswith("accuracy"):
+            out[key] = f"{100 * v:.1f}%"
+        elif key == "final_cost":
+            out[key] = f"{v:.4g}"
+        else:
+            out[key] = str(v)
+    return out
+
+
+def render(rows: list[dict], fmt: str) -> str:
+    """The listing in ``fmt``: ``table`` (aligned plain text), ``md`` (a Markdown table) or ``csv``
+    (raw values, a header line first)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in r.items()}
+                         for r in rows)
+        return buf.getvalue().rstrip("\n")
+    cells = [shown(r) for r in rows]
+    if fmt == "md":
+        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(c[k].replace("|", "\\|") for k in COLUMNS) + " |" for c in cells]
+        return "\n".join(lines)
+    widths = {k: max([len(k)] + [len(c[k]) for c in cells]) for k in COLUMNS}
+    right = {"iterations", "train_accuracy", "test_accuracy", "final_cost"}
+
+    def line(c: dict) -> str:
+        return "  ".join(c[k].rjust(widths[k]) if k in right else c[k].ljust(widths[k]) for k in COLUMNS).rstrip()
+    return "\n".join([line({k: k for k in COLUMNS})] + [line(c) for c in cells])
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("paths", nargs="*", metavar="PATH", default=["outputs"],
+                        help="run folders or folders holding runs (default: outputs/)")
+    parser.add_argument("--where", action="append", metavar="KEY=VALUE",
+                        help="list only the runs that meet this condition (repeatable: all must hold); KEY is a "
+                             "config key (init, init.name, train.learning_rate, ...), status, name, or tags (the "
+                             "run has the tag)")
+    parser.add_argument("--sort", metavar="KEY", default="started",
+                        help=f"order by a column ({', '.join(COLUMNS)}), a config key or a metrics.json number; "
+                             f"missing values last (default: started)")
+    parser.add_argument("--reverse", action="store_true", help="the largest (or latest) first")
+    parser.add_argument("--format", default="table", choices=FORMATS,
+                        help="table: aligned plain text; md: a Markdown table; csv: raw values (default: table)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        for condition in args.where or []:
+            parse_condition(condition)  # a malformed condition is refused before any folder is read
+        runs, skipped = find_runs(args.paths)
+    except (OSError, ValueError) as error:
+        print(f"runs.py: error: {error}", file=sys.stderr)
+        return 2
+    for path, reason in skipped:
+        print(f"runs.py: skipping {_folder(path)}: {reason}", file=sys.stderr)
+    if not runs:
+        print(f"runs.py: error: no run folder with a readable metrics.json under {', '.join(args.paths)}",
+              file=sys.stderr)
+        return 2
+    try:
+        key = sort_key(args.sort, runs)
+        selected = where(runs, args.where)
+    except ValueError as error:
+        print(f"runs.py: error: {error}", file=sys.stderr)
+        return 2
+    if not selected:
+        print(f"runs.py: error: none of the {len(runs)} runs has {' and '.join(args.where)}", file=sys.stderr)
+        return 2
+    selected = sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=args.reverse)
+    print(render([row(r) for r in selected], args.format))
+    if args.format == "table":
+        print(f"{len(selected)} of {len(runs)} runs" if args.where else f"{len(runs)} runs", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
