@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from nninit.activations import activate, sigmoid
+from nninit.activations import activate
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,7 @@ def lsuv(
                 Z = W @ A + b
                 var = float(Z.var())
             passes.append(done)
-            A = np.empty_like(Z)
-            if l < L:
+            if l < L:  # the next layer's input (the output unit's sigmoid is not needed)
+                A = np.empty_like(Z)
                 activate(Z, A, activation, negative_slope)
-            else:
-                sigmoid(Z, out=A)
     return params, passes

@@ -1,0 +1,71 @@
+"""LSUV's rule on hand-made layers whose variance is known exactly: the stopping rule, the defaults, the warning."""
+
+import logging
+import math
+
+import numpy as np
+import pytest
+
+from nninit.lsuv import lsuv
+
+
+def test_a_variance_at_exactly_tol_from_one_is_rescaled():
+    """The rule is: divide while |Var(Z) - 1| >= tol. Z = [0, 1, 0, 1] has variance 0.25 exactly."""
+    params = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]])}
+    X = np.array([[0.0, 1.0, 0.0, 1.0]])
+    out, passes = lsuv(params, X, tol=0.75)
+    assert passes == [1] and out["W1"][0, 0] == 2.0  # divided by sqrt(0.25)
+    out, passes = lsuv(params, X, tol=0.7500001)
+    assert passes == [0] and out["W1"][0, 0] == 1.0
+
+
+def test_the_default_tolerance_is_one_tenth():
+    X = np.array([[-1.0, 1.0]])  # Z = [-w, w]: variance w**2
+    for w2, expected in ((1.5, [1]), (1.11, [1]), (1.09, [0]), (0.91, [0]), (0.89, [1])):
+        out, passes = lsuv({"W1": np.array([[math.sqrt(w2)]]), "b1": np.array([[0.0]])}, X)
+        assert passes == expected, w2
+        if expected == [1]:
+            assert out["W1"][0, 0] == pytest.approx(1.0, rel=1e-15)
+
+
+def _biased():
+    """[1, 2, 1]: the hidden units' biases +-2 keep Var(Z1) above 4 whatever W1 is, so layer 1 never converges."""
+    return {"W1": np.array([[1.0], [-0.5]]), "b1": np.array([[2.0], [-2.0]]),
+            "W2": np.array([[1.0, 3.0]]), "b2": np.array([[0.0]])}
+
+
+X_LINE = np.linspace(-1, 1, 11).reshape(1, -1)
+
+
+def test_at_most_max_iter_passes_ten_by_default():
+    out, passes = lsuv(_biased(), X_LINE)
+    assert passes == [10, 1]
+    assert out["W1"] == pytest.approx(_biased()["W1"] * out["W1"][0, 0], rel=1e-12)  # only rescaled
+    assert np.array_equal(out["b1"], _biased()["b1"])  # biases are not touched
+    _, passes = lsuv(_biased(), X_LINE, max_iter=3)
+    assert passes == [3, 1]
+
+
+def test_the_defaults_are_relu_and_slope_one_hundredth():
+    default, _ = lsuv(_biased(), X_LINE)
+    explicit, _ = lsuv(_biased(), X_LINE, activation="relu", negative_slope=0.01, tol=0.1, max_iter=10)
+    assert all(np.array_equal(default[k], explicit[k]) for k in default)
+    leaky, _ = lsuv(_biased(), X_LINE, activation="leaky_relu")
+    leaky_explicit, _ = lsuv(_biased(), X_LINE, activation="leaky_relu", negative_slope=0.01)
+    assert all(np.array_equal(leaky[k], leaky_explicit[k]) for k in leaky)
+    assert not np.array_equal(leaky["W2"], default["W2"])  # the slope matters in this network
+
+
+def test_the_caller_parameters_are_not_modified():
+    params = _biased()
+    lsuv(params, X_LINE)
+    assert all(np.array_equal(params[k], _biased()[k]) for k in params)
+
+
+def test_a_dead_layer_is_left_as_it_is_with_a_warning(caplog):
+    params = _biased()
+    params["b1"][:] = -10.0  # every hidden unit dead on every example: layer 2's output is constant
+    with caplog.at_level(logging.WARNING, logger="nninit.lsuv"):
+        out, passes = lsuv(params, X_LINE)
+    assert passes[1] == 0 and np.array_equal(out["W2"], params["W2"])
+    assert caplog.messages == ["LSUV: layer 2's output has variance 0.0 on the batch and cannot be rescaled"]
