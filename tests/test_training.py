@@ -1,5 +1,8 @@
 """The training loop: recorded iterations, divergence, interruption, no side effects."""
 
+import logging
+import math
+
 import numpy as np
 import pytest
 
@@ -42,7 +45,7 @@ def test_divergence_is_a_recorded_result(circles):
     assert not np.isfinite(result.history[-1]["cost"]) or not all(np.isfinite(p).all() for p in result.parameters.values())
 
 
-def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_finite():
+def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_finite(caplog):
     """One ReLU unit that dies in one overflowing step: its bias becomes -inf, its output 0, the cost 0.
 
     Iteration 0: the output is wrong and saturated (cost 1e10), so the unit's bias gets the gradient
@@ -52,13 +55,47 @@ def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_fi
     """
     X, Y = np.array([[1.0]]), np.array([[0.0]])
     params = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]]), "W2": np.array([[1e10]]), "b2": np.array([[0.0]])}
-    result = train(X, Y, params, learning_rate=1e300, num_iterations=20, print_every=5)
+    with caplog.at_level(logging.INFO, logger="nninit.training"):
+        result = train(X, Y, params, learning_rate=1e300, num_iterations=20, print_every=5)
     assert [(row["iteration"], row["cost"]) for row in result.history] == [(0, 1e10), (5, 0.0)]
     assert result.status == "diverged" and result.diverged_at == 5 and result.iterations_run == 5
     assert result.parameters["b1"][0, 0] == -np.inf and np.isfinite(result.parameters["W2"]).all()
+    assert caplog.messages[0] == "Cost after iteration 0: 10000000000.0"
+    assert caplog.messages[-1] == "Diverged at iteration 5: the cost or a parameter is not finite (cost 0.0)"
 
 
-def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
+def test_the_log_is_the_notebooks(caplog):
+    """'Cost after iteration i: <cost>' at every recorded iteration before the last (the final state is not logged)."""
+    X, Y = np.array([[0.5, -1.0, 2.0, 0.1]]), np.array([[1.0, 0.0, 1.0, 0.0]])
+    with caplog.at_level(logging.INFO, logger="nninit.training"):
+        result = train(X, Y, _he((1, 3, 1)), learning_rate=0.1, num_iterations=25, print_every=10)
+    assert [row["iteration"] for row in result.history] == [0, 10, 20, 25]
+    assert caplog.messages == [f"Cost after iteration {row['iteration']}: {row['cost']}" for row in result.history[:3]]
+
+
+def test_the_saturation_note_counts_the_examples_on_the_wrong_side_once(caplog):
+    """Outputs exactly 1.0 on a label 0 or exactly 0.0 on a label 1 are where the notebook's log(A) gives inf."""
+    X = np.array([[1.0, 1.0, -1.0, -1.0, 1e-4]])  # Z = 1000 x: sigmoid exactly 1, 1, 0, 0, and 0.52
+    Y = np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])  # wrong, right, wrong, right, unsaturated
+    params = {"W1": np.array([[1000.0]]), "b1": np.array([[0.0]])}
+    with caplog.at_level(logging.INFO, logger="nninit.training"):
+        result = train(X, Y, params, learning_rate=1e-6, num_iterations=20, print_every=10)
+    notes = [m for m in caplog.messages if m.startswith("Note:")]
+    assert notes == [f"Note: at iteration 0 the sigmoid output rounds to exactly 0 or 1 on the wrong side for 2 "
+                     f"examples; the notebook's log(A) formula prints inf there, the true cross-entropy (computed "
+                     f"from the pre-activation) is {result.history[0]['cost']}"]
+    assert result.history[0]["cost"] == pytest.approx((1000 + 1000 + 2 * math.log1p(math.exp(-1000))
+                                                       + math.log1p(math.exp(-0.1))) / 5, rel=1e-15)
+
+
+def test_no_saturation_note_when_saturated_on_the_right_side(caplog):
+    X, Y = np.array([[1.0, -1.0]]), np.array([[1.0, 0.0]])
+    with caplog.at_level(logging.INFO, logger="nninit.training"):
+        train(X, Y, {"W1": np.array([[1000.0]]), "b1": np.array([[0.0]])}, learning_rate=0.1, num_iterations=0)
+    assert not [m for m in caplog.messages if m.startswith("Note:")]
+
+
+def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch, caplog):
     calls = {"n": 0}
     real_backward = training.backward_layers
 
@@ -69,7 +106,9 @@ def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch):
         return real_backward(*args, **kwargs)
 
     monkeypatch.setattr(training, "backward_layers", interrupting_backward)
-    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=1000, print_every=50)
+    with caplog.at_level(logging.WARNING, logger="nninit.training"):
+        result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=1000, print_every=50)
+    assert caplog.messages == ["Interrupted after 119 iterations; recording the state there and keeping what was recorded"]
     assert result.status == "interrupted"
     assert [row["iteration"] for row in result.history] == [0, 50, 100, 119]  # the last row: where it stopped
     assert result.iterations_run == 119
