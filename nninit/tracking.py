@@ -28,9 +28,11 @@ metric as the largest float; NaN is kept.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import os
+import tempfile
 import time
 import warnings
 from contextlib import contextmanager
@@ -162,6 +164,42 @@ def _check_options(tracker: dict) -> None:
             raise ValueError(f"tracker.{key}={value!r} is not accepted: must be null or an integer >= {low}")
 
 
+@contextmanager
+def store_lock(uri: str, timeout: float = 300.0):
+    """Hold an exclusive lock while an sqlite store is used, so that the jobs of a parallel sweep
+    (joblib) never create or write its database at the same time (MLflow creates its tables on
+    first use; two processes doing so at once break it). Other stores need no lock; neither
+    does a system without ``fcntl``.
+
+    Raises
+    ------
+    TimeoutError
+        When another process holds the lock for more than ``timeout`` seconds.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        fcntl = None
+    if fcntl is None or not uri.startswith("sqlite:"):
+        yield
+        return
+    digest = hashlib.sha1(f"{os.getcwd()}|{uri}".encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"nninit-mlflow-{digest}.lock", "a") as f:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the MLflow store {uri} was locked by another job for {timeout:.0f} s") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def history_points(path: Path) -> dict[str, list[tuple[int, float]]]:
     """Every column of a ``history.csv`` but ``iteration`` as ``[(iteration, value), ...]``.
 
@@ -200,17 +238,23 @@ def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None) -> str:
         if tracker.get(key) is not None:
             os.environ[variable] = str(tracker[key])
     try:
-        from mlflow.entities import Metric, Param
-        from mlflow.exceptions import MlflowException
-        from mlflow.tracking import MlflowClient
+        from mlflow.tracking import MlflowClient, get_tracking_uri
     except ImportError as error:
         raise ImportError(f"tracker=mlflow needs MLflow ({error}); install it with pip install -e \".[mlflow]\"") \
             from None
+    metrics = runfolder.read_json(run_dir / runfolder.METRICS)
+    uri = tracker.get("tracking_uri") or get_tracking_uri()
+    with store_lock(str(uri)):
+        return _log_to(MlflowClient(tracking_uri=uri), run_dir, metrics, tracker, sweep_dir)
+
+
+def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str | None) -> str:
+    """Log the run to ``client`` (an ``MlflowClient``); the MLflow run id."""
+    from mlflow.entities import Metric, Param
+    from mlflow.exceptions import MlflowException
 
     from nninit.runs import flatten
 
-    metrics = runfolder.read_json(run_dir / runfolder.METRICS)
-    client = MlflowClient(tracking_uri=tracker.get("tracking_uri"))
     experiment = tracker.get("experiment") or (str(sweep_dir) if sweep_dir else DEFAULT_EXPERIMENT)
     found = client.get_experiment_by_name(experiment)
     if found is None:

@@ -124,6 +124,23 @@ def test_mlflow_search_runs_finds_the_sweep_by_its_tags(logged_sweep):
 
 
 @pytest.mark.slow
+def test_a_parallel_sweep_logs_every_job_into_mlflows_default_store(tmp_path, monkeypatch):
+    """joblib jobs that create MLflow's default sqlite store (./mlflow.db) at the same time: every job is logged."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    proc = run_cli(["-m", "init=zeros,he", "seed=1,2", "train.num_iterations=100", "tracker=mlflow",
+                    "hydra/launcher=joblib", f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path)
+    assert "not logged" not in proc.stdout + proc.stderr
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")  # where `mlflow ui` looks
+    experiment = client.get_experiment_by_name(str(tmp_path / "sweep"))
+    runs = client.search_runs([experiment.experiment_id])
+    assert sorted(Path(r.data.tags["run_dir"]).name for r in runs) == \
+        sorted(p.parent.name for p in (tmp_path / "sweep").glob("*/metrics.json")) and len(runs) == 4
+    assert all(r.info.status == "FINISHED" and len(client.get_metric_history(r.info.run_id, "cost")) == 2
+               for r in runs)
+    assert (tmp_path / "mlruns").is_dir()  # the artifacts, beside the database
+
+
+@pytest.mark.slow
 def test_an_unreachable_tracker_leaves_the_run_completed_with_one_warning(tmp_path):
     run_cli(["train.num_iterations=200", f"hydra.run.dir={tmp_path / 'plain'}"], cwd=tmp_path)
     t0 = time.perf_counter()
