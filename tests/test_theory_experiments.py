@@ -75,7 +75,7 @@ def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
     chi1 = np.exp(np.mean(np.log(E.jacobian_chi1(params, Z)[6:])))
     assert chi1 == pytest.approx(theory.chi1("tanh", wv, bv), rel=0.03)
     chi_c = E.jacobian_chi_c(params, Z, 13)
-    assert chi_c == pytest.approx(theory.depth_scales("tanh", wv, bv).chi_c, rel=0.05)
+    assert chi_c == pytest.approx(theory.depth_scales("tanh", wv, bv).chi_c, rel=0.025)  # +1 % measured
 
 
 def test_depth_scale_fit_recovers_an_exponential():
