@@ -51,6 +51,7 @@ TRACKERS = ("none", "mlflow")
 """Options of the ``tracker`` config group (``conf/tracker/<name>.yaml``)."""
 DEFAULT_EXPERIMENT = "nninit"
 _BATCH = 500  # metrics per MLflow log_batch call (its limit is 1000 entities)
+_TAG_LENGTH = 5000  # a tag (an error message, the overrides) is cut there: MLflow refuses values over 8000
 
 
 def _plain(node) -> dict:
@@ -277,7 +278,7 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
             "run_dir": str(run_dir.resolve()), "sweep_dir": str(Path(sweep_dir).resolve()) if sweep_dir else None,
             "error": metrics.get("error")}
     run = client.create_run(experiment_id, run_name=run_dir.name,
-                            tags={k: str(v) for k, v in tags.items() if v not in (None, "")})
+                            tags={k: str(v)[:_TAG_LENGTH] for k, v in tags.items() if v not in (None, "")})
     run_id = run.info.run_id
     try:
         params = [Param(k, json.dumps(v) if v is None or isinstance(v, bool) else str(v))
