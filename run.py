@@ -1,12 +1,6 @@
 """Run one nninit experiment, or a sweep with ``-m``. ``python run.py --help`` lists the options."""
 
-import signal
 import sys
-
-
-def _stop(signum, frame):
-    """SIGTERM (``kill``, a scheduler's time limit) stops a run as Ctrl-C does, keeping what it recorded."""
-    raise KeyboardInterrupt
 
 
 def _interrupted() -> None:
@@ -14,18 +8,22 @@ def _interrupted() -> None:
     sys.exit(130)
 
 
+from nninit import signals  # noqa: E402  (tiny: the handlers go in before the slow imports)
+
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _stop)
-    # Ctrl-C raises KeyboardInterrupt even when the run was started with SIGINT ignored (a background
-    # job of a non-interactive shell, some CI runners), so that an interrupt is always recorded
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Ctrl-C and SIGTERM (``kill``, a scheduler's time limit) stop a run keeping what it recorded, even
+    # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
+    signals.interrupt_on_ctrl_c()
+    signals.interrupt_on_scheduler_signals()
 
 try:  # an interrupt while importing is an interrupt too, not a traceback
     import hydra
 
     from nninit import hydra_app  # registers the configs and resolvers
-except KeyboardInterrupt:
-    _interrupted()
+except BaseException:
+    if signals.interrupt_received():  # KeyboardInterrupt, or ImportError when it landed in a C extension
+        _interrupted()
+    raise
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -38,3 +36,7 @@ if __name__ == "__main__":
         main()
     except KeyboardInterrupt:
         _interrupted()
+    except Exception:
+        if signals.interrupt_received():  # an interrupt that surfaced as another error (inside a C extension)
+            _interrupted()
+        raise

@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from nninit import runfolder
-from nninit.plots import draw_decision_boundary, group_styles, log_axis, new_figure, plot_series, save_figure
+from nninit.plots import (
+    draw_decision_boundary,
+    group_styles,
+    log_axis,
+    new_figure,
+    plot_series,
+    save_figure,
+)
 from nninit.runs import Run
 from nninit.stats import Difference
 

@@ -7,6 +7,7 @@ gives the same arrays as the notebook's ``numpy.random.seed(s)`` followed by an 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,27 @@ class Dataset:
     Y_test: np.ndarray
 
 
+CACHE_MAX_VALUES = 2_000_000
+"""Splits up to this many values are kept for the process: the jobs of a sweep that a launcher runs
+in one process (the basic launcher, a joblib worker) share their data instead of drawing it again."""
+
+
 def _draw(name: str, n_samples: int, seed: int, noise: float, factor: float, n_features: int, cov: float):
+    """A split as scikit-learn draws it, ``(X, y)``, read-only; kept for the process when small."""
+    if n_samples * max(n_features, 2) <= CACHE_MAX_VALUES:
+        return _draw_cached(name, n_samples, seed, noise, factor, n_features, cov)
+    return _draw_uncached(name, n_samples, seed, noise, factor, n_features, cov)
+
+
+@functools.lru_cache(maxsize=16)
+def _draw_cached(*args):
+    X, y = _draw_uncached(*args)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def _draw_uncached(name: str, n_samples: int, seed: int, noise: float, factor: float, n_features: int, cov: float):
     from sklearn import datasets  # imported here: scikit-learn is slow to import
 
     if name == "circles":

@@ -20,7 +20,9 @@ from nninit.data import Dataset, load_dataset
 from nninit.initializers import VARIANCE_PRESETS, initialize_parameters
 from nninit.lsuv import lsuv
 from nninit.network import accuracy
+from nninit.plot_worker import FigureDrawer
 from nninit.progress import Progress
+from nninit.signals import interrupt_received
 from nninit.training import train
 
 log = logging.getLogger(__name__)
@@ -152,6 +154,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
                      "overrides": list(overrides or []), "config": cfg, "started_at": started,
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
+    drawer = FigureDrawer(parallel=figures)  # imports matplotlib on another core while the run trains
     log.info("Run %s%s", f"{labels['name']}: " if labels["name"] else "",
              " ".join(o for o in metrics["overrides"] if not o.startswith("hydra")) or "with the defaults (the seed notebook's run)")
     try:
@@ -206,15 +209,17 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         if result.status == "diverged":
             log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
         if figures:
-            from nninit.plots import plot_run  # matplotlib is imported only once there is something to plot
-
-            plot_run(run_dir, {**metrics, "status": result.status}, animation=animation)
+            drawer.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
         metrics["status"] = result.status  # 'completed' only now that every file is there
     except BaseException as error:
-        metrics["status"] = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        interrupted = isinstance(error, KeyboardInterrupt) or interrupt_received()
+        metrics["status"] = "interrupted" if interrupted else "failed"
         metrics["error"] = f"{type(error).__name__}: {error}"
+        if interrupted and not isinstance(error, KeyboardInterrupt):
+            raise KeyboardInterrupt from error  # it came inside a C extension (ImportError: initialization failed)
         raise
     finally:
+        drawer.close()
         metrics["finished_at"] = _now()
         metrics["total_time_s"] = time.perf_counter() - t0
         runfolder.write_json(run_dir / runfolder.METRICS, metrics)

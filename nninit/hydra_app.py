@@ -9,9 +9,7 @@ import json
 import logging
 import os
 import re
-import signal
 import sys
-import threading
 import time
 from typing import Any
 
@@ -248,19 +246,6 @@ def _log_sweep_progress(sweep_dir: str, status: str) -> None:
     log.info("job %d/%d done (%s)%s", min(done, total), total, status, about)
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _interrupt_on_signals() -> None:
-    """SIGINT and SIGTERM stop the run as Ctrl-C does, in whatever process runs the job (``run.py``
-    itself, a joblib worker, a submitit job), so that it records ``interrupted``. Python allows
-    signal handlers in the main thread only; elsewhere this does nothing."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_interrupt)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 def labels(cfg: DictConfig) -> dict:
     """``name`` and ``tags`` of a run, as plain values (``tags`` a list of strings).
 
@@ -275,6 +260,22 @@ def labels(cfg: DictConfig) -> dict:
     if not all(isinstance(t, (str, int, float)) and not isinstance(t, bool) for t in tags):
         raise ConfigError("tags", tags, "a list of labels, e.g. [baseline,lr_sweep]")
     return {"name": name, "tags": [str(t) for t in tags]}
+
+
+_LIMITED = []
+
+
+def _one_blas_thread_per_worker() -> None:
+    """In a worker process of a launcher (joblib runs one per core), BLAS gets one thread: the
+    workers already keep the cores busy, and more threads per worker only compete (threadpoolctl,
+    which scikit-learn brings)."""
+    import multiprocessing
+
+    if _LIMITED or multiprocessing.parent_process() is None:
+        return
+    from threadpoolctl import threadpool_limits
+
+    _LIMITED.append(threadpool_limits(limits=1))
 
 
 def finished_run(folder: str, cfg: dict) -> dict | None:
@@ -297,9 +298,12 @@ def task(cfg: DictConfig) -> dict:
     In a sweep, a job that raises is logged and returned as ``{'status': 'failed'}`` (its
     ``metrics.json`` says so too), so that the other jobs and the sweep summary go on.
     """
-    _interrupt_on_signals()
-    from nninit.signals import interrupt_on_scheduler_signals
-    interrupt_on_scheduler_signals()  # SIGTERM and submitit's SIGUSR2 too: a SLURM job records 'interrupted'
+    # in whatever process runs the job (run.py, a joblib worker, a submitit job): Ctrl-C, SIGTERM and submitit's
+    # SIGUSR2 stop the run as Ctrl-C does, so that it records 'interrupted'
+    from nninit.signals import interrupt_on_ctrl_c, interrupt_on_scheduler_signals
+
+    interrupt_on_ctrl_c()
+    interrupt_on_scheduler_signals()
     from nninit.experiment import run
     from nninit.tracking import track
 
@@ -313,6 +317,8 @@ def task(cfg: DictConfig) -> dict:
                 _log_sweep_progress(str(hydra_cfg.sweep.dir), done["status"])
             return done
     single = hydra_cfg.mode != RunMode.MULTIRUN
+    if not single:
+        _one_blas_thread_per_worker()
     plots = cfg.get("plots") or {}
     figures = single if plots.get("figures") is None else bool(plots.get("figures"))
     animation = single if plots.get("animation") is None else bool(plots.get("animation"))

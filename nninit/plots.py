@@ -368,7 +368,12 @@ def plot_layer_stats(history: dict[str, np.ndarray], path: Path, title: str) -> 
     save_figure(fig, path)
 
 
-def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = False) -> list[Path]:
+FIGURES = ("cost", "boundary", "signal", "layers", "animation")
+"""The figures of a run, by name (``plot_run(..., only=...)``)."""
+
+
+def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = False,
+             only: set[str] | None = None) -> list[Path]:
     """Draw every figure of a run folder from its saved files; returns the paths written.
 
     Writes ``cost.png`` (train and test cost, and the accuracies, over training) and
@@ -376,33 +381,39 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     ``signal_propagation.png`` and ``layer_stats.png``; with ``animation`` and a
     ``params_history.npz``, ``decision_boundary.gif``. ``metrics`` (the content of
     ``metrics.json``) is read from the folder unless given, as the run itself does before its
-    final status is written.
+    final status is written. ``only`` restricts the drawing to some of :data:`FIGURES`.
     """
     run_dir = Path(run_dir)
+    only = set(FIGURES) if only is None else set(only)
     metrics = runfolder.read_json(run_dir / runfolder.METRICS) if metrics is None else metrics
     history = runfolder.read_history(run_dir / runfolder.HISTORY)
-    params = runfolder.load_arrays(run_dir / runfolder.PARAMS_FINAL)
     data = runfolder.load_arrays(run_dir / runfolder.DATA)
     model = metrics["config"]["model"]
     label = run_label(metrics)
     written = []
     Y = data["Y_train"]
-    if history:
+    if history and "cost" in only:
         plot_training(history, run_dir / "cost.png", f"Training: {label}", chance=float(max(Y.mean(), 1 - Y.mean())))
         written.append(run_dir / "cost.png")
 
     def pct(v):
         return "n/a" if v is None else f"{100 * v:.1f}%"
 
-    title = f"{label}\ntrain {pct(metrics.get('train_accuracy'))}, test {pct(metrics.get('test_accuracy'))}"
-    plot_decision_boundary(params, data["X_train"], Y, run_dir / "decision_boundary.png", title,
-                           model["activation"], model["negative_slope"], X_test=data["X_test"], Y_test=data["Y_test"])
-    written.append(run_dir / "decision_boundary.png")
+    if "boundary" in only:
+        params = runfolder.load_arrays(run_dir / runfolder.PARAMS_FINAL)
+        title = f"{label}\ntrain {pct(metrics.get('train_accuracy'))}, test {pct(metrics.get('test_accuracy'))}"
+        plot_decision_boundary(params, data["X_train"], Y, run_dir / "decision_boundary.png", title,
+                               model["activation"], model["negative_slope"], X_test=data["X_test"], Y_test=data["Y_test"])
+        written.append(run_dir / "decision_boundary.png")
     if history and _layer_columns(history, "a_std"):
-        plot_signal_propagation(history, run_dir / "signal_propagation.png", f"Signal propagation: {label}")
-        plot_layer_stats(history, run_dir / "layer_stats.png", f"Layer statistics: {label}")
-        written += [run_dir / "signal_propagation.png", run_dir / "layer_stats.png"]
-    if animation and (run_dir / runfolder.PARAMS_HISTORY).exists() and data["X_train"].shape[0] == 2:
+        if "signal" in only:
+            plot_signal_propagation(history, run_dir / "signal_propagation.png", f"Signal propagation: {label}")
+            written.append(run_dir / "signal_propagation.png")
+        if "layers" in only:
+            plot_layer_stats(history, run_dir / "layer_stats.png", f"Layer statistics: {label}")
+            written.append(run_dir / "layer_stats.png")
+    if ("animation" in only and animation and (run_dir / runfolder.PARAMS_HISTORY).exists()
+            and data["X_train"].shape[0] == 2):
         snapshots = runfolder.load_arrays(run_dir / runfolder.PARAMS_HISTORY)
         animate_decision_boundary(snapshots, history, data, run_dir / "decision_boundary.gif", label,
                                   model["activation"], model["negative_slope"])

@@ -17,10 +17,26 @@ import signal
 import threading
 
 SCHEDULER_SIGNALS = ("SIGTERM", "SIGUSR2")
+_RECEIVED = threading.Event()
+
+
+def interrupt_received() -> bool:
+    """True once this process was asked to stop (Ctrl-C or a scheduler's signal). An interrupt that
+    lands inside a C extension's import surfaces as ``ImportError: initialization failed``, not as
+    ``KeyboardInterrupt``; this tells the two apart."""
+    return _RECEIVED.is_set()
 
 
 def _interrupt(signum, frame):
+    _RECEIVED.set()
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+def interrupt_on_ctrl_c() -> None:
+    """Make SIGINT raise ``KeyboardInterrupt`` (even when the process was started with SIGINT
+    ignored, as a background job of a non-interactive shell is) and remember that it came."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
 
 
 def interrupt_on_scheduler_signals() -> list[str]:

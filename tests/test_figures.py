@@ -24,6 +24,7 @@ def drawn(monkeypatch):
         save(fig, path, dpi)
 
     monkeypatch.setattr(plots, "save_figure", keep)
+    monkeypatch.setattr("nninit.plot_worker.ENABLED", False)  # every figure drawn here, where they are kept
     return figures
 
 
@@ -145,6 +146,46 @@ def test_log_axes_with_a_small_range_have_decimal_labels(drawn, tmp_path):
     fig.canvas.draw()
     labels = [t.get_text() for t in ax.get_yticklabels(minor=True) + ax.get_yticklabels() if t.get_text()]
     assert "0.2" in labels and "0.5" in labels and not any("10^" in t or "times" in t for t in labels)
+
+
+def test_two_processes_draw_the_same_files_as_one(seed_run, tmp_path, monkeypatch):
+    """The helper process draws its share of the figures; the folder ends the same as with one process."""
+    import shutil
+
+    from nninit import plot_worker
+
+    folder, metrics = seed_run
+    copies = {}
+    for parallel in (True, False):
+        copy = tmp_path / f"parallel_{parallel}"
+        shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.png", "*.gif"))
+        monkeypatch.setattr(plot_worker, "ENABLED", parallel)
+        drawer = plot_worker.FigureDrawer()
+        assert (drawer.process is not None) == (parallel and plot_worker._cores() >= 2)
+        written = drawer.draw(copy, metrics, animation=True)
+        copies[parallel] = sorted(p.name for p in written)
+        assert sorted(p.name for p in copy.glob("*.png")) + sorted(p.name for p in copy.glob("*.gif")) == \
+            sorted(n for n in copies[parallel] if n.endswith(".png")) + ["decision_boundary.gif"]
+    assert copies[True] == copies[False] == sorted(["cost.png", "decision_boundary.png", "signal_propagation.png",
+                                                   "layer_stats.png", "decision_boundary.gif"])
+
+
+def test_a_helper_that_dies_leaves_its_figures_to_the_run(seed_run, tmp_path, caplog):
+    import shutil
+
+    from nninit import plot_worker
+
+    folder, metrics = seed_run
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.png", "*.gif"))
+    drawer = plot_worker.FigureDrawer()
+    if drawer.process is None:
+        pytest.skip("one core: no helper process")
+    drawer.process.kill()
+    drawer.process.join()
+    written = drawer.draw(copy, metrics, animation=True)
+    assert {p.name for p in written} >= {"layer_stats.png", "decision_boundary.gif"}
+    assert (copy / "layer_stats.png").exists() and (copy / "decision_boundary.gif").exists()
 
 
 @pytest.mark.parametrize("n", [3, 14, 20, 33])
