@@ -93,8 +93,8 @@ def backprop_activation(
 
     Notes
     -----
-    ReLU uses the notebook's mask ``A > 0`` (derivative 0 at ``Z = 0``); tanh uses
-    ``1 - A**2`` and sigmoid ``A (1 - A)``.
+    ReLU uses the notebook's mask ``A > 0`` (derivative 0 at ``Z = 0``), leaky ReLU its slope
+    at ``Z <= 0`` (both as PyTorch); tanh uses ``1 - A**2`` and sigmoid ``A (1 - A)``.
     """
     if activation == "relu":
         np.multiply(dA, np.greater(A, 0.0, out=mask), out=dA)
