@@ -91,4 +91,17 @@ def test_benchmark_quick(tmp_path):
     assert {"width", "depth", "examples"} <= set(results["scaling"])
     assert all(row["flops_per_iteration"] > 0 and row["s_per_iteration"] > 0 for rows in results["scaling"].values()
                for row in rows)
-    assert "| seed run, 15000 iterations" in proc.stdout
+    assert "| training loop, seed run of 15000 iterations (3 repeats)" in proc.stdout
+    for key in ("seed_run", "whole_run"):  # every timing repeated, with its spread
+        for side in [k for k in results[key] if k.endswith("_s")]:
+            t = results[key][side]
+            assert len(t["all"]) >= 3 and t["min"] <= t["median"] <= t["max"]
+    assert results["whole_run"]["ratio"] == pytest.approx(results["whole_run"]["harness_s"]["median"]
+                                                          / results["whole_run"]["plain_s"]["median"])
+    efficiency = results["sweep"]["efficiency"]["median"]
+    assert 0 < efficiency <= 1.0
+    # a missed target says so: the marks follow the numbers
+    whole_line = next(l for l in proc.stdout.splitlines() if l.startswith("| whole run"))
+    assert ("MISSED" in whole_line) == (results["whole_run"]["ratio"] > 1.0)
+    eff_line = next(l for l in proc.stdout.splitlines() if l.startswith("| sweep efficiency"))
+    assert ("MISSED" in eff_line) == (efficiency < 0.5)
