@@ -154,7 +154,7 @@ def backward_layers(
     L = len(W_T) - 1
     dot, multiply, reduce = np.dot, np.multiply, np.add.reduce
     np.subtract(A[L], Y, out=dZ[L])
-    multiply(dZ[L], 1.0 / A[0].shape[1], out=dZ[L])
+    multiply(dZ[L], 1.0 / Y.shape[1], out=dZ[L])
     for l in range(L, 0, -1):
         dot(dZ[l], A_T[l - 1], out=dW[l])
         reduce(dZ[l], axis=1, keepdims=True, out=db[l])  # = np.sum(dZ, axis=1, keepdims=True)

@@ -1,13 +1,16 @@
 """Forward/backward passes: the gradient check, the cost, predictions."""
 
 import math
+import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
 
 from nninit.activations import ACTIVATIONS
 from nninit.initializers import initialize_parameters
-from nninit.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict
+from nninit.network import (Cache, accuracy, backward, backward_layers, cost_from_preactivation, forward, forward_layers,
+                            layer_lists, new_grads, output_preactivation, predict, predict_proba)
 
 
 def _cost(params, X, Y, activation):
@@ -67,3 +70,63 @@ def test_prediction_threshold_is_strict():
     # zero weights: every output is exactly 0.5, which predicts class 0
     params = initialize_parameters([2, 3, 1], "zeros", np.random.RandomState(0))
     assert predict(np.ones((2, 4)), params).tolist() == [[0, 0, 0, 0]]
+
+
+def _leaky_net():
+    rng = np.random.RandomState(4)
+    params = initialize_parameters([2, 6, 5, 1], "xavier", rng, gain=2.0)
+    X = rng.standard_normal((2, 40))
+    return params, X, (rng.uniform(size=(1, 40)) > 0.5).astype(float)
+
+
+def test_the_defaults_are_relu_and_slope_one_hundredth():
+    params, X, Y = _leaky_net()
+    grads = {}
+    for args in ((), ("relu", 0.01), ("leaky_relu",), ("leaky_relu", 0.01), ("leaky_relu", 0.3)):
+        cache = Cache([2, 6, 5, 1], X)
+        forward(params, cache, *args)
+        grads[args] = backward(Y, params, cache, new_grads(params), *args)
+        assert np.array_equal(predict_proba(X, params, *args), cache.A[3])
+        assert np.array_equal(output_preactivation(X, params, *args), cache.Z[3])
+        assert np.array_equal(predict(X, params, *args), (cache.A[3] > 0.5).astype(np.int64))
+        assert accuracy(X, Y, params, *args) == np.mean((cache.A[3] > 0.5) == Y)
+    for a, b in ((), ("relu", 0.01)), (("leaky_relu",), ("leaky_relu", 0.01)):
+        assert all(np.array_equal(grads[a][k], grads[b][k]) for k in grads[a])
+    assert not np.array_equal(grads[("leaky_relu", 0.01)]["dW1"], grads[("leaky_relu", 0.3)]["dW1"])
+    # one unit at x = -1: leaky output -slope, then Z = -slope + 0.05 decides the class
+    tiny = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]]), "W2": np.array([[1.0]]), "b2": np.array([[0.05]])}
+    X1, Y1 = np.array([[-1.0]]), np.array([[1.0]])
+    assert predict(X1, tiny, "leaky_relu").tolist() == [[1]] and accuracy(X1, Y1, tiny, "leaky_relu") == 1.0
+    assert predict(X1, tiny, "leaky_relu", 0.1).tolist() == [[0]] and accuracy(X1, Y1, tiny, "leaky_relu", 0.1) == 0.0
+
+
+def test_prediction_of_saturated_outputs_warns_about_nothing():
+    params = {"W1": np.array([[1e3, -1e3]]), "b1": np.array([[0.0]])}
+    X = np.array([[1.0, -1.0, 1e306], [0.0, 0.0, -1e306]])  # Z = 1000, -1000, inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert predict_proba(X, params).tolist() == [[1.0, 0.0, 1.0]]
+
+
+def test_the_relu_passes_allocate_nothing_per_iteration():
+    """The loop's claim: with preallocated buffers a forward and backward pass allocates no array (ReLU, the
+    notebook's activation). One hidden layer's mask alone would be 400 x 500 bytes."""
+    dims, m = [2, 400, 400, 1], 500
+    rng = np.random.RandomState(0)
+    X, Y = rng.standard_normal((2, m)), (rng.uniform(size=(1, m)) > 0.5).astype(float)
+    params = initialize_parameters(dims, "he", rng)
+    grads = new_grads(params)
+    cache = Cache(dims, X)
+    W, b = layer_lists(params)
+    W_T = [None] + [w.T for w in W[1:]]
+    dW, db = layer_lists(grads, prefix="d")
+    forward_layers(W, b, cache, "relu", 0.01)
+    backward_layers(Y, W_T, cache, dW, db, "relu", 0.01)
+    tracemalloc.start()
+    try:
+        forward_layers(W, b, cache, "relu", 0.01)
+        backward_layers(Y, W_T, cache, dW, db, "relu", 0.01)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 400 * m // 2  # numpy's casting buffers (64 kB), no array the size of a layer
