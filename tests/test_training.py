@@ -2,6 +2,8 @@
 
 import logging
 import math
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -149,3 +151,118 @@ def test_run_files_get_the_usual_permissions(tmp_path):
 
     runfolder.write_json(tmp_path / "m.json", {"a": 1})
     assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o666 & ~runfolder._UMASK
+
+
+def test_the_defaults(circles):
+    """print_every 1000, no diagnostics, leaky ReLU's slope 0.01."""
+    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=2500)
+    assert [row["iteration"] for row in result.history] == [0, 1000, 2000, 2500]
+    assert all(sorted(row) == ["cost", "iteration"] for row in result.history)
+    kwargs = dict(learning_rate=0.5, num_iterations=30, print_every=10, activation="leaky_relu")
+    default = train(circles.X_train, circles.Y_train, _he(), **kwargs)
+    explicit = train(circles.X_train, circles.Y_train, _he(), negative_slope=0.01, **kwargs)
+    other = train(circles.X_train, circles.Y_train, _he(), negative_slope=0.2, **kwargs)
+    assert all(np.array_equal(default.parameters[k], explicit.parameters[k]) for k in default.parameters)
+    assert not np.array_equal(default.parameters["W1"], other.parameters["W1"])
+
+
+def test_a_blow_up_is_logged_with_its_numbers(circles, caplog):
+    with caplog.at_level(logging.WARNING, logger="nninit.training"):
+        result = train(circles.X_train, circles.Y_train, _he(), learning_rate=1e6, num_iterations=3000)
+    first, last = result.history[0]["cost"], result.history[-1]["cost"]
+    assert result.status == "diverged" and result.diverged_at == 1000 and result.iterations_run == 1000
+    assert caplog.messages == [f"Diverged at iteration 1000: the cost {last} is more than 10 times max(initial cost "
+                               f"{first}, ln 2)"]
+
+
+def test_a_cost_exactly_at_the_blow_up_bound_is_not_a_blow_up():
+    assert not training.blew_up(training.BLOWUP_FACTOR * 1773.6, 1773.6)
+    assert not training.blew_up(training.BLOWUP_FACTOR * math.log(2.0), 0.01)
+    assert training.blew_up(np.nextafter(training.BLOWUP_FACTOR * math.log(2.0), np.inf), 0.01)
+
+
+def test_non_finite_values_are_checked_not_warned_about(circles):
+    """A diverging run, and one interrupted after diverging values appeared, emit no floating-point warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = train(circles.X_train, circles.Y_train, _he(), learning_rate=1e300, num_iterations=200, print_every=50)
+    assert result.status == "diverged"
+
+
+def test_an_interrupt_with_overflowing_parameters_warns_about_nothing(circles, monkeypatch):
+    calls = {"n": 0}
+    real_backward = training.backward_layers
+
+    def interrupting_backward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_backward(*args, **kwargs)
+
+    monkeypatch.setattr(training, "backward_layers", interrupting_backward)
+    with warnings.catch_warnings():  # after one step of 1e200 the weights are ~1e200: the next pass overflows
+        warnings.simplefilter("error")
+        result = train(circles.X_train, circles.Y_train, _he(), learning_rate=1e200, num_iterations=200,
+                       print_every=100)
+    assert result.status == "interrupted" and [row["iteration"] for row in result.history] == [0, 1]
+    assert not np.isfinite(result.history[-1]["cost"])
+
+
+def _interrupt_at_call(monkeypatch, n):
+    calls = {"n": 0}
+    real_backward = training.backward_layers
+
+    def interrupting_backward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return real_backward(*args, **kwargs)
+
+    monkeypatch.setattr(training, "backward_layers", interrupting_backward)
+
+
+def test_an_interrupt_before_any_row_records_the_initial_state(circles, monkeypatch):
+    _interrupt_at_call(monkeypatch, 1)
+    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=100, print_every=10)
+    monkeypatch.undo()
+    assert result.status == "interrupted" and result.iterations_run == 0
+    initial = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=0)
+    assert result.history == initial.history
+
+
+def test_an_interrupt_right_after_a_recorded_row_adds_no_second_row(circles):
+    """Ctrl-C while the row of iteration 20 is being logged: that row is the state where it stopped."""
+
+    class Interrupt(logging.Handler):
+        def emit(self, record):
+            if record.getMessage().startswith("Cost after iteration 20:"):
+                raise KeyboardInterrupt
+
+    handler = Interrupt()
+    logger = logging.getLogger("nninit.training")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=100, print_every=10)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert result.status == "interrupted" and result.iterations_run == 20
+    assert [row["iteration"] for row in result.history] == [0, 10, 20]
+
+
+def test_an_interrupted_leaky_run_records_the_cost_of_its_parameters(circles, monkeypatch):
+    kwargs = dict(learning_rate=0.5, print_every=50, activation="leaky_relu", negative_slope=0.3, diagnostics=True)
+    _interrupt_at_call(monkeypatch, 31)
+    result = train(circles.X_train, circles.Y_train, _he(), num_iterations=100, **kwargs)
+    monkeypatch.undo()
+    rerun = train(circles.X_train, circles.Y_train, _he(), num_iterations=30, **kwargs)
+    assert result.history[-1] == rerun.history[-1]
+
+
+def test_wall_time_is_the_time_in_the_loop(circles):
+    start = time.perf_counter()
+    result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=500)
+    elapsed = time.perf_counter() - start
+    assert 0 < result.wall_time <= elapsed
