@@ -33,10 +33,11 @@ def _cores() -> int:
 
 
 def _serve(conn) -> None:
-    """The helper: ignore Ctrl-C (the run handles it and stops the helper), import and warm up
-    matplotlib, then draw what is asked and say what was written."""
+    """The helper: ignore Ctrl-C (the run handles it and stops the helper with SIGTERM, which
+    interrupts it like Ctrl-C, so that a file it was writing is not left half-done), import and warm
+    up matplotlib, then draw what is asked and say what was written."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         from nninit import plots
 
@@ -51,7 +52,7 @@ def _serve(conn) -> None:
         run_dir, metrics, only, animation = request
         written = plots.plot_run(run_dir, metrics, animation=animation, only=only)
         conn.send(("ok", [str(p) for p in written]))
-    except EOFError:
+    except (EOFError, KeyboardInterrupt):
         return
     except Exception as error:  # reported to the run, which draws these figures itself
         conn.send(("error", f"{type(error).__name__}: {error}"))
