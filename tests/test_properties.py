@@ -26,7 +26,7 @@ from nninit import initializers as ini
 from nninit.activations import ACTIVATIONS, activate, backprop_activation, sigmoid
 from nninit.lsuv import lsuv
 from nninit.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
-from nninit.training import train
+from nninit.training import blew_up, train
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # saturated sigmoids
 
@@ -47,7 +47,7 @@ def networks(draw):
     hidden = draw(st.lists(st.integers(1, 5), min_size=0, max_size=3))
     layers_dims = [n_x, *hidden, 1]
     activation = draw(st.sampled_from(ACTIVATIONS))
-    negative_slope = draw(st.floats(0.0, 0.5)) if activation == "leaky_relu" else 0.01
+    negative_slope = draw(st.one_of(st.just(0.0), st.floats(1e-3, 0.5))) if activation == "leaky_relu" else 0.01
     m = draw(st.integers(1, 8))
     rng = np.random.RandomState(draw(seeds))
     weight_std = draw(st.floats(0.3, 2.0))
@@ -76,6 +76,7 @@ def test_backward_is_the_gradient_of_the_cost(net):
         assume(all(np.abs(cache.Z[l]).min() > 1e-3 for l in range(1, len(layers_dims) - 1)))
     grads = backward(Y, params, cache, new_grads(params), activation, slope)
     h = 1e-6
+    roundoff = 8 * EPS * (1 + cost_from_preactivation(cache.Z[-1], Y)) / h  # of (plus - minus) / 2h
     for key, value in params.items():
         numeric = np.empty_like(value)
         for idx in np.ndindex(value.shape):
@@ -89,7 +90,7 @@ def test_backward_is_the_gradient_of_the_cost(net):
         analytic = grads[f"d{key}"]
         assert analytic.shape == value.shape
         error = np.abs(numeric - analytic).max()
-        assert error <= 1e-6 * max(np.abs(numeric).max(), np.abs(analytic).max()) + 1e-9, (key, numeric, analytic)
+        assert error <= 1e-6 * max(np.abs(numeric).max(), np.abs(analytic).max()) + roundoff, (key, numeric, analytic)
 
 
 @FAST
@@ -180,15 +181,18 @@ PRESETS = {  # name: (default scale, mode, distribution)
 }
 
 
+@pytest.mark.parametrize("name", sorted(PRESETS))
 @FAST
-@given(name=st.sampled_from(sorted(PRESETS)), fan_in=fans, fan_out=fans, gain=gains, seed=seeds)
+@given(fan_in=fans, fan_out=fans, gain=gains, seed=seeds)
 def test_named_schemes_are_variance_scaling_presets(name, fan_in, fan_out, gain, seed):
+    """``gain=g`` is ``scale=g**2``; the variance multiplier can also be given directly as ``scale``."""
     default, mode, distribution = PRESETS[name]
     scale = default if gain is None else gain * gain
-    named = ini.WEIGHT_INITIALIZERS[name](fan_in, fan_out, np.random.RandomState(seed), gain=gain)
     general = ini.variance_scaling(fan_in, fan_out, np.random.RandomState(seed), scale=scale, mode=mode,
                                    distribution=distribution)
-    assert named.shape == (fan_out, fan_in) and np.array_equal(named, general)
+    for option in ({"gain": gain}, {"scale": scale}):
+        named = ini.WEIGHT_INITIALIZERS[name](fan_in, fan_out, np.random.RandomState(seed), **option)
+        assert named.shape == (fan_out, fan_in) and np.array_equal(named, general), option
 
 
 N = 20000
@@ -247,6 +251,8 @@ def test_random_is_a_scaled_standard_normal(fan_in, fan_out, scale, seed):
     _check(_pooled(ini.random, fan_in, fan_out, seed, scale=scale), scale**2, None, "normal")
     w = ini.random(fan_in, fan_out, np.random.RandomState(seed), scale=scale)
     assert np.array_equal(w, np.random.RandomState(seed).standard_normal((fan_out, fan_in)) * scale)
+    w = ini.random(fan_in, fan_out, np.random.RandomState(seed))  # the notebook's x10 by default
+    assert np.array_equal(w, np.random.RandomState(seed).standard_normal((fan_out, fan_in)) * 10.0)
 
 
 @STATISTICAL
@@ -342,27 +348,37 @@ def test_lsuv_without_biases_needs_one_pass_per_layer(net, tol):
         elif abs(start - 1) < tol:
             assert passes[l - 1] == 0 and np.array_equal(out[f"W{l}"], params[f"W{l}"])
         else:
-            assert passes[l - 1] == 1 and var == pytest.approx(1.0, rel=1e-9)
+            # rounding: the variance of values far from their mean loses digits (eps mean**2 / var)
+            assert passes[l - 1] == 1 and abs(var - 1.0) <= 1e-9 + 64 * EPS * float(cache.Z[l].mean()) ** 2
 
 
 @FAST
 @given(net=networks(), k=st.integers(0, 4), lr=st.floats(1e-3, 1.0))
 def test_training_is_plain_gradient_descent(net, k, lr):
+    """Every recorded row is the cost before that step; the run stops at the first row whose cost or
+    parameters are not finite or whose cost blew up (``blew_up``), else completes after k steps."""
     layers_dims, activation, slope, params, X, Y = net
     result = train(X, Y, params, learning_rate=lr, num_iterations=k, print_every=1, activation=activation,
                    negative_slope=slope)
     state = {key: value.copy() for key, value in params.items()}
-    costs = []
-    for i in range(k + 1):
-        cache = Cache(layers_dims, X)
-        forward(state, cache, activation, slope)
-        costs.append(cost_from_preactivation(cache.Z[-1], Y))
-        if i < k:
-            grads = backward(Y, state, cache, new_grads(state), activation, slope)
-            state = {key: value - lr * grads[f"d{key}"] for key, value in state.items()}
-    assert result.status == "completed" and result.iterations_run == k
-    assert [row["iteration"] for row in result.history] == list(range(k + 1))
-    assert [row["cost"] for row in result.history] == pytest.approx(costs, rel=1e-12, abs=1e-15)
+    costs, status = [], "completed"
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(k + 1):
+            cache = Cache(layers_dims, X)
+            forward(state, cache, activation, slope)
+            costs.append(cost_from_preactivation(cache.Z[-1], Y))
+            finite = math.isfinite(costs[-1]) and all(np.isfinite(v).all() for v in state.values())
+            if not finite or blew_up(costs[-1], costs[0]):
+                status = "diverged"
+                break
+            if i < k:
+                grads = backward(Y, state, cache, new_grads(state), activation, slope)
+                state = {key: value - lr * grads[f"d{key}"] for key, value in state.items()}
+    stop = len(costs) - 1
+    assert result.status == status and result.iterations_run == stop
+    assert result.diverged_at == (stop if status == "diverged" else None)
+    assert [row["iteration"] for row in result.history] == list(range(stop + 1))
+    assert [row["cost"] for row in result.history] == pytest.approx(costs, rel=1e-12, abs=1e-15, nan_ok=True)
     for key in params:
         np.testing.assert_allclose(result.parameters[key], state[key], rtol=1e-12, atol=1e-15)
 
