@@ -272,3 +272,23 @@ def test_a_missing_or_garbled_history_is_said_and_never_counted_as_zero(tmp_path
     assert "| all runs | 3 | 0 | 0 | 3 | 1 (2 not known) |" in md
     summary = {r["metric"]: r for r in _rows(tmp_path / "out" / "summary.csv")}
     assert summary["dead"]["n"] == "1" and float(summary["dead"]["mean"]) == 1.0  # one known value, not three
+
+
+def test_comparison_figures_draw_what_they_say(three_inits, tmp_path, monkeypatch):
+    """accuracy.png: a point per seed, the mean with its interval, the chance level; differences.png:
+    one difference per other group, coloured by verdict; cost_curves.png is skipped without histories."""
+    from nninit import comparison_plots
+
+    figures = {}
+    monkeypatch.setattr(comparison_plots, "save_figure", lambda fig, path: figures.setdefault(path.name, fig))
+    write_summary([three_inits], tmp_path)
+    ax = figures["accuracy.png"].axes[0]
+    points = [c for c in ax.collections if c.get_label().endswith("(one per seed)")]
+    assert sum(len(c.get_offsets()) for c in points) == 2 * 18  # train and test, 18 runs
+    assert sum(1 for c in ax.containers) == 6  # an error bar per group and split
+    assert sum(1 for c in ax.collections if c.get_label().startswith("chance")) == 3
+    diff = figures["differences.png"].axes[0]
+    dots = [line for line in diff.lines if line.get_marker() == "o"]
+    assert sorted(line.get_label() for line in dots) == ["indistinguishable", "worse"]
+    assert [t.get_text() for t in diff.get_yticklabels()] == ["init=he_uniform (n=6)", "init=zeros (n=6)"]
+    assert sorted(round(float(line.get_xdata()[0]), 1) for line in dots) == [-45.0, -0.2]

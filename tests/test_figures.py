@@ -232,3 +232,12 @@ def test_progress_is_a_bar_on_a_terminal(capsys):
     assert progress.bar is not None and progress.bar.n == 15000
     progress.close()
     assert "it/s" in capsys.readouterr().err
+
+
+def test_signal_propagation_draws_the_start_and_the_end_by_layer(seed_run, drawn):
+    folder, _ = seed_run
+    plots.plot_run(folder, only={"signal"})
+    spread, gradient = drawn["signal_propagation.png"].axes
+    assert [l.get_label() for l in spread.lines] == ["iteration 0", "iteration 3000", "1 (unit spread)"]
+    assert list(spread.lines[0].get_xdata()) == [1, 2, 3] and len(gradient.lines) == 2
+    assert set(drawn) == {"signal_propagation.png"}  # only what was asked
