@@ -102,10 +102,12 @@ def test_the_defaults_are_relu_and_slope_one_hundredth():
 
 def test_prediction_of_saturated_outputs_warns_about_nothing():
     params = {"W1": np.array([[1e3, -1e3]]), "b1": np.array([[0.0]])}
-    X = np.array([[1.0, -1.0, 1e306], [0.0, 0.0, -1e306]])  # Z = 1000, -1000, inf
+    X = np.array([[1.0, -1.0, 1e306, 1e306], [0.0, 0.0, -1e306, 1e306]])  # Z = 1000, -1000, inf, inf - inf
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert predict_proba(X, params).tolist() == [[1.0, 0.0, 1.0]]
+        assert predict_proba(X, params)[:, :3].tolist() == [[1.0, 0.0, 1.0]]
+        assert np.isnan(predict_proba(X, params)[0, 3]) and np.isnan(output_preactivation(X, params)[0, 3])
+        assert predict(X, params).tolist() == [[1, 0, 1, 0]] and predict(X, params).dtype == np.int64
 
 
 def test_the_relu_passes_allocate_nothing_per_iteration():

@@ -266,3 +266,53 @@ def test_wall_time_is_the_time_in_the_loop(circles):
     result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=500)
     elapsed = time.perf_counter() - start
     assert 0 < result.wall_time <= elapsed
+
+
+def test_test_set_rows_are_the_cost_and_accuracies_of_the_recorded_parameters(circles):
+    """With X_test, Y_test each row also holds test_cost, train_accuracy and test_accuracy of that row's parameters."""
+    from nninit.network import accuracy, cost_from_preactivation, output_preactivation
+
+    data = dict(X_test=circles.X_test, Y_test=circles.Y_test)
+    kwargs = dict(learning_rate=0.5, print_every=40, activation="leaky_relu", negative_slope=0.3)
+    result = train(circles.X_train, circles.Y_train, _he(), num_iterations=100, snapshot_at={0, 40, 100}, **data,
+                   **kwargs)
+    assert [row["iteration"] for row in result.history] == [0, 40, 80, 100]
+    assert [i for i, _ in result.snapshots] == [0, 40, 100]
+    for (i, params), row in zip(result.snapshots, [result.history[0], result.history[1], result.history[3]]):
+        assert row["iteration"] == i
+        rerun = train(circles.X_train, circles.Y_train, _he(), num_iterations=i, **kwargs)
+        assert all(np.array_equal(params[k], rerun.parameters[k]) for k in params)  # copies of that moment
+        Z_test = output_preactivation(circles.X_test, params, "leaky_relu", 0.3)
+        assert row["test_cost"] == cost_from_preactivation(Z_test, circles.Y_test)
+        assert row["train_accuracy"] == accuracy(circles.X_train, circles.Y_train, params, "leaky_relu", 0.3)
+        assert row["test_accuracy"] == accuracy(circles.X_test, circles.Y_test, params, "leaky_relu", 0.3)
+    assert result.history[0]["train_accuracy"] != result.history[-1]["train_accuracy"]
+    assert result.snapshots[0][1]["W1"] is not result.snapshots[1][1]["W1"]
+    assert not np.array_equal(result.snapshots[0][1]["W1"], result.snapshots[1][1]["W1"])
+
+
+def test_accuracies_count_an_output_of_exactly_one_half_as_class_0():
+    params = {"W1": np.zeros((1, 2)), "b1": np.zeros((1, 1))}  # every output is exactly 0.5
+    X, Y = np.ones((2, 4)), np.array([[0.0, 0.0, 0.0, 1.0]])
+    row = train(X, Y, params, learning_rate=1e-9, num_iterations=0, X_test=X, Y_test=1 - Y).history[0]
+    assert (row["train_accuracy"], row["test_accuracy"]) == (0.75, 0.25)
+
+
+def test_test_rows_of_a_saturated_network_warn_about_nothing():
+    params = {"W1": np.array([[1e3, -1e3]]), "b1": np.array([[0.0]])}
+    X = np.array([[1.0, -1.0], [0.0, 0.0]])
+    X_test = np.array([[1.0, -1.0, 1e306, 1e306], [0.0, 0.0, -1e306, 1e306]])  # Z = 1000, -1000, inf, inf - inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = train(X, np.array([[1.0, 0.0]]), params, learning_rate=1e-9, num_iterations=0, X_test=X_test,
+                    Y_test=np.array([[1.0, 0.0, 1.0, 1.0]])).history[0]
+    assert row["test_accuracy"] == 3 / 4 and row["train_accuracy"] == 1.0 and np.isnan(row["test_cost"])
+
+
+def test_progress_is_called_every_250_iterations(circles):
+    seen = []
+    train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=600, print_every=100,
+          progress=seen.append)
+    assert training.PROGRESS_EVERY == 250
+    assert {0, 250, 500} <= set(seen) and seen == sorted(seen)
+    assert all(i % 250 == 0 or i % 100 == 0 or i == 600 for i in seen)  # and, maybe, at recorded iterations
