@@ -59,8 +59,11 @@ def lsuv(
     params = {key: value.copy() for key, value in parameters.items()}
     L = len(params) // 2
     A, passes = X, []
-    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # every divisor is checked > 0
         for l in range(1, L + 1):
+            if l > 1:  # this layer's input: the previous layer's activation
+                A = np.empty_like(Z)
+                activate(Z, A, activation, negative_slope)
             W, b = params[f"W{l}"], params[f"b{l}"]
             done = 0
             Z = W @ A + b
@@ -68,7 +71,7 @@ def lsuv(
             if not (math.isfinite(var) and var > _TINY):
                 # an extreme scale (init.gain=1e-200 or 1e200) under- or overflows the measurement; bring W
                 # to order one first, so that a tiny live layer is not taken for a dead one
-                top = float(np.max(np.abs(W))) if W.size else 0.0
+                top = float(np.max(np.abs(W)))
                 if top > 0 and math.isfinite(top):
                     Z_unit = (W / top) @ A + b
                     if math.isfinite(float(Z_unit.var())) and Z_unit.var() > 0:  # alive: keep the rescaled W
@@ -85,7 +88,4 @@ def lsuv(
                 Z = W @ A + b
                 var = float(Z.var())
             passes.append(done)
-            if l < L:  # the next layer's input (the output unit's sigmoid is not needed)
-                A = np.empty_like(Z)
-                activate(Z, A, activation, negative_slope)
     return params, passes

@@ -69,3 +69,21 @@ def test_a_dead_layer_is_left_as_it_is_with_a_warning(caplog):
         out, passes = lsuv(params, X_LINE)
     assert passes[1] == 0 and np.array_equal(out["W2"], params["W2"])
     assert caplog.messages == ["LSUV: layer 2's output has variance 0.0 on the batch and cannot be rescaled"]
+
+
+@pytest.mark.parametrize("scale, x_scale", [(1e-300, 1.0), (1e-200, 1e-10), (1e300, 1e10), (1e200, 1.0)])
+def test_extreme_scales_work_whatever_numpys_error_settings(scale, x_scale):
+    """Under- and overflow inside LSUV are its business: even with every floating-point error set to raise,
+    a network at an extreme scale ends with unit variance in every layer (layer 1's inputs up to 1e10)."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2, 50)) * x_scale
+    start = {"W1": rng.standard_normal((6, 2)) * scale, "b1": np.zeros((6, 1)),
+             "W2": rng.standard_normal((4, 6)) * scale, "b2": np.zeros((4, 1)),
+             "W3": rng.standard_normal((1, 4)) * scale, "b3": np.zeros((1, 1))}
+    with np.errstate(all="raise"):
+        out, passes = lsuv(start, X, activation="tanh")
+    A = X
+    for l in (1, 2, 3):
+        Z = out[f"W{l}"] @ A + out[f"b{l}"]
+        assert abs(Z.var() - 1.0) < 0.1, (l, Z.var(), passes)
+        A = np.tanh(Z)
