@@ -100,10 +100,7 @@ def forward_layers(W: list, b: list, cache: Cache, activation: str, negative_slo
     for l in range(1, L):
         dot(W[l], A[l - 1], out=Z[l])
         add(Z[l], b[l], out=Z[l])
-        if activation == "relu":
-            np.maximum(Z[l], 0.0, out=A[l])
-        else:
-            activate(Z[l], A[l], activation, negative_slope)
+        activate(Z[l], A[l], activation, negative_slope)
     dot(W[L], A[L - 1], out=Z[L])
     add(Z[L], b[L], out=Z[L])
     return sigmoid(Z[L], out=A[L])
@@ -202,11 +199,11 @@ def output_preactivation(
     A = X
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(1, L + 1):
-            Z = np.dot(parameters[f"W{l}"], A)
-            np.add(Z, parameters[f"b{l}"], out=Z)
-            if l < L:
+            if l > 1:  # this layer's input: the previous layer's activation
                 A = np.empty_like(Z)
                 activate(Z, A, activation, negative_slope)
+            Z = np.dot(parameters[f"W{l}"], A)
+            np.add(Z, parameters[f"b{l}"], out=Z)
     return Z
 
 
@@ -216,7 +213,7 @@ def predict_proba(
     """Output probabilities ``sigmoid(Z[L])`` for ``X`` of shape ``(n_x, m)``; returns shape ``(1, m)``
     (see :func:`output_preactivation`)."""
     Z = output_preactivation(X, parameters, activation, negative_slope)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):  # exp(-Z) overflows for Z < -709.79: the sigmoid is 0 there
         return sigmoid(Z, out=Z)
 
 
