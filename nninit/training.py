@@ -156,14 +156,14 @@ def train(
     result = TrainResult(parameters=params)
 
     def measure(i: int) -> dict[str, float]:
-        """The history row of iteration ``i``, after its forward and backward passes."""
+        """The history row of iteration ``i``, after its forward and backward passes (called where
+        floating-point overflow and invalid values are ignored: they are checked)."""
         row = {"iteration": i, "cost": cost_from_preactivation(cache.Z[L], Y)}
         if X_test is not None:
             Z_test = output_preactivation(X_test, params, activation, negative_slope)
             row["test_cost"] = cost_from_preactivation(Z_test, Y_test)
             row["train_accuracy"] = float(np.mean((cache.A[L] > 0.5) == (Y == 1)))
-            with np.errstate(over="ignore", invalid="ignore"):
-                row["test_accuracy"] = float(np.mean((sigmoid(Z_test, out=Z_test) > 0.5) == (Y_test == 1)))
+            row["test_accuracy"] = float(np.mean((sigmoid(Z_test, out=Z_test) > 0.5) == (Y_test == 1)))
         if diagnostics:
             row.update(layer_statistics(params, cache, grads))
         if i in snapshot_at:

@@ -316,3 +316,24 @@ def test_progress_is_called_every_250_iterations(circles):
     assert training.PROGRESS_EVERY == 250
     assert {0, 250, 500} <= set(seen) and seen == sorted(seen)
     assert all(i % 250 == 0 or i % 100 == 0 or i == 600 for i in seen)  # and, maybe, at recorded iterations
+
+
+def test_a_state_that_cannot_be_measured_at_the_interrupt_keeps_the_rows(circles, monkeypatch, caplog):
+    """If the last row cannot be computed at Ctrl-C, the run keeps the rows it had, and says why."""
+    _interrupt_at_call(monkeypatch, 16)
+    real_statistics = training.layer_statistics
+
+    def statistics(parameters, cache, grads):
+        if calls["n"]:  # the row of the interrupt
+            raise ValueError("half-written buffers")
+        calls["n"] += 1
+        return real_statistics(parameters, cache, grads)
+
+    calls = {"n": 0}
+    monkeypatch.setattr(training, "layer_statistics", statistics)
+    with caplog.at_level(logging.WARNING, logger="nninit.training"):
+        result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=100,
+                       print_every=50, diagnostics=True)
+    assert result.status == "interrupted" and result.iterations_run == 15
+    assert [row["iteration"] for row in result.history] == [0]
+    assert caplog.messages[-1] == "Could not record the state at the interrupt (half-written buffers)"
