@@ -283,6 +283,42 @@ def test_orthogonal_is_gain_times_orthonormal(fan_in, fan_out, gain, seed):
     assert np.abs(W).max() <= g * (1 + 1e-12)
 
 
+@FAST
+@given(fan_in=fans, fan_out=fans, gain=gains, seed=seeds)
+def test_orthogonal_is_pytorchs_construction(fan_in, fan_out, gain, seed):
+    """QR of a standard normal (fan_out, fan_in) matrix, transposed first only when wide (fan_out < fan_in),
+    Q's columns times the signs of R's diagonal, times gain: the same draws as torch.nn.init.orthogonal_."""
+    flat = np.random.RandomState(seed).standard_normal((fan_out, fan_in))
+    q, r = np.linalg.qr(flat.T if fan_out < fan_in else flat)
+    q = q * np.sign(np.diag(r))
+    expected = (q.T if fan_out < fan_in else q) * (1.0 if gain is None else gain)
+    W = ini.orthogonal(fan_in, fan_out, np.random.RandomState(seed), gain=gain)
+    np.testing.assert_allclose(W, expected, rtol=0, atol=1e-12 * (1.0 if gain is None else gain))
+
+
+@FAST
+@given(fan_in=fans, fan_out=fans, seed=seeds)
+def test_variance_scaling_defaults_are_a_truncated_normal_of_variance_one_over_fan_in(fan_in, fan_out, seed):
+    default = ini.variance_scaling(fan_in, fan_out, np.random.RandomState(seed))
+    explicit = ini.variance_scaling(fan_in, fan_out, np.random.RandomState(seed), scale=1.0, mode="fan_in",
+                                    distribution="truncated_normal")
+    assert np.array_equal(default, explicit)
+
+
+def test_unknown_names_are_refused_with_the_accepted_ones():
+    rng = np.random.RandomState(0)
+    with pytest.raises(ValueError) as info:
+        ini.variance_scaling(3, 2, rng, mode="fan_sideways")
+    assert str(info.value) == "init.mode='fan_sideways' is not supported; accepted: " + ", ".join(ini.MODES)
+    with pytest.raises(ValueError) as info:
+        ini.variance_scaling(3, 2, rng, distribution="cauchy")
+    assert str(info.value) == "init.distribution='cauchy' is not supported; accepted: " + ", ".join(ini.DISTRIBUTIONS)
+    with pytest.raises(ValueError) as info:
+        ini.initialize_parameters([2, 1], "kaiming", rng)
+    assert str(info.value) == ("init='kaiming' is not supported; accepted: "
+                               + ", ".join(sorted(ini.WEIGHT_INITIALIZERS)) + ", lsuv")
+
+
 @STATISTICAL
 @given(n=st.integers(1, 12), seed=seeds)
 def test_orthogonal_is_haar_distributed(n, seed):
@@ -292,10 +328,11 @@ def test_orthogonal_is_haar_distributed(n, seed):
     assert abs(diag.mean()) < 6 * math.sqrt(1 / n / diag.size)  # Var(Q_ii) = 1/n
 
 
-@FAST
-@given(sizes=st.lists(st.integers(1, 12), min_size=2, max_size=5), method=st.sampled_from(sorted(ini.WEIGHT_INITIALIZERS)),
-       bias=st.one_of(st.none(), st.floats(-2.0, 2.0)), seed=seeds)
-def test_initialize_parameters_draws_every_layer_w_before_b(sizes, method, bias, seed):
+@pytest.mark.parametrize("method", sorted(ini.WEIGHT_INITIALIZERS))
+@settings(max_examples=15, deadline=None)
+@given(sizes=st.lists(st.integers(1, 12), min_size=2, max_size=5), bias=st.one_of(st.none(), st.floats(-2.0, 2.0)),
+       seed=seeds)
+def test_initialize_parameters_draws_every_layer_w_before_b(method, sizes, bias, seed):
     params = ini.initialize_parameters(sizes, method, np.random.RandomState(seed), bias=bias)
     assert list(params) == [f"{p}{l}" for l in range(1, len(sizes)) for p in "Wb"]
     rng = np.random.RandomState(seed)
