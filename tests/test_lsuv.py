@@ -87,3 +87,14 @@ def test_extreme_scales_work_whatever_numpys_error_settings(scale, x_scale):
         Z = out[f"W{l}"] @ A + out[f"b{l}"]
         assert abs(Z.var() - 1.0) < 0.1, (l, Z.var(), passes)
         A = np.tanh(Z)
+
+
+def test_a_tiny_layer_is_measured_with_its_biases():
+    """W1 = 1e-300: Var(Z1) underflows to 0, so W1 is first brought to order one; the trial output keeps b1.
+
+    After it Z1 = [1, -1] + 0.5 has variance 1 (no pass), and layer 2 sees relu(Z1) = [1.5, 0]: variance
+    0.5625, one pass divides W2 by 0.75."""
+    params = {"W1": np.array([[1e-300]]), "b1": np.array([[0.5]]), "W2": np.array([[1.0]]), "b2": np.array([[0.0]])}
+    out, passes = lsuv(params, np.array([[1.0, -1.0]]))
+    assert passes == [0, 1]
+    assert out["W1"].tolist() == [[1.0]] and out["W2"][0, 0] == pytest.approx(1 / 0.75, rel=1e-15)
