@@ -4,7 +4,12 @@ import sys
 
 
 def _interrupted() -> None:
-    print("nninit: interrupted; the run folder keeps what was recorded (status 'interrupted')", file=sys.stderr)
+    sweep = sys.modules["nninit.hydra_app"].sweep_dir_of_this_process() if "nninit.hydra_app" in sys.modules else None
+    if sweep:
+        print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
+              f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
+    else:
+        print("nninit: interrupted; the run folder keeps what was recorded (status 'interrupted')", file=sys.stderr)
     sys.exit(130)
 
 

@@ -229,6 +229,9 @@ def validate(cfg: dict) -> None:
     _int_at_least("data.n_test", data["n_test"], 2)
     _int_at_least("data.train_seed", data["train_seed"], 0, MAX_SEED)
     _int_at_least("data.test_seed", data["test_seed"], 0, MAX_SEED)
+    if data["train_seed"] == data["test_seed"]:
+        raise ConfigError("data.test_seed", data["test_seed"], f"must differ from data.train_seed={data['train_seed']}: "
+                          "the same seed draws the test set from the same stream as the training set")
     if "noise" in data:
         _positive("data.noise", data["noise"], allow_zero=True)
     if "factor" in data and (not _is_number(data["factor"]) or not 0 < data["factor"] < 1):

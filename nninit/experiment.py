@@ -98,13 +98,18 @@ SNAPSHOT_BUDGET_BYTES = 64 * 2**20
 def snapshot_iterations(num_iterations: int, print_every: int, n_parameters: int) -> frozenset[int]:
     """Up to :data:`MAX_FRAMES` recorded iterations, evenly spread from 0 to the last, whose
     parameters are kept for the animation; none when that many copies would exceed
-    :data:`SNAPSHOT_BUDGET_BYTES`."""
-    recorded = sorted({*range(0, num_iterations, print_every), num_iterations})
-    frames = min(MAX_FRAMES, len(recorded))
+    :data:`SNAPSHOT_BUDGET_BYTES`. Computed from the count of recorded iterations, never by
+    listing them (a run of 10¹² iterations has 10⁹ recorded rows)."""
+    recorded = num_iterations // print_every + 1 + (num_iterations % print_every != 0)  # 0, p, 2p, ..., and the end
+
+    def iteration(k: int) -> int:
+        return min(k * print_every, num_iterations)
+
+    frames = min(MAX_FRAMES, recorded)
     if frames * n_parameters * 8 > SNAPSHOT_BUDGET_BYTES:
         return frozenset()
-    picks = np.unique(np.round(np.linspace(0, len(recorded) - 1, frames)).astype(int))
-    return frozenset(recorded[k] for k in picks)
+    picks = np.unique(np.round(np.linspace(0, recorded - 1, frames)).astype(np.int64))
+    return frozenset(iteration(int(k)) for k in picks)
 
 
 def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, labels: dict | None = None,
@@ -151,7 +156,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     started, t0 = _now(), time.perf_counter()
     labels = {"name": None, "tags": [], **(labels or {})}
     metrics: dict = {"status": "running", "name": labels["name"], "tags": list(labels["tags"]),
-                     "overrides": list(overrides or []), "config": cfg, "started_at": started,
+                     "overrides": [o for o in overrides or [] if not o.startswith(("resume=", "tracker"))], "config": cfg, "started_at": started,
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
     drawer = FigureDrawer(parallel=figures)  # imports matplotlib on another core while the run trains

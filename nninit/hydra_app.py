@@ -153,9 +153,21 @@ class ValidateBeforeStart(Callback):
                 config.hydra.run.dir = run_dir
         elif _holds_runs(run_dir) and not _resume(config):
             _refuse(f"hydra.run.dir={run_dir} already holds a run (metrics.json); choose a new folder, "
-                    f"or add resume=true to skip it when it is finished")
+                    f"or add resume=true to finish it (the same config only)")
+        elif _resume(config):
+            try:
+                finished_run(run_dir, job_config(config))
+            except ConfigError as error:
+                _refuse(str(error))
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _SWEEP_DIR[:] = [str(config.hydra.sweep.dir)]
+        try:  # a value every job shares (not swept) is refused once, before any job runs
+            validate(job_config(config))
+            labels(config)
+        except ConfigError as error:
+            if not _swept_key(config, error.key):
+                _refuse(str(error))
         shared = shared_job_dirs(config)
         if shared:
             folder, jobs = next(iter(shared.items()))
@@ -171,6 +183,26 @@ class ValidateBeforeStart(Callback):
                     f"rerun only the jobs that did not finish")
         os.makedirs(sweep_dir, exist_ok=True)
         _record_sweep(sweep_dir, sweep_jobs(config))
+
+
+_SWEEP_DIR: list[str] = []
+"""The folder of the sweep this process runs (for the advice printed on Ctrl-C)."""
+
+
+def _swept_key(config: DictConfig, key: str) -> bool:
+    """True when ``key`` (or the group it belongs to) is swept on the command line (``k=a,b``,
+    ``range``, ``choice``, ...): its values are checked job by job."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for override in OverridesParser.create().parse_overrides(list(config.hydra.overrides.task)):
+        name = override.get_key_element()
+        if override.is_sweep_override() and (key == name or key.startswith(name + ".")):
+            return True
+    return False
+
+
+def sweep_dir_of_this_process() -> str | None:
+    return _SWEEP_DIR[0] if _SWEEP_DIR else None
 
 
 def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
@@ -280,16 +312,28 @@ def _one_blas_thread_per_worker() -> None:
 
 def finished_run(folder: str, cfg: dict) -> dict | None:
     """The ``metrics.json`` of ``folder`` when it records a ``completed`` or ``diverged`` run of
-    exactly ``cfg`` (a result to keep when resuming); None otherwise (missing, failed,
-    interrupted, still running, or another config)."""
+    exactly ``cfg`` (a result to keep when resuming); None when there is none to keep (missing,
+    failed, interrupted, still running).
+
+    Raises
+    ------
+    ConfigError
+        When the folder holds a run of another config: resuming never overwrites it.
+    """
     from nninit.runfolder import METRICS, read_json
+    from nninit.runs import flatten
 
     try:
         metrics = read_json(os.path.join(folder, METRICS))
     except (OSError, ValueError):
         return None
-    same = json.dumps(metrics.get("config"), sort_keys=True) == json.dumps(cfg, sort_keys=True)
-    return metrics if same and metrics.get("status") in ("completed", "diverged") else None
+    if json.dumps(metrics.get("config"), sort_keys=True) != json.dumps(cfg, sort_keys=True):
+        old, new = flatten(metrics.get("config") or {}), flatten(cfg)
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise ConfigError("resume", True, f"{folder} holds a run of another config ("
+                          + ", ".join(f"{k}: {old.get(k)} there, {new.get(k)} here" for k in keys[:3])
+                          + "); resume only finishes the same runs, it never overwrites another")
+    return metrics if metrics.get("status") in ("completed", "diverged") else None
 
 
 def task(cfg: DictConfig) -> dict:
@@ -309,7 +353,13 @@ def task(cfg: DictConfig) -> dict:
 
     hydra_cfg = HydraConfig.get()
     if _resume(cfg):
-        done = finished_run(hydra_cfg.runtime.output_dir, job_config(cfg))
+        try:
+            done = finished_run(hydra_cfg.runtime.output_dir, job_config(cfg))
+        except ConfigError as error:
+            if hydra_cfg.mode != RunMode.MULTIRUN:
+                _refuse(str(error))
+            log.error("Job %s not run: %s", hydra_cfg.job.num, error)
+            return {"status": "failed", "error": str(error)}
         if done is not None:
             log.info("resume: %s already holds a %s run of this config; skipped", hydra_cfg.runtime.output_dir,
                      done["status"])
@@ -358,6 +408,10 @@ class SummarizeSweep(Callback):
         sweep_dir = config.hydra.sweep.dir
         try:
             table, written = write_summary([sweep_dir], sweep_dir, title=f"Sweep {sweep_dir}")
+        except ValueError:  # no job has the numbers to summarize: every one failed
+            failed = [p for p in _statuses(sweep_dir) if p[1] in ("failed", "interrupted")]
+            log.error("No summary: no job of %s completed (%d failed; see their metrics.json)", sweep_dir, len(failed))
+            raise SystemExit(1) from None
         except LookupError as error:
             log.error("No summary: %s", error)
             raise SystemExit(1) from None

@@ -350,7 +350,13 @@ def verdict(d: Difference, higher_is_better: bool | None, *, alpha: float = ALPH
 
 def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bool | None,
                    baseline: str | None = None, confidence: float = CONFIDENCE, method: str = "auto") -> list[Difference]:
-    """Every pair of groups (or every group against ``baseline``), Holm-adjusted over the pairs.
+    """Every pair of groups (or every group against ``baseline``), adjusted for making m comparisons.
+
+    The p-values are Holm-adjusted over the m pairs that have enough runs; the intervals of the
+    differences are simultaneous (Bonferroni: each at level ``1 - (1 - confidence) / m``), so that
+    all of them hold together at ``confidence`` and an interval that excludes 0 agrees with the
+    adjusted test (Holm rejects whatever Bonferroni does). Seeds needed are computed at the
+    Bonferroni level ``ALPHA / m`` too.
 
     Parameters
     ----------
@@ -375,11 +381,17 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
     rows = [compare_two(metric, a, groups[a], b, groups[b], higher_is_better=higher_is_better,
                         confidence=confidence, method=method) for a, b in pairs]
     eligible = [r for r in rows if r.verdict != "too_few_runs"]
+    m = len(eligible)
+    simultaneous = 1 - (1 - confidence) / max(m, 1)  # Bonferroni: all m intervals hold together at `confidence`
     for r, p in zip(eligible, holm([r.p_value for r in eligible]), strict=True):
+        if m > 1:
+            wide = compare_two(metric, r.group_a, groups[r.group_a], r.group_b, groups[r.group_b],
+                               higher_is_better=higher_is_better, confidence=simultaneous, method=method)
+            r.ci_low, r.ci_high = wide.ci_low, wide.ci_high
         r.p_adjusted = float(p)
         r.verdict = verdict(r, higher_is_better)
         r.seeds_needed = None
         if r.verdict == "indistinguishable":
             _, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
-            r.seeds_needed = seeds_needed(va, vb, paired=r.paired)
+            r.seeds_needed = seeds_needed(va, vb, paired=r.paired, alpha=ALPHA / max(m, 1))
     return rows

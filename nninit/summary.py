@@ -27,6 +27,7 @@ from nninit.runs import SEED_KEYS, SHORT_NAMES, Run, varying_keys
 COMPARISON_COLUMNS = ("metric", "group_a", "group_b", "paired", "n_a", "n_b", "difference", "ci_low", "ci_high",
                       "p_value", "p_adjusted", "prob_improvement", "verdict")
 """The columns of ``comparisons.csv``; ``difference`` is mean of a − mean of b."""
+FIGURE_FILES = ("cost_curves.png", "accuracy.png", "differences.png", "decision_boundaries.png")
 
 
 def _number(x: float, metric: str) -> str:
@@ -85,7 +86,7 @@ def markdown_table(summaries: list[GroupSummary], metrics: tuple[str, ...]) -> s
 
 def comparison_table(diffs: list[stats.Difference]) -> str:
     """The comparisons of one metric as a Markdown table."""
-    lines = ["| a | b | paired | n | a − b [95 % interval] | p (Holm) | P(a better) | verdict |",
+    lines = ["| a | b | paired | n | a − b [simultaneous 95 % interval] | p (Holm) | P(a better) | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for d in diffs:
         prob = "n/a" if math.isnan(d.prob_improvement) else f"{d.prob_improvement:.2f}"
@@ -153,13 +154,21 @@ def which_is_best(summaries: list[GroupSummary], diffs: list[stats.Difference], 
         if baseline is None and same:
             lines.append(f"- So the best is not decided between {reference.label} and "
                          f"{len(same)} other group{'s' if len(same) > 1 else ''} at these numbers of seeds.")
+    diverged = [s for s in few if s.counts["diverged"] and s.counts["diverged"] + s.counts["failed"] == s.counts["runs"]]
+    few = [s for s in few if s not in diverged]
+    if diverged:
+        lines.append("- Diverged on every seed (no number to compare; worse than any group that trains): "
+                     + ", ".join(f"{s.label} ({s.counts['diverged']} of {s.counts['runs']} runs diverged)"
+                                 for s in diverged) + ".")
     if few:
         lines.append(f"- Too few runs to rank (fewer than {stats.MIN_RUNS} seeds): "
                      + ", ".join(f"{s.label} (n={s.estimates[metric].n})" for s in few) + ".")
     lines += ["", f"Differences are (other − reference) in {name}"
               + (", in percentage points" if metric.endswith("accuracy") else "")
-              + "; p is Holm-adjusted over all compared pairs; a group is better or worse only when that p "
-                "is below 0.05 *and* the 95 % interval of the difference excludes 0."]
+              + "; with m pairs compared, p is Holm-adjusted and the intervals are simultaneous 95 % intervals "
+                "(Bonferroni: each at 1 − 0.05/m), so that together they hold at 95 %; a group is better or worse "
+                "only when that p is below 0.05 *and* its interval excludes 0. Seeds needed: 80 % power at the "
+                "same adjusted level."]
     return lines
 
 
@@ -341,6 +350,9 @@ def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Compar
     _csv(out_dir / "summary.csv", group_rows(c.summaries, c.metrics), SUMMARY_COLUMNS)
     _csv(out_dir / "comparisons.csv", [asdict(d) for d in c.diffs], list(COMPARISON_COLUMNS))
     _csv(out_dir / "runs.csv", run_rows(c.groups), RUN_COLUMNS)
+    if not plots:  # figures of an earlier comparison in this folder would no longer match its tables
+        for name in FIGURE_FILES:
+            (out_dir / name).unlink(missing_ok=True)
     if plots:
         from nninit import comparison_plots as cp
 
@@ -382,7 +394,8 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     if primary_diffs and not quick:
         text += [f"## Comparisons of {primary.replace('_', ' ')}", "",
                  "Paired by seed where both groups ran the same seeds (the interval is then that of the per-seed "
-                 "differences, the test the paired t-test), unpaired otherwise (Welch). P(a better): the probability "
+                 "differences, the test the paired t-test), unpaired otherwise (Welch); intervals simultaneous over "
+                 "the compared pairs (Bonferroni), p Holm-adjusted. P(a better): the probability "
                  "that a run of a beats a run of b, ties counted half. Every metric's comparisons are in "
                  "`comparisons.csv`.", "", comparison_table(primary_diffs), ""]
     if diff_lines:

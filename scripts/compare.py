@@ -48,12 +48,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="interval of a mean: Student's t, or scipy's bootstrap (BCa or percentile); "
                              "auto: t below 30 seeds, BCa from 30 (default)")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow --out to be a folder holding runs (e.g. rewrite a sweep's own summary)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    out = Path(args.out)
+    if not args.overwrite and out.is_dir() and next(out.rglob("metrics.json"), None) is not None:
+        print(f"compare.py: error: --out {args.out} holds runs (a run or sweep folder): its own summary files would be "
+              f"replaced; choose another folder, or add --overwrite to rewrite them", file=sys.stderr)
+        return 2
     try:
         table, written = write_summary(args.paths, args.out, group_by=args.group_by,
                                        metrics=tuple(dict.fromkeys(args.metric)) if args.metric else None,

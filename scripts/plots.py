@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{run.path}: could not draw ({type(error).__name__}: {error})", file=sys.stderr)
             code = 1
             continue
-        print(f"{run.path}: {', '.join(p.name for p in written)}")
+        note = ""
+        if args.animation and not (run.path / "params_history.npz").exists():
+            note = " (no animation: the run kept no params_history.npz; rerun it with plots.animation=true)"
+        print(f"{run.path}: {', '.join(p.name for p in written)}{note}")
     return code
 
 

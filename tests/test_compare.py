@@ -127,7 +127,9 @@ def test_which_is_best_says_indistinguishable_and_worse_with_the_numbers(three_i
     zh = test[("init=he", "init=zeros")]
     assert zh["paired"] == "True" and float(zh["difference"]) == pytest.approx(np.mean(HE) - 0.5)
     d = np.array(HE) - 0.5
-    half = 2.5705818366147395 * d.std(ddof=1) / np.sqrt(6)  # t(0.975, 5)
+    from scipy import stats as sps
+
+    half = sps.t.ppf(1 - 0.05 / 3 / 2, 5) * d.std(ddof=1) / np.sqrt(6)  # simultaneous over 3 pairs (Bonferroni)
     assert float(zh["ci_low"]) == pytest.approx(d.mean() - half) and float(zh["ci_high"]) == pytest.approx(d.mean() + half)
     summary = {(r["group"], r["metric"]): r for r in _rows(out / "summary.csv")}
     row = summary[("init=he", "test_accuracy")]
@@ -292,3 +294,13 @@ def test_comparison_figures_draw_what_they_say(three_inits, tmp_path, monkeypatc
     assert sorted(line.get_label() for line in dots) == ["indistinguishable", "worse"]
     assert [t.get_text() for t in diff.get_yticklabels()] == ["init=he_uniform (n=6)", "init=zeros (n=6)"]
     assert sorted(round(float(line.get_xdata()[0]), 1) for line in dots) == [-45.0, -0.2]
+
+
+def test_a_group_that_diverged_on_every_seed_is_said_so(tmp_path):
+    for seed in (1, 2, 3):
+        fake_run(tmp_path / "runs" / f"ok_{seed}", "he", seed, 0.9 + seed / 100, lr=0.5)
+        fake_run(tmp_path / "runs" / f"bad_{seed}", "he", seed, None, status="diverged", lr=1e6)
+    write_summary([tmp_path / "runs"], tmp_path / "out", plots=False)
+    md = (tmp_path / "out" / "summary.md").read_text()
+    assert ("- Diverged on every seed (no number to compare; worse than any group that trains): "
+            "train.learning_rate=1000000.0 (3 of 3 runs diverged).") in md

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from nninit import stats
@@ -168,3 +170,30 @@ def test_seeds_needed_matches_the_textbook_power_tables():
     assert stats.seeds_needed(d + 1.0, np.zeros_like(d), paired=True) == 5  # effect size 2
     assert stats.seeds_needed(a + 2.0, a, paired=False) == 6
     assert stats.seeds_needed([1.0, 2.0], [1.0, 2.0], paired=True) is None  # no difference observed
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 8), shift=st.floats(0.0, 0.05))
+def test_an_interval_that_excludes_zero_never_contradicts_the_adjusted_test(seed, n, shift):
+    """Intervals simultaneous over the pairs (Bonferroni) and Holm's p agree: excluding 0 implies p_adj < 0.05."""
+    rng = np.random.default_rng(seed)
+    groups = {name: {s: float(v) for s, v in enumerate(rng.normal(0.9 + k * shift, 0.02, n))}
+              for k, name in enumerate("xyz")}
+    for r in stats.compare_groups("test_accuracy", groups, higher_is_better=True):
+        if r.ci_low > 0 or r.ci_high < 0:
+            assert r.p_adjusted < 0.05, r
+        assert (r.verdict == "indistinguishable") == (r.ci_low <= 0 <= r.ci_high), r
+
+
+def test_three_pairs_get_simultaneous_intervals():
+    rng = np.random.default_rng(5)
+    groups = {name: {s: float(v) for s, v in enumerate(rng.normal(mu, 0.02, 6))} for name, mu in
+              (("x", 0.90), ("y", 0.92), ("z", 0.93))}
+    rows = stats.compare_groups("test_accuracy", groups, higher_is_better=True)
+    for r in rows:
+        d = np.array(list(groups[r.group_a].values())) - np.array(list(groups[r.group_b].values()))
+        half = sps.t.ppf(1 - 0.05 / 3 / 2, 5) * d.std(ddof=1) / np.sqrt(6)
+        assert r.ci_low == pytest.approx(d.mean() - half, rel=1e-9) and r.ci_high == pytest.approx(d.mean() + half)
+    one = stats.compare_groups("test_accuracy", {"x": groups["x"], "y": groups["y"]}, higher_is_better=True)[0]
+    d = np.array(list(groups["x"].values())) - np.array(list(groups["y"].values()))
+    assert one.ci_high - one.ci_low == pytest.approx(2 * sps.t.ppf(0.975, 5) * d.std(ddof=1) / np.sqrt(6))
