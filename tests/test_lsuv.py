@@ -98,3 +98,11 @@ def test_a_tiny_layer_is_measured_with_its_biases():
     out, passes = lsuv(params, np.array([[1.0, -1.0]]))
     assert passes == [0, 1]
     assert out["W1"].tolist() == [[1.0]] and out["W2"][0, 0] == pytest.approx(1 / 0.75, rel=1e-15)
+
+
+def test_the_variance_measured_is_that_of_w_a_plus_b():
+    """Two units on a constant input: Z1 = [2 + 1, -2 - 1] has variance 9 (with W A - b it would be exactly 1)."""
+    params = {"W1": np.array([[2.0], [-2.0]]), "b1": np.array([[1.0], [-1.0]]),
+              "W2": np.array([[1.0, 1.0]]), "b2": np.array([[0.0]])}
+    out, passes = lsuv(params, np.ones((1, 3)), max_iter=1)
+    assert passes[0] == 1 and out["W1"].tolist() == [[2 / 3], [-2 / 3]]
