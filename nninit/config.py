@@ -176,7 +176,8 @@ def validate(cfg: dict) -> None:
         At the first value outside its accepted range; the message names the key, the value
         and what is accepted.
     """
-    _known_keys("", cfg, ("init", "data", "model", "train", "seed"))
+    _known_keys("", cfg, ("init", "data", "model", "train", "seed"),
+                "the config (besides resume, name, tags, plots and tracker, which say how to run and label it)")
     init, data, model, train = cfg.get("init"), cfg.get("data"), cfg["model"], cfg["train"]
     if not init:
         raise ConfigError("init", init, f"choose one of {', '.join(INIT_NAMES)}")

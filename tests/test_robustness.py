@@ -254,3 +254,24 @@ def test_lsuv_still_says_when_a_layer_is_dead(circles, caplog):
     params["W2"][...] = 0.0
     _, passes = lsuv(params, circles.X_train)
     assert passes[1] == 0 and "layer 2's output has variance 0.0" in caplog.text
+
+
+@pytest.mark.slow
+def test_listing_into_a_closed_pipe_is_not_an_error(tmp_path):
+    """``scripts/runs.py ... | head -1``: the reader stops early; no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    folder = tmp_path / "runs"
+    for k in range(40):  # enough lines to outlast the pipe's buffer after the reader has gone
+        (folder / f"r{k}").mkdir(parents=True)
+        (folder / f"r{k}" / "metrics.json").write_text('{"status": "completed", "config": {"seed": %d}}' % k)
+    read, write = __import__("os").pipe()
+    __import__("os").close(read)  # the reader is gone before anything is written
+    runs = subprocess.run([sys.executable, str(REPO / "scripts" / "runs.py"), str(folder), "--format", "csv"],
+                          stdout=write, stderr=subprocess.PIPE, timeout=60)
+    __import__("os").close(write)
+    stderr = runs.stderr.decode()
+    assert runs.returncode == 0 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
