@@ -197,3 +197,88 @@ def test_three_pairs_get_simultaneous_intervals():
     one = stats.compare_groups("test_accuracy", {"x": groups["x"], "y": groups["y"]}, higher_is_better=True)[0]
     d = np.array(list(groups["x"].values())) - np.array(list(groups["y"].values()))
     assert one.ci_high - one.ci_low == pytest.approx(2 * sps.t.ppf(0.975, 5) * d.std(ddof=1) / np.sqrt(6))
+
+
+def _bootstrap_reference(a, b, paired, method, confidence=0.95):
+    """scipy's bootstrap called directly, as the module documents it (fixed seed 0, 9999 resamples)."""
+    if paired:
+        data, statistic = (a - b,), np.mean
+    else:
+        data, statistic = (a, b), (lambda x, y, axis=-1: x.mean(axis) - y.mean(axis))
+    res = sps.bootstrap(data, statistic, confidence_level=confidence, n_resamples=9999, method=method,
+                        rng=np.random.default_rng(0))
+    return res.confidence_interval.low, res.confidence_interval.high
+
+
+@pytest.mark.parametrize("paired", [True, False])
+@pytest.mark.parametrize("method, scipy_method", [("auto", "BCa"), ("bca", "BCa"), ("percentile", "percentile")])
+def test_from_30_seeds_a_difference_gets_scipys_bootstrap_interval(paired, method, scipy_method):
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(0.90, 0.02, 40), rng.normal(0.88, 0.03, 40)
+    keys_b = range(40) if paired else range(100, 140)
+    d = stats.compare_two("test_accuracy", "a", dict(enumerate(a)), "b", dict(zip(keys_b, b)),
+                          higher_is_better=True, method=method)
+    assert d.paired is paired
+    order = sorted(range(40), key=repr) if paired else list(range(40))  # paired values go in the order of their seeds
+    low, high = _bootstrap_reference(a[order], b[order], paired, scipy_method)
+    assert (d.ci_low, d.ci_high) == pytest.approx((low, high), rel=1e-12)
+    t_only = stats.compare_two("test_accuracy", "a", dict(enumerate(a)), "b", dict(zip(keys_b, b)),
+                               higher_is_better=True, method="t")
+    assert (t_only.ci_low, t_only.ci_high) != (d.ci_low, d.ci_high)
+    assert d.p_value == t_only.p_value  # the test is the t-test whatever the interval
+
+
+def test_below_30_seeds_auto_keeps_the_t_interval_of_a_difference():
+    rng = np.random.default_rng(13)
+    a, b = rng.normal(0.90, 0.02, 29), rng.normal(0.88, 0.03, 29)
+    auto = stats.compare_two("m", "a", dict(enumerate(a)), "b", dict(enumerate(b)), higher_is_better=True)
+    d = a - b
+    half = sps.t.ppf(0.975, 28) * d.std(ddof=1) / np.sqrt(29)
+    assert (auto.ci_low, auto.ci_high) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-12)
+
+
+def test_the_interval_of_the_mean_is_scipys_bootstrap_from_30_values():
+    x = np.random.default_rng(14).normal(0.5, 0.1, 30)
+    res = sps.bootstrap((x,), np.mean, n_resamples=9999, method="BCa", rng=np.random.default_rng(0))
+    low, high, used = stats.mean_interval(x)
+    assert used == "bca" and (low, high) == pytest.approx(tuple(res.confidence_interval), rel=1e-12)
+    low, high, used = stats.mean_interval(x, method="percentile")
+    res = sps.bootstrap((x,), np.mean, n_resamples=9999, method="percentile", rng=np.random.default_rng(0))
+    assert used == "percentile" and (low, high) == pytest.approx(tuple(res.confidence_interval), rel=1e-12)
+    low, high, used = stats.mean_interval(x[:29])
+    assert used == "t"
+
+
+def test_seeds_needed_gives_up_past_its_limit_and_needs_two_values():
+    a = np.array([0.0, 1.0, 2.0, 3.0])
+    assert stats.seeds_needed(a + 1e-4, a + np.array([0.3, -0.2, 0.1, -0.2]), paired=True, limit=1000) is None
+    assert stats.seeds_needed([1.0], [2.0, 3.0], paired=False) is None
+    assert stats.seeds_needed([1.0, 1.0], [2.0, 2.0], paired=False) == 2  # no spread: separated at once
+    smaller_alpha = stats.seeds_needed(a + 1.0, a, paired=False, alpha=0.05 / 3)
+    assert smaller_alpha > stats.seeds_needed(a + 1.0, a, paired=False)
+
+
+def test_a_comparison_records_what_it_compared():
+    """Names, sizes, the probability for a lower-is-better metric, seeds needed with the pairing used."""
+    a, b = {1: 0.1, 2: 0.3, 3: 0.5}, {11: 0.2, 12: 0.4, 13: 0.6}
+    d = stats.compare_two("final_cost", "x", a, "y", b, higher_is_better=False)
+    assert (d.metric, d.group_a, d.group_b, d.paired, d.n_a, d.n_b) == ("final_cost", "x", "y", False, 3, 3)
+    assert d.prob_improvement == pytest.approx(6 / 9)  # P(cost of x < cost of y), by hand
+    assert d.verdict == "indistinguishable" and d.verdict in stats.VERDICTS
+    assert d.seeds_needed == stats.seeds_needed([0.1, 0.3, 0.5], [0.2, 0.4, 0.6], paired=False)
+    paired_a = {1: 0.50, 2: 0.62, 3: 0.71, 4: 0.55}
+    paired_b = {1: 0.52, 2: 0.61, 3: 0.74, 4: 0.56}
+    p = stats.compare_two("test_accuracy", "x", paired_a, "y", paired_b, higher_is_better=True)
+    assert p.paired and p.verdict == "indistinguishable"
+    va, vb = np.array(list(paired_a.values())), np.array(list(paired_b.values()))
+    assert p.seeds_needed == stats.seeds_needed(va, vb, paired=True) != stats.seeds_needed(va, vb, paired=False)
+
+
+@pytest.mark.parametrize("n_a, n_b, interval", [(1, 3, False), (3, 1, False), (2, 2, True), (2, 3, True), (3, 2, True)])
+def test_two_values_give_an_interval_but_never_a_ranking(n_a, n_b, interval):
+    a = {k: 0.9 + 0.01 * k for k in range(n_a)}
+    b = {k + 10: 0.5 + 0.01 * k for k in range(n_b)}
+    d = stats.compare_two("test_accuracy", "a", a, "b", b, higher_is_better=True)
+    assert d.verdict == "too_few_runs" and math.isnan(d.p_adjusted)
+    assert math.isfinite(d.ci_low) is interval and math.isfinite(d.p_value) is interval
+    assert d.difference == pytest.approx(np.mean(list(a.values())) - np.mean(list(b.values())))
