@@ -78,7 +78,9 @@ def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto
     method : {'auto', 't', 'bca', 'percentile'}, default='auto'
         ``t``: Student's t interval, ``mean ± t(n-1) s / √n``. ``bca``/``percentile``:
         ``scipy.stats.bootstrap`` with :data:`N_RESAMPLES` resamples and the fixed
-        ``random_state``. ``auto``: ``t`` below :data:`BOOTSTRAP_MIN_N` values, ``bca`` from there.
+        ``random_state``, or the t interval where the bootstrap interval cannot be computed (BCa of values
+        that are equal up to rounding). ``auto``: ``t`` below :data:`BOOTSTRAP_MIN_N` values, ``bca``
+        from there.
     random_state : int, default=0
 
     Returns
@@ -86,7 +88,8 @@ def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto
     low, high : float
         NaN when there are fewer than two values; ``(v, v)`` when every value is ``v``.
     method : str
-        The method used (``t``, ``bca``, ``percentile``; ``exact`` for identical values).
+        The method used (``t``, ``bca``, ``percentile``; ``exact`` for identical values, ``none``
+        for fewer than two).
 
     Raises
     ------
@@ -99,17 +102,32 @@ def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto
         return math.nan, math.nan, "none"
     if np.all(v == v[0]):
         return float(v[0]), float(v[0]), "exact"
+    method = _resolved(method, v.size)
+    if method != "t":
+        ci = _bootstrap((v,), np.mean, confidence, method, random_state)
+        if ci is not None:
+            return *ci, method
+    ci = stats.ttest_1samp(v, 0.0).confidence_interval(confidence)
+    return float(ci.low), float(ci.high), "t"
+
+
+def _resolved(method: str, n: int) -> str:
+    """The method that ``auto`` stands for with ``n`` values (``t`` below :data:`BOOTSTRAP_MIN_N`, ``bca``
+    from there); any other method unchanged."""
     if method == "auto":
-        method = "t" if v.size < BOOTSTRAP_MIN_N else "bca"
-    if method == "t":
-        ci = stats.ttest_1samp(v, 0.0).confidence_interval(confidence)
-        return float(ci.low), float(ci.high), "t"
-    with warnings.catch_warnings():
+        return "t" if n < BOOTSTRAP_MIN_N else "bca"
+    return method
+
+
+def _bootstrap(data: tuple, statistic, confidence: float, method: str, random_state: int) -> tuple[float, float] | None:
+    """scipy's bootstrap interval of ``statistic`` (``method`` 'bca' or 'percentile', :data:`N_RESAMPLES`
+    resamples, seeded); None when it cannot be computed (BCa of values that are equal up to rounding)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):  # degenerate data: a 0/0 and a warning, then NaN
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)
-        res = stats.bootstrap((v,), np.mean, confidence_level=confidence, n_resamples=N_RESAMPLES,
-                              method="BCa" if method == "bca" else "percentile",
-                              rng=np.random.default_rng(random_state))
-    return float(res.confidence_interval.low), float(res.confidence_interval.high), method
+        res = stats.bootstrap(data, statistic, confidence_level=confidence, n_resamples=N_RESAMPLES,
+                              method=method, rng=np.random.default_rng(random_state))
+    low, high = res.confidence_interval
+    return (float(low), float(high)) if np.isfinite([low, high]).all() else None
 
 
 def describe(values, *, confidence: float = CONFIDENCE, method: str = "auto") -> Estimate:
@@ -157,7 +175,7 @@ def prob_improvement(a, b, *, paired: bool) -> float:
         if a.shape != b.shape:
             raise ValueError(f"paired values need equal lengths, got {a.size} and {b.size}")
         return float(np.mean((a > b) + 0.5 * (a == b)))
-    return float(stats.mannwhitneyu(a, b, alternative="two-sided").statistic / (a.size * b.size))
+    return float(stats.mannwhitneyu(a, b).statistic / (a.size * b.size))
 
 
 def holm(p_values) -> np.ndarray:
@@ -170,8 +188,8 @@ def holm(p_values) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     idx = np.flatnonzero(np.isfinite(p))
     m = idx.size
-    running = 0.0
-    for rank, i in enumerate(idx[np.argsort(p[idx], kind="stable")]):
+    running = 0.0  # equal p-values get the same adjusted value, whichever of them comes first
+    for rank, i in enumerate(idx[np.argsort(p[idx])]):
         running = max(running, min(1.0, (m - rank) * p[i]))
         out[i] = running
     return out
@@ -197,9 +215,16 @@ class Difference:
     seeds_needed: int | None = None
 
 
-def _t_test(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tuple[float, float, float]:
-    """p-value and interval of mean(a) - mean(b): paired or Welch t, with the zero-variance cases
-    decided exactly (identical differences: p=0 unless they are all zero, then p=1)."""
+def _mean_difference(x, y, axis=-1):
+    return x.mean(axis) - y.mean(axis)
+
+
+def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float,
+                       method: str) -> tuple[float, float, float]:
+    """p-value and interval of mean(a) - mean(b): paired or Welch t; the interval is scipy's bootstrap
+    instead when ``method`` asks for it (as in :func:`mean_interval`). The zero-variance cases are
+    decided exactly (identical differences: p=0 unless they are all zero, then p=1; the interval is
+    the difference itself)."""
     d = a - b if paired else None
     spread = np.ptp(d) if paired else max(np.ptp(a), np.ptp(b))
     diff = float(d.mean()) if paired else float(a.mean() - b.mean())
@@ -209,26 +234,11 @@ def _t_test(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tu
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         res = stats.ttest_1samp(d, 0.0) if paired else stats.ttest_ind(a, b, equal_var=False)
         ci = res.confidence_interval(confidence)
-    return float(res.pvalue), float(ci.low), float(ci.high)
-
-
-def _interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float, method: str) -> tuple[float, float] | None:
-    """The bootstrap interval of the difference, when ``method`` asks for the bootstrap (else None)."""
-    n = min(a.size, b.size)
-    if method == "t" or (method == "auto" and n < BOOTSTRAP_MIN_N):
-        return None
-    kind = "BCa" if method in ("bca", "auto") else "percentile"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
-        if paired:
-            res = stats.bootstrap((a - b,), np.mean, confidence_level=confidence, n_resamples=N_RESAMPLES,
-                                  method=kind, rng=np.random.default_rng(RANDOM_STATE))
-        else:
-            res = stats.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis) - y.mean(axis),
-                                  confidence_level=confidence, n_resamples=N_RESAMPLES, method=kind,
-                                  rng=np.random.default_rng(RANDOM_STATE))
-    low, high = res.confidence_interval
-    return (float(low), float(high)) if np.isfinite([low, high]).all() else None
+    method = _resolved(method, min(a.size, b.size))
+    boot = None if method == "t" else _bootstrap((d,) if paired else (a, b), np.mean if paired else _mean_difference,
+                                                 confidence, method, RANDOM_STATE)
+    low, high = boot if boot is not None else (float(ci.low), float(ci.high))
+    return float(res.pvalue), low, high
 
 
 def seeds_needed(a, b, *, paired: bool, alpha: float = ALPHA, power: float = 0.8, limit: int = 100_000) -> int | None:
@@ -264,11 +274,11 @@ def seeds_needed(a, b, *, paired: bool, alpha: float = ALPHA, power: float = 0.8
         crit = stats.t.ppf(1 - alpha / 2, df)
         return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
 
-    low, high = 1, 2
+    low, high = 1, 2  # achieved(low) < power <= achieved(high) once the doubling stops
     while achieved(high) < power:
-        low, high = high, high * 2
-        if high > limit:
+        if high >= limit:
             return None
+        low, high = high, min(high * 2, limit)
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (mid, high) if achieved(mid) < power else (low, mid)
@@ -308,17 +318,14 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
     _check_method(method)
     paired, va, vb = _aligned(a, b)
     nan = math.nan
-    sign = 1.0 if higher_is_better in (True, None) else -1.0
+    better, worse = (va, vb) if higher_is_better in (True, None) else (vb, va)
+    prob = prob_improvement(better, worse, paired=paired)  # P(a better than b), or higher for no direction
     if va.size < 2 or vb.size < 2:
         diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
-        return Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan,
-                          prob_improvement(sign * va, sign * vb, paired=False), "too_few_runs")
-    p, low, high = _t_test(va, vb, paired, confidence)
-    boot = _interval(va, vb, paired, confidence, method)
-    if boot is not None:
-        low, high = boot
+        return Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
+                          "too_few_runs")
+    p, low, high = _test_and_interval(va, vb, paired, confidence, method)
     diff = float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean())
-    prob = prob_improvement(sign * va, sign * vb, paired=paired)
     out = Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, low, high, p, p, prob, "")
     out.verdict = verdict(out, higher_is_better)
     if out.verdict == "too_few_runs":
@@ -382,16 +389,12 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
                         confidence=confidence, method=method) for a, b in pairs]
     eligible = [r for r in rows if r.verdict != "too_few_runs"]
     m = len(eligible)
-    simultaneous = 1 - (1 - confidence) / max(m, 1)  # Bonferroni: all m intervals hold together at `confidence`
-    for r, p in zip(eligible, holm([r.p_value for r in eligible]), strict=True):
-        if m > 1:
-            wide = compare_two(metric, r.group_a, groups[r.group_a], r.group_b, groups[r.group_b],
-                               higher_is_better=higher_is_better, confidence=simultaneous, method=method)
-            r.ci_low, r.ci_high = wide.ci_low, wide.ci_high
+    for r, p in zip(eligible, holm([r.p_value for r in eligible])):
+        paired, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
+        if m > 1:  # Bonferroni: all m intervals hold together at `confidence`
+            _, r.ci_low, r.ci_high = _test_and_interval(va, vb, paired, 1 - (1 - confidence) / m, method)
         r.p_adjusted = float(p)
         r.verdict = verdict(r, higher_is_better)
-        r.seeds_needed = None
-        if r.verdict == "indistinguishable":
-            _, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
-            r.seeds_needed = seeds_needed(va, vb, paired=r.paired, alpha=ALPHA / max(m, 1))
+        r.seeds_needed = (seeds_needed(va, vb, paired=paired, alpha=ALPHA / m)
+                          if r.verdict == "indistinguishable" else None)
     return rows

@@ -1,6 +1,7 @@
 """The comparison statistics against their published formulas and hand-computed answers (fast)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -72,13 +73,18 @@ def test_describe_median_iqm_std_and_edge_cases():
         stats.mean_interval([1.0, 2.0], method="wald")
 
 
-def test_wilson_interval_is_the_published_formula():
-    k, n, z = 95, 100, sps.norm.ppf(0.975)
+def _wilson_formula(k, n, confidence=0.95):
+    """Wilson's score interval, written out (Wilson 1927)."""
+    z = sps.norm.ppf(0.5 + confidence / 2)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    low, high = stats.wilson_interval(k, n)
-    assert low == pytest.approx(centre - half, rel=1e-12) and high == pytest.approx(centre + half, rel=1e-12)
+    return centre - half, centre + half
+
+
+def test_wilson_interval_is_the_published_formula():
+    low, high = stats.wilson_interval(95, 100)
+    assert (low, high) == pytest.approx(_wilson_formula(95, 100), rel=1e-12)
     assert stats.wilson_interval(95, 100) == pytest.approx((0.8882, 0.9785), abs=1e-4)
     with pytest.raises(ValueError, match="0 <= successes <= trials"):
         stats.wilson_interval(5, 4)
@@ -282,3 +288,317 @@ def test_two_values_give_an_interval_but_never_a_ranking(n_a, n_b, interval):
     assert d.verdict == "too_few_runs" and math.isnan(d.p_adjusted)
     assert math.isfinite(d.ci_low) is interval and math.isfinite(d.p_value) is interval
     assert d.difference == pytest.approx(np.mean(list(a.values())) - np.mean(list(b.values())))
+
+
+# --- The interval of a mean and describe(): few values, the options, the method used ---------------------
+
+def test_two_values_get_the_t_interval_and_fewer_get_none():
+    low, high, used = stats.mean_interval([0.90, 0.94])
+    half = sps.t.ppf(0.975, 1) * np.std([0.90, 0.94], ddof=1) / math.sqrt(2)
+    assert used == "t" and (low, high) == pytest.approx((0.92 - half, 0.92 + half), rel=1e-12)
+    low, high, used = stats.mean_interval([0.9, None, math.inf])
+    assert math.isnan(low) and math.isnan(high) and used == "none"
+    empty = stats.describe([math.nan])
+    assert empty.n == 0 and empty.method == "none" and math.isnan(empty.mean) and math.isnan(empty.iqm)
+
+
+def test_describe_passes_its_confidence_and_method_on():
+    x = np.array([0.91, 0.95, 0.93, 0.97, 0.90])
+    e = stats.describe(x, confidence=0.9)
+    assert (e.ci_low, e.ci_high) == pytest.approx(sps.t.interval(0.9, 4, loc=x.mean(), scale=sps.sem(x)), rel=1e-12)
+    e = stats.describe(x, method="percentile")
+    res = sps.bootstrap((x,), np.mean, n_resamples=9999, method="percentile", rng=np.random.default_rng(0))
+    assert e.method == "percentile" and (e.ci_low, e.ci_high) == pytest.approx(tuple(res.confidence_interval), rel=1e-12)
+
+
+def test_the_bootstrap_interval_at_another_confidence_is_scipys():
+    x = np.random.default_rng(15).normal(0.5, 0.1, 30)
+    res = sps.bootstrap((x,), np.mean, confidence_level=0.8, n_resamples=9999, method="BCa",
+                        rng=np.random.default_rng(0))
+    low, high, used = stats.mean_interval(x, confidence=0.8)
+    assert used == "bca" and (low, high) == pytest.approx(tuple(res.confidence_interval), rel=1e-12)
+
+
+def test_std_of_two_values_and_one_value_gives_nan_quietly():
+    assert stats.describe([1.0, 2.0]).std == pytest.approx(math.sqrt(0.5))  # |1 - 2| / sqrt(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Degrees of freedom <= 0" from numpy
+        assert math.isnan(stats.describe([0.7]).std)
+
+
+def test_single_precision_values_are_summarised_in_double_precision():
+    x32 = np.array([0.1, 0.2, 0.7, 0.3], dtype=np.float32)
+    x64 = x32.astype(np.float64)  # the same numbers, exactly
+    e = stats.describe(x32)
+    assert e.mean == x64.mean() and e.std == x64.std(ddof=1)
+
+
+def test_bca_of_values_equal_up_to_rounding_falls_back_to_the_t_interval():
+    """scipy's BCa cannot be computed here (NaN, with a 0/0 and a warning); the t interval is given instead."""
+    x = np.array([0.5] * 29 + [np.nextafter(0.5, 1.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)  # scipy's t-test: nearly identical
+        low, high, used = stats.mean_interval(x)
+    half = sps.t.ppf(0.975, 29) * x.std(ddof=1) / math.sqrt(30)
+    assert used == "t" and (low, high) == pytest.approx((x.mean() - half, x.mean() + half), rel=1e-15)
+
+
+# --- Wilson's interval at its edges --------------------------------------------------------------------
+
+@pytest.mark.parametrize("k, n, confidence", [(0, 1, 0.95), (1, 1, 0.95), (0, 10, 0.95), (10, 10, 0.95),
+                                                (95, 100, 0.9)])
+def test_wilson_interval_at_no_and_all_successes_and_another_confidence(k, n, confidence):
+    low, high = stats.wilson_interval(k, n, confidence=confidence)
+    assert (low, high) == pytest.approx(_wilson_formula(k, n, confidence), rel=1e-12, abs=1e-15)
+
+
+def test_wilson_interval_needs_a_trial_and_successes_among_them():
+    for k, n in [(0, 0), (-1, 10), (11, 10)]:
+        with pytest.raises(ValueError, match="0 <= successes <= trials"):
+            stats.wilson_interval(k, n)
+
+
+# --- Probability of improvement and Holm at their edges ------------------------------------------------
+
+def test_probability_of_improvement_with_one_value_and_with_none():
+    assert stats.prob_improvement([1.0], [0.0, 2.0], paired=False) == 0.5
+    assert stats.prob_improvement([0.0, 2.0], [1.0], paired=False) == 0.5
+    assert stats.prob_improvement([1.0], [0.0], paired=True) == 1.0
+    assert math.isnan(stats.prob_improvement([], [1.0, 2.0], paired=False))
+    assert math.isnan(stats.prob_improvement([1.0, 2.0], [], paired=False))
+    with pytest.raises(ValueError, match="paired values need equal lengths, got 2 and 3"):
+        stats.prob_improvement([1.0, 2.0], [1.0, 2.0, 3.0], paired=True)
+
+
+def test_holm_adjusts_single_precision_p_values_in_double_precision():
+    p32 = np.array([0.07, 0.4, 0.1], dtype=np.float32)
+    smallest = 3 * float(p32[0])  # 0.07 * 3, which float32 would round
+    assert list(stats.holm(p32)) == [smallest, float(p32[1]), smallest]  # 0.1 * 2 is below it
+
+
+# --- The test and the interval of a difference ---------------------------------------------------------
+
+def test_p_values_are_scipys_paired_and_welch_t_tests():
+    a = {s: v for s, v in enumerate([0.81, 0.86, 0.90, 0.95, 0.88, 0.83])}
+    b = {s: v for s, v in enumerate([0.80, 0.83, 0.91, 0.90, 0.85, 0.84])}
+    paired = stats.compare_two("test_accuracy", "a", a, "b", b, higher_is_better=True)
+    assert paired.paired and paired.p_value == pytest.approx(sps.ttest_rel(list(a.values()), list(b.values())).pvalue,
+                                                             rel=1e-12)
+    c = {s + 10: v for s, v in enumerate([0.70, 0.95, 0.60, 0.99])}  # fewer seeds, more spread: Welch differs from Student
+    welch = stats.compare_two("test_accuracy", "a", a, "c", c, higher_is_better=True)
+    expected = sps.ttest_ind(list(a.values()), list(c.values()), equal_var=False)
+    assert not welch.paired and welch.p_value == pytest.approx(expected.pvalue, rel=1e-12)
+    assert (welch.ci_low, welch.ci_high) == pytest.approx(tuple(expected.confidence_interval()), rel=1e-12)
+
+
+def test_a_constant_shift_is_exact_despite_rounding():
+    """Train times around 1000 s, b 12.3 s slower on every seed: the per-seed differences vary by 2e-13
+    (rounding); the shift is decided exactly, and its interval is the difference itself."""
+    a = dict(enumerate([1000.3, 1100.7, 950.2, 1500.9, 2100.4, 980.6]))
+    b = {s: v + 12.3 for s, v in a.items()}
+    d = stats.compare_two("train_time", "a", a, "b", b, higher_is_better=False)
+    assert d.paired and d.p_value == 0.0 and d.verdict == "a_better"
+    assert d.ci_low == d.ci_high == d.difference == np.mean(np.array(list(a.values())) - np.array(list(b.values())))
+
+
+def test_from_30_seeds_a_constant_shift_is_still_exact_and_quiet():
+    a = dict(enumerate(np.random.default_rng(16).normal(0.9, 0.02, 40)))
+    b = {s: v + 0.1 for s, v in a.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's bootstrap of constant differences would warn twice
+        d = stats.compare_two("test_accuracy", "a", a, "b", b, higher_is_better=True)
+    assert d.p_value == 0.0 and d.ci_low == d.ci_high == d.difference and d.verdict == "b_better"
+
+
+def test_constant_groups_with_other_seeds_are_compared_exactly():
+    half = {s: 0.5 for s in range(4)}
+    more = {s + 10: 0.6 for s in range(4)}
+    d = stats.compare_two("test_accuracy", "a", more, "b", half, higher_is_better=True)
+    assert not d.paired and d.verdict == "a_better" and d.p_value == 0.0
+    assert d.ci_low == d.ci_high == pytest.approx(0.1)
+    same = stats.compare_two("test_accuracy", "a", {s + 10: 0.5 for s in range(4)}, "b", half, higher_is_better=True)
+    assert same.verdict == "indistinguishable" and same.p_value == 1.0 and same.ci_low == same.ci_high == 0.0
+
+
+def test_only_rounding_counts_as_no_spread():
+    """Differences that spread by at most 1e-12 x max(1, |difference|) count as identical; more is a t-test."""
+    zeros = {s: 0.0 for s in range(3)}
+    at_tolerance = stats.compare_two("m", "a", {0: 0.0, 1: 1e-12, 2: 0.5e-12}, "b", zeros, higher_is_better=True)
+    assert at_tolerance.p_value == 0.0 and at_tolerance.ci_low == at_tolerance.ci_high
+    above = stats.compare_two("m", "a", {0: 0.0, 1: 1.5e-12, 2: 0.75e-12}, "b", zeros, higher_is_better=True)
+    assert above.p_value == pytest.approx(sps.ttest_1samp([0.0, 1.5e-12, 0.75e-12], 0.0).pvalue, rel=1e-9)
+    assert above.ci_low < above.ci_high and above.verdict == "indistinguishable"
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # scipy's, in the reference below
+def test_a_constant_group_against_a_varying_one_is_compared_quietly():
+    zeros = {s: 0.5 for s in range(5)}  # 50 % on every seed: a network that learned nothing
+    other = {s + 10: v for s, v in enumerate([0.88, 0.91, 0.86, 0.93, 0.90])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's "Precision loss occurred" about the constant group
+        d = stats.compare_two("test_accuracy", "zeros", zeros, "he", other, higher_is_better=True)
+    assert d.p_value == pytest.approx(sps.ttest_ind([0.5] * 5, list(other.values()), equal_var=False).pvalue, rel=1e-9)
+    assert d.verdict == "b_better"
+
+
+# --- Seeds needed ---------------------------------------------------------------------------------------
+
+def _two_sided_power(effect, n, paired, alpha):
+    """Power of the two-sided t-test, both tails, from scipy's noncentral t (Colas et al. 2018, section 4)."""
+    df = n - 1 if paired else 2 * n - 2
+    crit = sps.t.ppf(1 - alpha / 2, df)
+    return sps.nct.sf(crit, df, effect * math.sqrt(n)) + sps.nct.cdf(-crit, df, effect * math.sqrt(n))
+
+
+@pytest.mark.parametrize("paired", [True, False])
+@pytest.mark.parametrize("alpha", [0.05, 0.5])
+def test_seeds_needed_is_the_smallest_n_with_80_percent_power(paired, alpha):
+    z = np.array([-1.2, 0.3, 0.9, -0.4, 0.4])
+    z = (z - z.mean()) / z.std(ddof=1)  # mean 0, std 1
+    b = np.array([0.8, 0.9, 0.85, 0.95, 0.7])  # paired: the spread is that of a - b, not of a + b
+    for effect in (0.5, 1.0, 1.45, 1.7, 2.2):
+        if paired:
+            a = b + effect + z
+        else:
+            a, b = effect + z / math.sqrt(2), z[::-1] / math.sqrt(2)  # s_a^2 + s_b^2 = 1
+        expected = next(n for n in range(2, 1000) if _two_sided_power(effect, n, paired, alpha) >= 0.8)
+        got = stats.seeds_needed(a, b, paired=paired, alpha=alpha)
+        assert got == expected and type(got) is int, (effect, got, expected)
+
+
+def test_seeds_needed_up_to_the_limit_itself():
+    a = np.array([0.0, 1.0, 2.0, 3.0])
+    b = a - np.array([-0.2, 0.3, 0.0, 0.3])  # differences: mean 0.1, std 0.245, so 50 pairs
+    assert stats.seeds_needed(a, b, paired=True) == 50
+    assert stats.seeds_needed(a, b, paired=True, limit=60) == 50  # between 32 and 64: found, not given up
+    assert stats.seeds_needed(a, b, paired=True, limit=50) == 50
+    assert stats.seeds_needed(a, b, paired=True, limit=49) is None
+
+
+# --- What a comparison records: seeds, pairing, too few runs ------------------------------------------
+
+def test_diverged_runs_are_left_out_of_a_comparison():
+    a = {1: 0.80, 2: 0.85, 3: 0.90, 4: math.nan}
+    b = {1: 0.70, 2: 0.72, 3: 0.71, 4: None}
+    d = stats.compare_two("test_accuracy", "a", a, "b", b, higher_is_better=True)
+    assert (d.n_a, d.n_b, d.paired) == (3, 3, True)  # seed 4 diverged in both groups: the other three still pair
+    assert d.difference == pytest.approx(np.mean([0.10, 0.13, 0.19]))
+    one_sided = stats.compare_two("test_accuracy", "a", a, "b", {**b, 4: 0.73}, higher_is_better=True)
+    assert (one_sided.n_a, one_sided.n_b, one_sided.paired) == (3, 4, False)
+
+
+def test_two_seeds_in_common_pair_but_do_not_rank():
+    d = stats.compare_two("test_accuracy", "a", {1: 0.90, 2: 0.94}, "b", {1: 0.80, 2: 0.86}, higher_is_better=True)
+    assert d.paired and d.verdict == "too_few_runs"
+    half = sps.t.ppf(0.975, 1) * np.std([0.10, 0.08], ddof=1) / math.sqrt(2)
+    assert (d.ci_low, d.ci_high) == pytest.approx((0.09 - half, 0.09 + half), rel=1e-9)
+
+
+def test_a_row_with_too_few_runs_records_everything_it_can():
+    d = stats.compare_two("final_cost", "x", {1: 0.2, 2: 0.4}, "y", {5: 0.3, 6: 0.5, 7: 0.1}, higher_is_better=False)
+    assert (d.metric, d.group_a, d.group_b, d.paired, d.n_a, d.n_b) == ("final_cost", "x", "y", False, 2, 3)
+    assert d.verdict == "too_few_runs" and d.difference == pytest.approx(0.0)
+    assert d.prob_improvement == pytest.approx(3 / 6)  # cost of x below y's in 3 of 6 pairs
+    one = stats.compare_two("final_cost", "x", {1: 0.2}, "y", {5: 0.3, 6: 0.5, 7: 0.1}, higher_is_better=False)
+    assert (one.metric, one.group_a, one.group_b, one.paired, one.n_a, one.n_b) == ("final_cost", "x", "y", False, 1, 3)
+    assert one.verdict == "too_few_runs" and one.prob_improvement == pytest.approx(2 / 3)
+    assert math.isnan(one.ci_low) and math.isnan(one.ci_high) and math.isnan(one.p_value)
+
+
+def test_a_group_with_no_finite_value_is_too_few_runs_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Mean of empty slice"
+        d = stats.compare_two("test_accuracy", "diverged", {1: math.nan, 2: None}, "he", {1: 0.9, 2: 0.91, 3: 0.92},
+                              higher_is_better=True)
+    assert d.verdict == "too_few_runs" and (d.n_a, d.n_b) == (0, 3)
+    assert math.isnan(d.difference) and math.isnan(d.p_value) and math.isnan(d.prob_improvement)
+
+
+def test_a_metric_without_direction_reports_the_probability_of_being_higher():
+    a = {s: v for s, v in enumerate([0.10, 0.12, 0.11, 0.13])}
+    b = {s: v + 0.5 for s, v in a.items()}
+    assert stats.compare_two("a_std_1", "a", a, "b", b, higher_is_better=None).prob_improvement == 0.0
+    assert stats.compare_two("a_std_1", "b", b, "a", a, higher_is_better=None).prob_improvement == 1.0
+
+
+# --- The verdict rule at its edges ----------------------------------------------------------------------
+
+def _row(p, low, high, n=5):
+    return stats.Difference("m", "a", "b", True, n, n, (low + high) / 2, low, high, p, p, 0.5, "")
+
+
+def test_verdict_needs_p_below_alpha_and_an_interval_that_excludes_zero():
+    assert stats.verdict(_row(0.01, 0.1, 0.3), True) == "a_better"
+    assert stats.verdict(_row(0.05, 0.1, 0.3), True) == "indistinguishable"  # p = alpha is not below it
+    assert stats.verdict(_row(0.01, 0.0, 0.3), True) == "indistinguishable"  # the interval touches 0
+    assert stats.verdict(_row(0.01, -0.3, 0.0), True) == "indistinguishable"
+    assert stats.verdict(_row(0.01, -0.3, -0.1), True) == "b_better"
+    assert stats.verdict(_row(0.01, 0.1, 0.3, n=2), True) == "too_few_runs"
+
+
+def test_lower_is_better_when_a_is_higher_makes_b_better():
+    assert stats.verdict(_row(0.01, 0.1, 0.3), False) == "b_better"
+    assert stats.verdict(_row(0.01, -0.3, -0.1), False) == "a_better"
+    assert stats.verdict(_row(0.01, 0.1, 0.3), None) == "a_higher"
+
+
+# --- compare_groups: what each row carries after the adjustment -----------------------------------------
+
+def _groups(seed, means, n=6, sd=0.02, paired=True):
+    rng = np.random.default_rng(seed)
+    return {name: {(s if paired else 100 * k + s): float(v) for s, v in enumerate(rng.normal(mu, sd, n))}
+            for k, (name, mu) in enumerate(means.items())}
+
+
+def test_every_row_names_its_metric_and_lower_is_better_turns_the_probability():
+    groups = _groups(3, {"x": 0.30, "y": 0.31, "z": 0.9})
+    rows = stats.compare_groups("final_cost", groups, higher_is_better=False)
+    assert all(r.metric == "final_cost" for r in rows)
+    by_pair = {(r.group_a, r.group_b): r for r in rows}
+    assert by_pair[("x", "z")].verdict == "a_better" and by_pair[("x", "z")].prob_improvement == 1.0
+
+
+def test_seeds_needed_in_a_group_comparison_are_at_the_bonferroni_level():
+    groups = _groups(4, {"x": 0.90, "y": 0.905, "z": 0.5})
+    rows = stats.compare_groups("test_accuracy", groups, higher_is_better=True)
+    xy = rows[0]
+    assert (xy.group_a, xy.group_b, xy.verdict) == ("x", "y", "indistinguishable")
+    va, vb = np.array(list(groups["x"].values())), np.array(list(groups["y"].values()))
+    assert xy.seeds_needed == stats.seeds_needed(va, vb, paired=True, alpha=0.05 / 3)
+    assert xy.seeds_needed != stats.seeds_needed(va, vb, paired=False, alpha=0.05 / 3)
+    assert [r.seeds_needed for r in rows[1:]] == [None, None]  # the others are separated
+    two = stats.compare_groups("test_accuracy", {"x": groups["x"], "y": groups["y"]}, higher_is_better=True)[0]
+    assert two.seeds_needed == stats.seeds_needed(va, vb, paired=True)  # one pair: alpha itself
+
+
+def test_two_eligible_pairs_get_intervals_at_97_5_percent():
+    groups = _groups(5, {"x": 0.90, "y": 0.92, "z": 0.93})
+    groups["w"] = {1: 0.5, 2: 0.6}  # too few runs: not one of the m pairs
+    rows = stats.compare_groups("test_accuracy", groups, higher_is_better=True, baseline="z")
+    assert [r.verdict == "too_few_runs" for r in rows] == [False, False, True]
+    for r in rows[:2]:
+        d = np.array(list(groups[r.group_a].values())) - np.array(list(groups["z"].values()))
+        half = sps.t.ppf(1 - 0.05 / 2 / 2, 5) * d.std(ddof=1) / np.sqrt(6)
+        assert (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-9)
+
+
+def test_a_group_comparison_passes_its_confidence_and_method_on():
+    one = _groups(6, {"x": 0.90, "y": 0.92})
+    r = stats.compare_groups("test_accuracy", one, higher_is_better=True, confidence=0.9)[0]
+    d = np.array(list(one["x"].values())) - np.array(list(one["y"].values()))
+    half = sps.t.ppf(0.95, 5) * d.std(ddof=1) / np.sqrt(6)
+    assert (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-9)
+    many = _groups(7, {"x": 0.90, "y": 0.92, "z": 0.91}, n=30)  # 30 seeds: auto would bootstrap
+    for m in (1, 3):
+        groups = dict(list(many.items())[:m + 1]) if m == 1 else many
+        rows = stats.compare_groups("test_accuracy", groups, higher_is_better=True, method="t")
+        for r in rows:
+            d = np.array(list(groups[r.group_a].values())) - np.array(list(groups[r.group_b].values()))
+            half = sps.t.ppf(1 - 0.05 / m / 2, 29) * d.std(ddof=1) / np.sqrt(30)
+            assert (r.ci_low, r.ci_high) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-9)
+
+
+def test_an_unknown_baseline_is_named():
+    with pytest.raises(KeyError, match="'w'"):
+        stats.compare_groups("test_accuracy", _groups(3, {"x": 0.9, "y": 0.8}), higher_is_better=True, baseline="w")
