@@ -3,14 +3,30 @@
 import sys
 
 
+def _exit_now(code: int = 0) -> None:
+    """End a single run without the interpreter's teardown of scipy, scikit-learn and matplotlib
+    (a few tenths of a second): every file is written and closed, the logs are flushed."""
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _interrupted() -> None:
     sweep = sys.modules["nninit.hydra_app"].sweep_dir_of_this_process() if "nninit.hydra_app" in sys.modules else None
     if sweep:
         print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
               f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
-    else:
-        print("nninit: interrupted; the run folder keeps what was recorded (status 'interrupted')", file=sys.stderr)
-    sys.exit(130)
+        sys.exit(130)  # the launcher's workers are stopped by the interpreter's exit
+    print("nninit: interrupted; the run folder keeps what was recorded (status 'interrupted')", file=sys.stderr)
+    # without the interpreter's teardown: a C extension whose import the interrupt cut short can
+    # crash it (SIGABRT, "Fatal Python error" while finalizing); every file is written and closed
+    if "nninit.plot_worker" in sys.modules:
+        sys.modules["nninit.plot_worker"].stop_early()
+    _exit_now(130)
 
 
 from nninit import signals  # noqa: E402  (tiny: the handlers go in before the slow imports)
@@ -20,6 +36,13 @@ if __name__ == "__main__":
     # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
     signals.interrupt_on_ctrl_c()
     signals.interrupt_on_scheduler_signals()
+    if not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "--version",
+            "-sc", "--shell-completion"} & set(sys.argv[1:]):
+        # a single run: a second process imports scikit-learn and draws the data while this one
+        # imports Hydra and composes the config, then draws half the figures (nninit.plot_worker)
+        from nninit import plot_worker
+
+        plot_worker.start_early()
 
 try:  # an interrupt while importing is an interrupt too, not a traceback
     import hydra
@@ -36,22 +59,12 @@ def main(cfg):
     return hydra_app.task(cfg)
 
 
-def _exit_now() -> None:
-    """End a finished single run without the interpreter's teardown of scipy, scikit-learn and
-    matplotlib (a few tenths of a second): every file is written and closed, the logs are flushed."""
-    import logging
-    import os
-
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
 if __name__ == "__main__":
     try:
         main()
         if not {"-m", "--multirun"} & set(sys.argv[1:]):  # a sweep's launcher cleans up its workers at exit
+            if "nninit.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
+                sys.modules["nninit.plot_worker"].stop_early()
             _exit_now()
     except KeyboardInterrupt:
         _interrupted()

@@ -117,3 +117,9 @@ def load_dataset(
         data.X_train = (data.X_train - mean) / std
         data.X_test = (data.X_test - mean) / std
     return data
+
+
+def make_dataset(data_cfg: dict) -> Dataset:
+    """The data set described by the ``data`` config node (:func:`load_dataset` of its keys)."""
+    options = {k: v for k, v in data_cfg.items() if k != "name"}
+    return load_dataset(data_cfg["name"], **options)

@@ -16,24 +16,17 @@ import numpy as np
 from nninit import runfolder
 from nninit.activations import calculate_gain, calculate_gain_squared
 from nninit.config import validate
-from nninit.data import Dataset, load_dataset
 from nninit.initializers import VARIANCE_PRESETS, initialize_parameters
 from nninit.lsuv import lsuv
 from nninit.network import accuracy
 from nninit.plot_worker import FigureDrawer
 from nninit.progress import Progress
-from nninit.signals import interrupt_received
+from nninit.signals import interrupt_received, stop_if_interrupted
 from nninit.training import train
 
 log = logging.getLogger(__name__)
 
 NON_WEIGHT_KEYS = ("name", "bias", "bias_std", "tol", "max_iter")
-
-
-def make_dataset(data_cfg: dict) -> Dataset:
-    """The data set described by the ``data`` config node."""
-    options = {k: v for k, v in data_cfg.items() if k != "name"}
-    return load_dataset(data_cfg["name"], **options)
 
 
 def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
@@ -159,7 +152,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
                      "overrides": [o for o in overrides or [] if not o.startswith(("resume=", "tracker"))], "config": cfg, "started_at": started,
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
-    drawer = FigureDrawer(parallel=figures)  # imports matplotlib on another core while the run trains
+    helper = FigureDrawer(parallel=figures)  # draws the data and half the figures on another core
     log.info("Run %s%s", f"{labels['name']}: " if labels["name"] else "",
              " ".join(o for o in metrics["overrides"] if not o.startswith("hydra")) or "with the defaults (the seed notebook's run)")
     try:
@@ -172,7 +165,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
             "data": cfg["data"]["name"],
             "data_seeds": {"train": cfg["data"]["train_seed"], "test": cfg["data"]["test_seed"]},
         })
-        data = make_dataset(cfg["data"])
+        data = helper.dataset(cfg["data"])
         layers_dims = [data.X_train.shape[0], *model["hidden_dims"], 1]
         metrics["layers_dims"] = layers_dims
         runfolder.save_arrays(run_dir / runfolder.DATA, vars(data))
@@ -180,13 +173,14 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         metrics.update(info)
         runfolder.save_arrays(run_dir / runfolder.PARAMS_INIT, parameters)
         n_parameters = sum(p.size for p in parameters.values())
+        helper.warm_up()  # matplotlib, on the other core while this one trains
         progress = Progress(tr["num_iterations"])
         try:
             result = train(
                 data.X_train, data.Y_train, parameters,
                 learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
                 activation=model["activation"], negative_slope=model["negative_slope"], diagnostics=tr["diagnostics"],
-                X_test=data.X_test, Y_test=data.Y_test, progress=progress,
+                X_test=data.X_test, Y_test=data.Y_test, progress=lambda i: (stop_if_interrupted(), progress(i)),
                 snapshot_at=snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else (),
             )
         finally:
@@ -214,7 +208,8 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         if result.status == "diverged":
             log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
         if figures:
-            drawer.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
+            helper.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
+        stop_if_interrupted()  # one that came where Python could not raise it (a finalizer while drawing)
         metrics["status"] = result.status  # 'completed' only now that every file is there
     except BaseException as error:
         interrupted = isinstance(error, KeyboardInterrupt) or interrupt_received()
@@ -224,7 +219,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
             raise KeyboardInterrupt from error  # it came inside a C extension (ImportError: initialization failed)
         raise
     finally:
-        drawer.close()
+        helper.close()
         metrics["finished_at"] = _now()
         metrics["total_time_s"] = time.perf_counter() - t0
         runfolder.write_json(run_dir / runfolder.METRICS, metrics)

@@ -1,13 +1,21 @@
-"""Draw a run's figures on two cores: a helper process imports matplotlib while the run trains,
-then draws its share of the figures while the run's own process draws the rest.
+"""A second process for one run, on the second core: it makes the data set while the run starts,
+and draws half of the figures while the run draws the other half.
 
-A single run is one process and one core; the figures cost about as much as the training itself,
-and importing matplotlib a few tenths of a second more. The helper is forked at the start of the
-run (so it shares the imports done so far), imports matplotlib on the other core during data
-generation and training, and waits. When the run's files are saved, it draws the animation and
-the layer statistics while the run draws the rest. Where forking is not possible (one core, no
-``fork``, a daemonic worker of a launcher) everything is drawn in the run's process, as before.
-A helper that fails or dies leaves its figures to the run's process.
+A single run is one process on one core, and most of what a user waits for is not training:
+importing scikit-learn (to draw the data set), importing matplotlib and drawing the figures. The
+helper is forked as early as possible -- by ``run.py`` before it imports Hydra (:func:`start_early`),
+else when the run starts (:class:`FigureDrawer`) -- and
+
+1. imports scikit-learn while the run's process imports Hydra and composes the configuration;
+2. draws the data set when asked (:meth:`FigureDrawer.dataset`; the run's process meanwhile
+   imports matplotlib and warms it up), and sends the arrays back;
+3. imports and warms up matplotlib while the run trains;
+4. draws the animation and the layer statistics while the run draws the rest.
+
+The helper runs the same code on the same inputs as the run's process would, so the data and the
+figures are the same bytes. Where forking is not possible (one core, no ``fork``, a daemonic worker
+of a launcher) everything is done in the run's process. A helper that fails or dies leaves its
+work to the run's process, which does it as if there were no helper.
 """
 
 from __future__ import annotations
@@ -20,9 +28,15 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ENABLED = True
-"""Set False to draw every figure in the run's own process (tests that inspect the figures do)."""
+"""Set False to do everything in the run's own process (tests that inspect the figures do)."""
 HELPER_FIGURES = ("animation", "layers")
 """Figures the helper draws; the run's process draws the others (about half the time each)."""
+
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""One BLAS thread in the helper: it shares the cores with the run, and numpy imports faster
+(about 0.07 s here) without starting a thread pool."""
+
+_early: tuple | None = None  # (process, connection) forked by start_early, until a run adopts it
 
 
 def _cores() -> int:
@@ -32,52 +46,152 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _serve(conn) -> None:
-    """The helper: ignore Ctrl-C (the run handles it and stops the helper with SIGTERM, which
-    interrupts it like Ctrl-C, so that a file it was writing is not left half-done), import and warm
-    up matplotlib, then draw what is asked and say what was written."""
+def _stop(signum, frame):
+    """SIGTERM, from the run: interrupt the helper like Ctrl-C (a file it was writing is then
+    removed by its writer, not left half-done), once; later ones are ignored."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _serve(conn, other_end) -> None:
+    """The helper's life: Ctrl-C is ignored (the run handles it, and stops the helper with
+    SIGTERM); stopped by the run, or when the run has ended, it ends quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop)
+    for name in THREAD_VARIABLES:  # read when numpy is first imported (not yet, when forked early)
+        os.environ[name] = "1"
     try:
-        from nninit import plots
+        _serve_requests(conn, other_end)
+    except (KeyboardInterrupt, EOFError, OSError, ImportError):
+        pass  # ImportError: "initialization failed", the stop landing in a C extension's import
 
-        fig = plots.new_figure(1, 1, layout=None)
-        fig.text(0.5, 0.5, "warm-up")  # loads the font cache
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        FigureCanvasAgg(fig).draw()
-        request = conn.recv()
-        if request is None:
-            return
-        run_dir, metrics, only, animation = request
-        written = plots.plot_run(run_dir, metrics, animation=animation, only=only)
-        conn.send(("ok", [str(p) for p in written]))
-    except (EOFError, KeyboardInterrupt):
-        return
-    except Exception as error:  # reported to the run, which draws these figures itself
-        conn.send(("error", f"{type(error).__name__}: {error}"))
+def _serve_requests(conn, other_end) -> None:
+    """Import scikit-learn, then answer the run: ``("dataset", data_cfg)`` with the arrays,
+    ``("warm_up",)`` by importing matplotlib, ``("draw", run_dir, metrics, only, animation)``
+    with the paths written; ``None`` stops the helper."""
+    other_end.close()  # the run's end: closed here, so that the run's exit ends recv() below
+    warm = False
+    try:
+        import sklearn.datasets  # noqa: F401  (the slow import, done while the run imports Hydra)
+
+        while True:
+            request = conn.recv()
+            if request is None:
+                return
+            kind, *args = request
+            try:
+                if kind == "dataset":
+                    from nninit.data import make_dataset
+
+                    conn.send(("ok", make_dataset(*args)))
+                    continue
+                from nninit import plots
+
+                if not warm:
+                    plots.warm_up()
+                    warm = True
+                if kind == "warm_up":  # while the run trains
+                    continue
+                run_dir, metrics, only, animation = args
+                written = plots.plot_run(run_dir, metrics, animation=animation, only=only)
+                conn.send(("ok", [str(p) for p in written]))
+                return
+            except Exception as error:  # reported to the run, which does this work itself
+                conn.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         conn.close()
 
 
+def _fork():
+    """Fork a helper; ``(process, connection)``, or None where that is not possible."""
+    try:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        conn, child = context.Pipe()
+        process = context.Process(target=_serve, args=(child, conn), daemon=True)
+        process.start()
+        child.close()
+        return process, conn
+    except (ValueError, OSError, AssertionError) as error:  # no fork here, or a daemonic launcher worker
+        log.debug("no helper process (%s)", error)
+        return None
+
+
+def start_early() -> None:
+    """Fork the helper now, before the slow imports (``run.py`` calls this for a single run)."""
+    global _early
+    if ENABLED and _early is None and _cores() >= 2:
+        _early = _fork()
+
+
+def stop_early() -> None:
+    """Stop a helper that :func:`start_early` forked and no run adopted (idempotent)."""
+    global _early
+    if _early is not None:
+        FigureDrawer._stop(*_early)
+        _early = None
+
+
 class FigureDrawer:
-    """Start the helper now (``parallel=True`` and two cores or more); :meth:`draw` later."""
+    """The run's helper: adopt the one :func:`start_early` forked, else fork one now
+    (``parallel=True`` and two cores or more); :meth:`dataset`, :meth:`warm_up`, :meth:`draw`
+    later, :meth:`close` at the end."""
 
     def __init__(self, parallel: bool = True):
+        global _early
         self.process = self.conn = None
-        if not (parallel and ENABLED) or _cores() < 2:
-            return
-        try:
-            import multiprocessing
+        if _early is not None:
+            (self.process, self.conn), _early = _early, None
+        elif parallel and ENABLED and _cores() >= 2:
+            self.process, self.conn = _fork() or (None, None)
+        self.figures = parallel
 
-            context = multiprocessing.get_context("fork")
-            self.conn, child = context.Pipe()
-            self.process = context.Process(target=_serve, args=(child,), daemon=True)
-            self.process.start()
-            child.close()
-        except (ValueError, OSError, AssertionError) as error:  # no fork here, or a daemonic launcher worker
-            log.debug("figures drawn in one process (%s)", error)
-            self.process = self.conn = None
+    def _send(self, request) -> bool:
+        try:
+            self.conn.send(request)
+            return True
+        except (OSError, EOFError, ValueError):
+            return False
+
+    def _answer(self, sent: bool):
+        """The helper's answer, or None (the helper is then stopped, with a warning)."""
+        try:
+            status, detail = self.conn.recv() if sent else ("error", "the helper process ended")
+        except (OSError, EOFError):
+            status, detail = "error", "the helper process ended"
+        if status == "ok":
+            return detail
+        log.warning("helper process: %s; doing its work in the run's process", detail)
+        self.close()
+        return None
+
+    def dataset(self, data_cfg: dict):
+        """:func:`nninit.data.make_dataset` of ``data_cfg``, drawn by the helper while this process
+        warms up matplotlib (when the run draws figures)."""
+        import numpy as np
+
+        from nninit.data import CACHE_MAX_VALUES, Dataset, make_dataset
+
+        values = (data_cfg["n_train"] + data_cfg["n_test"]) * (data_cfg.get("n_features", 2) + 1)
+        if self.process is None or values > CACHE_MAX_VALUES:  # large data: drawn here, not sent through a pipe
+            return make_dataset(data_cfg)
+        sent = self._send(("dataset", data_cfg))
+        if self.figures:
+            from nninit import plots
+
+            plots.warm_up()
+        data = self._answer(sent)
+        if data is None:
+            return make_dataset(data_cfg)
+        # copied: arrays of this process's own (writeable, allocated here), as if drawn here
+        return Dataset(*(np.array(a) for a in (data.X_train, data.Y_train, data.X_test, data.Y_test)))
+
+    def warm_up(self) -> None:
+        """Let the helper import and warm up matplotlib now (while the run trains)."""
+        if self.figures and self.process is not None and not self._send(("warm_up",)):
+            self.close()
 
     def draw(self, run_dir: Path, metrics: dict, *, animation: bool) -> list[Path]:
         """Every figure of the run (``nninit.plots.plot_run``), shared with the helper when there is one."""
@@ -86,36 +200,30 @@ class FigureDrawer:
         if self.process is None:
             return plots.plot_run(run_dir, metrics, animation=animation)
         helper = set(HELPER_FIGURES)
-        try:
-            self.conn.send((run_dir, metrics, helper, animation))
-        except (OSError, EOFError):
-            self.close()
-            return plots.plot_run(run_dir, metrics, animation=animation)
-        written = plots.plot_run(run_dir, metrics, animation=animation, only=set(plots.FIGURES) - helper)
-        try:
-            status, detail = self.conn.recv()
-        except (EOFError, OSError):
-            status, detail = "error", "the helper process ended"
-        if status == "ok":
-            written += [Path(p) for p in detail]
-        else:
-            log.warning("figure helper: %s; drawing its figures here", detail)
+        sent = self._send(("draw", run_dir, metrics, helper, animation))
+        written = plots.plot_run(run_dir, metrics, animation=animation, only=set(plots.FIGURES) - helper if sent else None)
+        paths = self._answer(sent)
+        if paths is not None:
+            written += [Path(p) for p in paths]
+        elif sent:  # the helper failed: its share is drawn here
             written += plots.plot_run(run_dir, metrics, animation=animation, only=helper)
         self.close()
         return written
 
+    @staticmethod
+    def _stop(process, conn) -> None:
+        try:
+            conn.send(None)
+        except (OSError, EOFError, ValueError):
+            pass
+        conn.close()
+        process.join(timeout=0.5)
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=2)
+
     def close(self) -> None:
         """Stop the helper (idempotent; also on an interrupt or an error of the run)."""
-        if self.conn is not None:
-            try:
-                self.conn.send(None)
-            except (OSError, EOFError, ValueError):
-                pass
-            self.conn.close()
-            self.conn = None
         if self.process is not None:
-            self.process.join(timeout=0.5)
-            if self.process.is_alive():
-                self.process.terminate()
-                self.process.join(timeout=2)
-            self.process = None
+            self._stop(self.process, self.conn)
+        self.process = self.conn = None

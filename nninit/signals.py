@@ -14,6 +14,7 @@ every file it wrote complete; ``resume=true`` reruns it.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
 SCHEDULER_SIGNALS = ("SIGTERM", "SIGUSR2")
@@ -32,11 +33,35 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
 
+_default_unraisablehook = sys.unraisablehook
+
+
+def _unraisable(unraisable) -> None:
+    """An interrupt that came while Python ran a finalizer or a weakref callback (matplotlib's
+    objects have many) cannot propagate from there: Python would print it as "Exception ignored"
+    and go on. It is remembered (:func:`interrupt_received`), and :func:`stop_if_interrupted`
+    raises it again where the run checks. Once an interrupt came, the finalizers of objects it
+    left half-built (e.g. pyparsing's, interrupted while matplotlib built its parser) fail as well:
+    those errors are its consequence, not news, and are not printed either."""
+    if _RECEIVED.is_set():
+        return
+    _default_unraisablehook(unraisable)
+
+
+def stop_if_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` when an interrupt came to this process, even one that Python
+    could not raise where it landed (see :func:`_unraisable`). Called where a run checks: in the
+    training loop and before a run writes its final status."""
+    if _RECEIVED.is_set():
+        raise KeyboardInterrupt("stopped by an interrupt that came earlier")
+
+
 def interrupt_on_ctrl_c() -> None:
     """Make SIGINT raise ``KeyboardInterrupt`` (even when the process was started with SIGINT
     ignored, as a background job of a non-interactive shell is) and remember that it came."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupt)
+        sys.unraisablehook = _unraisable
 
 
 def interrupt_on_scheduler_signals() -> list[str]:
@@ -50,4 +75,5 @@ def interrupt_on_scheduler_signals() -> list[str]:
     names = [name for name in SCHEDULER_SIGNALS if hasattr(signal, name)]
     for name in names:
         signal.signal(getattr(signal, name), _interrupt)
+    sys.unraisablehook = _unraisable
     return names

@@ -241,3 +241,49 @@ def test_signal_propagation_draws_the_start_and_the_end_by_layer(seed_run, drawn
     assert [l.get_label() for l in spread.lines] == ["iteration 0", "iteration 3000", "1 (unit spread)"]
     assert list(spread.lines[0].get_xdata()) == [1, 2, 3] and len(gradient.lines) == 2
     assert set(drawn) == {"signal_propagation.png"}  # only what was asked
+
+
+def test_the_helper_draws_the_same_data_set_as_the_run(caplog):
+    """The helper process draws the data set while the run warms up matplotlib: the same bytes as
+    drawn in the run's process, as arrays of the run's own (writeable, contiguous); a helper that
+    died leaves the data to the run."""
+    from nninit import plot_worker
+    from nninit.data import make_dataset
+
+    data_cfg = compose(["data=moons", "data.n_train=50", "data.train_seed=7"])["data"]
+    expected = make_dataset(data_cfg)
+    for kill in (False, True):
+        drawer = plot_worker.FigureDrawer()
+        if drawer.process is None:
+            pytest.skip("one core: no helper process")
+        if kill:
+            drawer.process.kill()
+            drawer.process.join()
+        data = drawer.dataset(data_cfg)
+        assert (drawer.process is None) == kill
+        drawer.close()
+        for key, value in vars(expected).items():
+            got = getattr(data, key)
+            assert got.dtype == value.dtype and got.shape == value.shape and got.tobytes() == value.tobytes()
+            assert got.flags.writeable and got.flags.c_contiguous
+    assert "doing its work in the run's process" in caplog.text
+
+
+def test_a_helper_started_early_is_adopted_by_the_run_or_stopped():
+    from nninit import plot_worker
+
+    plot_worker.start_early()
+    if plot_worker._early is None:
+        pytest.skip("one core: no helper process")
+    early = plot_worker._early[0]
+    plot_worker.start_early()  # one at a time
+    assert plot_worker._early[0] is early
+    drawer = plot_worker.FigureDrawer(parallel=False)  # adopted even when the run draws no figures (its data)
+    assert drawer.process is early and plot_worker._early is None
+    drawer.close()
+    assert not early.is_alive()
+    plot_worker.start_early()
+    unused = plot_worker._early[0]
+    plot_worker.stop_early()
+    assert not unused.is_alive() and plot_worker._early is None
+    plot_worker.stop_early()  # idempotent
