@@ -50,7 +50,8 @@ def plot_cost_curves(groups: dict[str, list[Run]], path: Path) -> None:
     costs span decades. Distinct colours and line styles for up to 40 groups; a group with one
     recorded iteration is drawn as a point. Diverged and failed runs are left out of the curves
     (the summary table counts them)."""
-    fig = new_figure(8.0, 5.0)
+    fig = new_figure(8.0, 5.0, layout=None)  # one panel, the legend inside: a fixed layout
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.1, top=0.93)
     ax = fig.subplots()
     lowest, values = [], []
     styles = group_styles(len(groups))
@@ -167,7 +168,10 @@ def plot_decision_boundaries(groups: dict[str, list[Run]], path: Path) -> None:
     """A grid of decision boundaries: one row per group, its first seeds across."""
     labels = list(groups)
     cols = min(MAX_SEEDS_SHOWN, max(len(r) for r in groups.values()))
-    fig = new_figure(2.3 * cols + 0.5, 2.3 * len(labels) + 0.3)
+    width, height = 2.3 * cols + 0.5, 2.3 * len(labels) + 0.3
+    fig = new_figure(width, height, layout=None)  # panels of a fixed size: margins in inches, no layout engine
+    fig.subplots_adjust(left=0.3 / width, right=1 - 0.05 / width, bottom=0.05 / height, top=1 - 0.25 / height,
+                        wspace=0.08, hspace=0.14)
     axes = np.atleast_2d(fig.subplots(len(labels), cols, squeeze=False))
     for g, label in enumerate(labels):
         runs = groups[label]

@@ -183,8 +183,15 @@ class ValidateBeforeStart(Callback):
                     f"rerun only the jobs that did not finish")
         os.makedirs(sweep_dir, exist_ok=True)
         _record_sweep(sweep_dir, sweep_jobs(config))
+        from nninit.plot_worker import Prepared
+
+        # the summary's imports, in a process of their own on the core left idle while Hydra
+        # composes every job's config to check it (a second or more, on one core)
+        _SUMMARY[:] = [Prepared(("nninit.summary", "nninit.comparison_plots"))]
 
 
+_SUMMARY: list = []
+"""The process prepared to write the sweep's summary (:class:`nninit.plot_worker.Prepared`)."""
 _SWEEP_DIR: list[str] = []
 """The folder of the sweep this process runs (for the advice printed on Ctrl-C)."""
 
@@ -406,8 +413,12 @@ class SummarizeSweep(Callback):
         from nninit.summary import write_summary
 
         sweep_dir = config.hydra.sweep.dir
+        summary = _SUMMARY.pop() if _SUMMARY else None
         try:
-            table, written = write_summary([sweep_dir], sweep_dir, title=f"Sweep {sweep_dir}")
+            arguments = ([sweep_dir], sweep_dir)
+            options = {"title": f"Sweep {sweep_dir}"}
+            table, written = (summary.call(write_summary, *arguments, **options) if summary is not None
+                              else write_summary(*arguments, **options))
         except ValueError:  # no job has the numbers to summarize: every one failed
             failed = [p for p in _statuses(sweep_dir) if p[1] in ("failed", "interrupted")]
             log.error("No summary: no job of %s completed (%d failed; see their metrics.json)", sweep_dir, len(failed))

@@ -227,3 +227,80 @@ class FigureDrawer:
         if self.process is not None:
             self._stop(self.process, self.conn)
         self.process = self.conn = None
+
+
+def _prepare_and_call(conn, other_end, modules: tuple[str, ...]) -> None:
+    """:class:`Prepared`'s process: import ``modules`` (and warm up matplotlib), then run the one
+    call sent, and send back ``("ok", result)`` or ``("error", message)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
+    other_end.close()
+    try:
+        import importlib
+
+        for name in modules:
+            importlib.import_module(name)
+        from nninit import plots
+
+        plots.warm_up()
+        request = conn.recv()
+        if request is None:
+            return
+        function, args, kwargs = request
+        try:
+            conn.send(("ok", function(*args, **kwargs)))
+        except Exception as error:  # the caller runs the call itself, and gets the error there
+            conn.send(("error", f"{type(error).__name__}: {error}"))
+    except (KeyboardInterrupt, EOFError, OSError, ImportError):
+        pass
+    finally:
+        conn.close()
+
+
+class Prepared:
+    """One call, run later in a process forked now that imports what it needs in the meantime.
+
+    A sweep's summary imports scipy and matplotlib (about 0.8 s) after the last job; forked when
+    the sweep starts, this process imports them on the core the sweep's parent leaves idle while
+    Hydra checks every job's config, then waits. :meth:`call` runs the call there, or here when
+    there is no such process (one core, no ``fork``) or it failed: the result is the same.
+    """
+
+    def __init__(self, modules: tuple[str, ...]):
+        self.process = self.conn = None
+        if not ENABLED or _cores() < 2:
+            return
+        try:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            self.conn, child = context.Pipe()
+            self.process = context.Process(target=_prepare_and_call, args=(child, self.conn, tuple(modules)),
+                                           daemon=True)
+            self.process.start()
+            child.close()
+        except (ValueError, OSError, AssertionError) as error:
+            log.debug("no helper process (%s)", error)
+            self.process = self.conn = None
+
+    def call(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)``, in the prepared process when there is one; an error
+        there is raised by running the call here."""
+        answer = ("error", "no helper process")
+        if self.process is not None:
+            try:
+                self.conn.send((function, args, kwargs))
+                answer = self.conn.recv()
+            except (OSError, EOFError, ValueError):
+                answer = ("error", "the helper process ended")
+            self.close()
+        if answer[0] == "ok":
+            return answer[1]
+        log.debug("running %s here (%s)", getattr(function, "__name__", function), answer[1])
+        return function(*args, **kwargs)
+
+    def close(self) -> None:
+        """Stop the process (idempotent)."""
+        if self.process is not None:
+            FigureDrawer._stop(self.process, self.conn)
+        self.process = self.conn = None

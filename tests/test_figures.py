@@ -287,3 +287,35 @@ def test_a_helper_started_early_is_adopted_by_the_run_or_stopped():
     plot_worker.stop_early()
     assert not unused.is_alive() and plot_worker._early is None
     plot_worker.stop_early()  # idempotent
+
+
+def _describe(values, scale=1.0):
+    """A call for the prepared process: a result that says which process computed it."""
+    import os
+
+    if scale == 0:
+        raise ZeroDivisionError("scale must not be 0")
+    return os.getpid(), [v / scale for v in values]
+
+
+def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
+    """The sweep's summary runs in a process forked when the sweep starts; its result is the
+    call's; an error there, or a process that died, means the call runs in the caller (which then
+    raises the error itself)."""
+    import os
+
+    from nninit import plot_worker
+
+    prepared = plot_worker.Prepared(("json",))
+    if prepared.process is None:
+        pytest.skip("one core: no helper process")
+    child = prepared.process.pid
+    assert prepared.call(_describe, [1.0, 3.0], scale=2.0) == (child, [0.5, 1.5])  # computed there
+    assert prepared.process is None  # one call, then stopped
+    with pytest.raises(ZeroDivisionError, match="must not be 0"):
+        plot_worker.Prepared(("json",)).call(_describe, [1.0], scale=0)
+    dead = plot_worker.Prepared(("json",))
+    dead.process.kill()
+    dead.process.join()
+    assert dead.call(_describe, [2.0]) == (os.getpid(), [2.0])
+
