@@ -174,6 +174,13 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         runfolder.save_arrays(run_dir / runfolder.PARAMS_INIT, parameters)
         n_parameters = sum(p.size for p in parameters.values())
         helper.warm_up()  # matplotlib, on the other core while this one trains
+        snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else ()
+        on_snapshot = None
+        if snapshot_at and figures:  # the animation's frames, drawn by the helper while this process trains
+            from nninit.plots import run_label
+
+            on_snapshot = helper.frames(data.X_train, data.Y_train, run_label(metrics), model["activation"],
+                                        model["negative_slope"], 8 * n_parameters, len(snapshot_at))
         progress = Progress(tr["num_iterations"])
         try:
             result = train(
@@ -181,7 +188,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
                 learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
                 activation=model["activation"], negative_slope=model["negative_slope"], diagnostics=tr["diagnostics"],
                 X_test=data.X_test, Y_test=data.Y_test, progress=lambda i: (stop_if_interrupted(), progress(i)),
-                snapshot_at=snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else (),
+                snapshot_at=snapshot_at, on_snapshot=on_snapshot,
             )
         finally:
             progress.close()

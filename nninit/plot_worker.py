@@ -30,11 +30,16 @@ log = logging.getLogger(__name__)
 ENABLED = True
 """Set False to do everything in the run's own process (tests that inspect the figures do)."""
 HELPER_FIGURES = ("animation", "layers")
-"""Figures the helper draws; the run's process draws the others (about half the time each)."""
+"""Figures the helper draws (the animation's frames while the run trains); the run's process draws the
+others (about as long as the helper takes for its share, measured: giving it the signal propagation too
+was slower)."""
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 """One BLAS thread in the helper: it shares the cores with the run, and numpy imports faster
 (about 0.07 s here) without starting a thread pool."""
+
+STREAM_BYTES = 64 * 2**10
+"""Snapshots are sent to the helper while the run trains only when all of them fit in this."""
 
 _early: tuple | None = None  # (process, connection) forked by start_early, until a run adopts it
 
@@ -71,7 +76,7 @@ def _serve_requests(conn, other_end) -> None:
     ``("warm_up",)`` by importing matplotlib, ``("draw", run_dir, metrics, only, animation)``
     with the paths written; ``None`` stops the helper."""
     other_end.close()  # the run's end: closed here, so that the run's exit ends recv() below
-    warm = False
+    warm, frames = False, None
     try:
         import sklearn.datasets  # noqa: F401  (the slow import, done while the run imports Hydra)
 
@@ -93,14 +98,39 @@ def _serve_requests(conn, other_end) -> None:
                     warm = True
                 if kind == "warm_up":  # while the run trains
                     continue
+                if kind in ("animation", "frame"):  # no answer: the frames of the animation, while the run trains
+                    frames = _add_frame(frames, kind, args)
+                    continue
                 run_dir, metrics, only, animation = args
-                written = plots.plot_run(run_dir, metrics, animation=animation, only=only)
+                written = plots.plot_run(run_dir, metrics, animation=animation, only=only, frames=frames)
                 conn.send(("ok", [str(p) for p in written]))
                 return
             except Exception as error:  # reported to the run, which does this work itself
                 conn.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         conn.close()
+
+
+def _add_frame(frames, kind: str, args):
+    """The helper's animation: ``("animation", X, Y, title, activation, negative_slope)`` starts
+    it, each ``("frame", i, parameters, row)`` adds a frame (the first one makes the
+    :class:`nninit.plots.BoundaryAnimation`). None once a frame failed: the run's figure is then
+    drawn from its saved snapshots."""
+    from nninit import plots
+
+    if kind == "animation":
+        return args
+    if frames is None:
+        return None
+    try:
+        if not isinstance(frames, plots.BoundaryAnimation):
+            X, Y, title, activation, negative_slope = frames
+            frames = plots.BoundaryAnimation(X, Y, title, args[1], activation, negative_slope)
+        frames.add(*args)
+        return frames
+    except Exception as error:
+        log.debug("animation frame not drawn (%s)", error)
+        return None
 
 
 def _fork():
@@ -187,6 +217,21 @@ class FigureDrawer:
             return make_dataset(data_cfg)
         # copied: arrays of this process's own (writeable, allocated here), as if drawn here
         return Dataset(*(np.array(a) for a in (data.X_train, data.Y_train, data.X_test, data.Y_test)))
+
+    def frames(self, X, Y, title: str, activation: str, negative_slope: float, bytes_per_frame: int, frames: int):
+        """A callback for :func:`nninit.training.train`'s ``on_snapshot`` that sends each snapshot
+        to the helper, which draws the animation's frames while the run trains; None when there is
+        no helper, the inputs are not 2-d, or the snapshots would not fit in the pipe's buffer
+        (:data:`STREAM_BYTES`: the training must never wait for the helper)."""
+        if (not self.figures or self.process is None or X.shape[0] != 2
+                or frames * bytes_per_frame > STREAM_BYTES
+                or not self._send(("animation", X, Y, title, activation, negative_slope))):
+            return None
+
+        def send(iteration, parameters, row):
+            self._send(("frame", iteration, parameters, row))
+
+        return send
 
     def warm_up(self) -> None:
         """Let the helper import and warm up matplotlib now (while the run trains)."""

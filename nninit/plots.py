@@ -230,17 +230,103 @@ def plot_decision_boundary(parameters, X, Y, path: Path, title: str, activation=
     save_figure(fig, path)
 
 
-def animate_decision_boundary(snapshots: dict[str, np.ndarray], history: dict[str, np.ndarray], data: dict, path: Path,
-                              title: str, activation="relu", negative_slope=0.01, *, resolution: int = 96,
-                              ms_per_frame: int = 250) -> None:
-    """``decision_boundary.gif``: the predicted regions at each kept iteration, with the train
-    points and, in each frame, the iteration, cost and accuracies.
+class BoundaryAnimation:
+    """``decision_boundary.gif``, one frame at a time: the predicted regions at a recorded
+    iteration, with the train points and a caption (the iteration, cost and accuracies).
 
     matplotlib draws the figure once (axes, points, title) on a transparent canvas; each frame
     only evaluates the grid, paints the predicted classes into the axes' pixels under that
     layer and writes its caption, and Pillow (matplotlib's own image library) writes the GIF.
     Redrawing the whole figure for every frame, as matplotlib's animation writers do, cost
-    about 55 ms a frame here; this costs a few.
+    about 55 ms a frame here; this costs a few. Frames can be added while the run trains
+    (:class:`nninit.plot_worker.FigureDrawer` does, on the other core) or afterwards from the
+    saved snapshots (:func:`animate_decision_boundary`); the file is the same.
+
+    Parameters
+    ----------
+    X, Y : ndarray
+        The training inputs (2, m) and labels (1, m); only 2-d inputs are drawn.
+    title : str
+    first_parameters : dict of str to ndarray
+        The parameters of the first frame (they set the grid's resolution).
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, title: str, first_parameters: dict[str, np.ndarray],
+                 activation="relu", negative_slope=0.01, *, resolution: int = 96, ms_per_frame: int = 250):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image, ImageFont
+
+        self.title, self.activation, self.negative_slope = title, activation, negative_slope
+        self.ms_per_frame = ms_per_frame
+        self.iterations: list[int] = []
+        self.frames: list = []
+        resolution = min(resolution, grid_resolution(first_parameters))
+        self.grid, extent, self.shape = _plane(X, resolution)
+        fig = new_figure(4.6, 4.8, layout=None, dpi=90)
+        fig.patch.set_alpha(0.0)
+        fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
+        ax = fig.subplots()
+        ax.patch.set_visible(False)
+        _scatter(ax, X, Y, marker_size=9)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.suptitle(title, fontsize=8)
+        canvas_agg = FigureCanvasAgg(fig)
+        canvas_agg.draw()
+        layer = np.asarray(canvas_agg.buffer_rgba(), dtype=np.float32) / 255.0  # (H, W, 4), row 0 at the top
+        self.height = layer.shape[0]
+        box = ax.get_window_extent()
+        x0, x1 = int(round(box.x0)), int(round(box.x1))
+        y0, y1 = self.height - int(round(box.y1)), self.height - int(round(box.y0))
+        self.box = (x0, x1, y0, y1)
+        self.rows = (np.arange(y1 - y0)[::-1] * self.shape[0]) // (y1 - y0)  # nearest grid row for each pixel row
+        self.cols = (np.arange(x1 - x0) * self.shape[1]) // (x1 - x0)
+        self.palette = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] for c in (*REGION_COLORS, "#ffffff")])
+        self.layer = layer
+        self.font = ImageFont.load_default(size=11)
+        alpha = layer[..., 3:]
+        # one palette for every frame, made from the layer over each region colour, so every colour is in it
+        swatches = [layer[..., :3] * alpha + self.palette[k] * (1 - alpha) for k in range(3)]
+        reference = Image.fromarray((np.hstack(swatches) * 255).round().astype(np.uint8))
+        self.shared = reference.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+
+    def add(self, iteration: int, parameters: dict[str, np.ndarray], row: dict | None = None) -> None:
+        """Draw the frame of ``iteration``; ``row`` (its ``history.csv`` row) gives the caption's
+        cost and accuracies."""
+        from PIL import Image, ImageDraw
+
+        x0, x1, y0, y1 = self.box
+        regions = _regions(parameters, self.grid, self.shape, self.activation, self.negative_slope)
+        classes = np.where(np.isnan(regions), 2, regions).astype(int)
+        canvas = np.ones(self.layer.shape[:2] + (3,), dtype=np.float32)
+        canvas[y0:y1, x0:x1] = self.palette[classes[np.ix_(self.rows, self.cols)]]
+        alpha = self.layer[..., 3:]
+        pixels = (self.layer[..., :3] * alpha + canvas * (1 - alpha)) * 255
+        image = Image.fromarray(pixels.round().astype(np.uint8))
+        text = f"iteration {iteration}"
+        if row is not None:
+            text += f": cost {row['cost']:.4g}"
+            if "train_accuracy" in row:
+                text += f", train {100 * row['train_accuracy']:.0f}%, test {100 * row['test_accuracy']:.0f}%"
+        ImageDraw.Draw(image).text((image.width // 2, int(0.105 * self.height)), text, fill=(0, 0, 0), font=self.font,
+                                   anchor="mm")
+        self.iterations.append(int(iteration))
+        self.frames.append(image.quantize(palette=self.shared, dither=Image.Dither.NONE))
+
+    def save(self, path: Path) -> None:
+        """Write the GIF (atomically); the last frame rests four times as long."""
+        frames = self.frames
+        durations = [self.ms_per_frame] * (len(frames) - 1) + [4 * self.ms_per_frame]
+        runfolder.atomic_write(Path(path), lambda f: frames[0].save(f, format="GIF", save_all=True,
+                                                                     append_images=frames[1:], duration=durations, loop=0))
+
+
+def animate_decision_boundary(snapshots: dict[str, np.ndarray], history: dict[str, np.ndarray], data: dict, path: Path,
+                              title: str, activation="relu", negative_slope=0.01, *, resolution: int = 96,
+                              ms_per_frame: int = 250) -> None:
+    """``decision_boundary.gif`` from a run's saved snapshots (:class:`BoundaryAnimation`).
 
     Parameters
     ----------
@@ -251,64 +337,17 @@ def animate_decision_boundary(snapshots: dict[str, np.ndarray], history: dict[st
     data : dict
         ``data.npz`` arrays; nothing is drawn unless the inputs are 2-d.
     """
-    from PIL import Image, ImageDraw, ImageFont
-
     X, Y = data["X_train"], data["Y_train"]
     if X.shape[0] != 2:
         return
     keys = [k for k in snapshots if k != "iteration"]
-    iterations = snapshots["iteration"]
-    resolution = min(resolution, grid_resolution({k: snapshots[k][0] for k in keys}))
-    grid, extent, shape = _plane(X, resolution)
-    fig = new_figure(4.6, 4.8, layout=None, dpi=90)
-    fig.patch.set_alpha(0.0)
-    fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
-    ax = fig.subplots()
-    ax.patch.set_visible(False)
-    _scatter(ax, X, Y, marker_size=9)
-    ax.set_xlim(extent[0], extent[1])
-    ax.set_ylim(extent[2], extent[3])
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.suptitle(title, fontsize=8)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas_agg = FigureCanvasAgg(fig)
-    canvas_agg.draw()
-    layer = np.asarray(canvas_agg.buffer_rgba(), dtype=np.float32) / 255.0  # (H, W, 4), row 0 at the top
-    height = layer.shape[0]
-    box = ax.get_window_extent()
-    x0, x1 = int(round(box.x0)), int(round(box.x1))
-    y0, y1 = height - int(round(box.y1)), height - int(round(box.y0))
-    rows = (np.arange(y1 - y0)[::-1] * shape[0]) // (y1 - y0)  # nearest grid row for each pixel row
-    cols = (np.arange(x1 - x0) * shape[1]) // (x1 - x0)
-    palette = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] for c in (*REGION_COLORS, "#ffffff")])
-    alpha = layer[..., 3:]
-    font = ImageFont.load_default(size=11)
-    by_iteration = {int(i): k for k, i in enumerate(history.get("iteration", []))}
-    # one palette for every frame, made from the layer over each region colour, so every colour is in it
-    swatches = [layer[..., :3] * alpha + palette[k] * (1 - alpha) for k in range(3)]
-    reference = Image.fromarray((np.hstack(swatches) * 255).round().astype(np.uint8))
-    shared = reference.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
-    frames = []
-    for t, i in enumerate(int(v) for v in iterations):
-        regions = _regions({k: snapshots[k][t] for k in keys}, grid, shape, activation, negative_slope)
-        classes = np.where(np.isnan(regions), 2, regions).astype(int)
-        canvas = np.ones(layer.shape[:2] + (3,), dtype=np.float32)
-        canvas[y0:y1, x0:x1] = palette[classes[np.ix_(rows, cols)]]
-        pixels = (layer[..., :3] * alpha + canvas * (1 - alpha)) * 255
-        image = Image.fromarray(pixels.round().astype(np.uint8))
-        text = f"iteration {i}"
-        if i in by_iteration:
-            r = by_iteration[i]
-            text += f": cost {history['cost'][r]:.4g}"
-            if "train_accuracy" in history:
-                text += f", train {100 * history['train_accuracy'][r]:.0f}%, test {100 * history['test_accuracy'][r]:.0f}%"
-        ImageDraw.Draw(image).text((image.width // 2, int(0.105 * height)), text, fill=(0, 0, 0), font=font, anchor="mm")
-        frames.append(image.quantize(palette=shared, dither=Image.Dither.NONE))
-    durations = [ms_per_frame] * (len(frames) - 1) + [4 * ms_per_frame]  # rest on the final state
-    runfolder.atomic_write(Path(path), lambda f: frames[0].save(f, format="GIF", save_all=True,
-                                                                 append_images=frames[1:], duration=durations, loop=0))
+    animation = BoundaryAnimation(X, Y, title, {k: snapshots[k][0] for k in keys}, activation, negative_slope,
+                                  resolution=resolution, ms_per_frame=ms_per_frame)
+    by_iteration = {int(i): r for r, i in enumerate(history.get("iteration", []))}
+    for t, i in enumerate(int(v) for v in snapshots["iteration"]):
+        row = {k: history[k][by_iteration[i]] for k in history} if i in by_iteration else None
+        animation.add(i, {k: snapshots[k][t] for k in keys}, row)
+    animation.save(path)
 
 
 def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
@@ -384,7 +423,7 @@ FIGURES = ("cost", "boundary", "signal", "layers", "animation")
 
 
 def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = False,
-             only: set[str] | None = None) -> list[Path]:
+             only: set[str] | None = None, frames: BoundaryAnimation | None = None) -> list[Path]:
     """Draw every figure of a run folder from its saved files; returns the paths written.
 
     Writes ``cost.png`` (train and test cost, and the accuracies, over training) and
@@ -393,6 +432,8 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     ``params_history.npz``, ``decision_boundary.gif``. ``metrics`` (the content of
     ``metrics.json``) is read from the folder unless given, as the run itself does before its
     final status is written. ``only`` restricts the drawing to some of :data:`FIGURES`.
+    ``frames``: the animation's frames drawn while the run trained; used when they are those of
+    the saved snapshots under the same title (else the animation is drawn from the snapshots).
     """
     run_dir = Path(run_dir)
     only = set(FIGURES) if only is None else set(only)
@@ -426,7 +467,11 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     if ("animation" in only and animation and (run_dir / runfolder.PARAMS_HISTORY).exists()
             and data["X_train"].shape[0] == 2):
         snapshots = runfolder.load_arrays(run_dir / runfolder.PARAMS_HISTORY)
-        animate_decision_boundary(snapshots, history, data, run_dir / "decision_boundary.gif", label,
-                                  model["activation"], model["negative_slope"])
+        if (isinstance(frames, BoundaryAnimation) and frames.title == label
+                and frames.iterations == [int(i) for i in snapshots["iteration"]]):
+            frames.save(run_dir / "decision_boundary.gif")
+        else:
+            animate_decision_boundary(snapshots, history, data, run_dir / "decision_boundary.gif", label,
+                                      model["activation"], model["negative_slope"])
         written.append(run_dir / "decision_boundary.gif")
     return written

@@ -100,6 +100,7 @@ def train(
     X_test: np.ndarray | None = None,
     Y_test: np.ndarray | None = None,
     snapshot_at: frozenset[int] | set[int] = frozenset(),
+    on_snapshot=None,
     progress=None,
 ) -> TrainResult:
     """Train by full-batch gradient descent, as the notebook's ``model``.
@@ -131,6 +132,10 @@ def train(
         ``train_accuracy`` and ``test_accuracy`` (computed only at recorded iterations).
     snapshot_at : set of int, optional
         Recorded iterations at which to keep a copy of the parameters (``result.snapshots``).
+    on_snapshot : callable, optional
+        ``on_snapshot(i, parameters, row)`` is called with each snapshot as it is taken (the copy
+        kept in ``result.snapshots`` and the history row of iteration ``i``; not to be modified),
+        e.g. to draw an animation's frame while training goes on.
     progress : callable, optional
         ``progress(i)`` is called every :data:`PROGRESS_EVERY` iterations and at recorded ones
         (for a progress bar or log line); it must not change anything.
@@ -168,6 +173,8 @@ def train(
             row.update(layer_statistics(params, cache, grads))
         if i in snapshot_at:
             result.snapshots.append((i, {key: view.copy() for key, view in params.items()}))
+            if on_snapshot is not None:
+                on_snapshot(i, result.snapshots[-1][1], row)
         return row
 
     warned_saturation = False

@@ -319,3 +319,24 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
     dead.process.join()
     assert dead.call(_describe, [2.0]) == (os.getpid(), [2.0])
 
+
+
+def test_the_animation_drawn_while_the_run_trains_is_the_one_drawn_from_its_folder(tmp_path, monkeypatch):
+    """The helper draws the animation's frames from the snapshots sent while the run trains; the
+    GIF is the one drawn afterwards from the saved snapshots, byte for byte."""
+    from nninit import plot_worker
+
+    if plot_worker._cores() < 2:
+        pytest.skip("one core: no helper process")
+    cfg = compose(["train.num_iterations=2000", "train.print_every=100"])
+    monkeypatch.setattr(plot_worker, "ENABLED", False)
+    run(cfg, tmp_path / "one_process", animation=True)  # drawn from the saved snapshots
+    monkeypatch.setattr(plot_worker, "ENABLED", True)
+
+    def from_the_folder(*args, **kwargs):
+        raise AssertionError("drawn from the saved snapshots, not while training")
+
+    monkeypatch.setattr(plots, "animate_decision_boundary", from_the_folder)  # in the helper too (forked after)
+    assert run(cfg, tmp_path / "streamed", animation=True)["status"] == "completed"
+    gif = "decision_boundary.gif"
+    assert (tmp_path / "streamed" / gif).read_bytes() == (tmp_path / "one_process" / gif).read_bytes()

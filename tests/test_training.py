@@ -274,10 +274,13 @@ def test_test_set_rows_are_the_cost_and_accuracies_of_the_recorded_parameters(ci
 
     data = dict(X_test=circles.X_test, Y_test=circles.Y_test)
     kwargs = dict(learning_rate=0.5, print_every=40, activation="leaky_relu", negative_slope=0.3)
+    sent = []  # on_snapshot: each snapshot as it is taken, with its history row (the frames of an animation)
     result = train(circles.X_train, circles.Y_train, _he(), num_iterations=100, snapshot_at={0, 40, 100}, **data,
-                   **kwargs)
+                   on_snapshot=lambda i, params, row: sent.append((i, params, dict(row))), **kwargs)
     assert [row["iteration"] for row in result.history] == [0, 40, 80, 100]
     assert [i for i, _ in result.snapshots] == [0, 40, 100]
+    assert [(i, params) for i, params, _ in sent] == [(i, params) for i, params in result.snapshots]
+    assert [row for _, _, row in sent] == [result.history[0], result.history[1], result.history[3]]
     for (i, params), row in zip(result.snapshots, [result.history[0], result.history[1], result.history[3]]):
         assert row["iteration"] == i
         rerun = train(circles.X_train, circles.Y_train, _he(), num_iterations=i, **kwargs)
