@@ -138,8 +138,12 @@ def which_is_best(summaries: list[GroupSummary], diffs: list[stats.Difference], 
                 continue
             text = f"{other} ({fmt_difference(d, flip=flip)}, {fmt_p_is(d.p_adjusted)}"
             if d.verdict == "indistinguishable":
-                text += (f"; about {d.seeds_needed} seeds per group would separate a difference this size)"
-                         if d.seeds_needed else "; no difference observed)")
+                if d.seeds_needed:
+                    text += f"; about {d.seeds_needed} seeds per group would separate a difference this size)"
+                elif d.difference == 0:
+                    text += "; no difference observed)"
+                else:  # stats.seeds_needed searches up to its limit
+                    text += "; more than 100,000 seeds per group would be needed to separate a difference this size)"
                 same.append(text)
             else:
                 text += ")"

@@ -304,3 +304,19 @@ def test_a_group_that_diverged_on_every_seed_is_said_so(tmp_path):
     md = (tmp_path / "out" / "summary.md").read_text()
     assert ("- Diverged on every seed (no number to compare; worse than any group that trains): "
             "train.learning_rate=1000000.0 (3 of 3 runs diverged).") in md
+
+
+@pytest.mark.parametrize("last, says", [
+    (0.5, "no difference observed"),  # the paired differences -0.25, 0.25, -0.25, 0.25: a mean of exactly 0
+    (0.5 + 2 ** -10, "more than 100,000 seeds per group would be needed"),  # a mean of -2**-12 in that noise
+])
+def test_indistinguishable_says_why_no_seed_count_is_given(tmp_path, last, says):
+    import inspect
+
+    assert inspect.signature(stats.seeds_needed).parameters["limit"].default == 100_000  # the number the text gives
+    for init, values in (("he", [0.5, 0.75, 0.5, 0.75]), ("xavier", [0.75, 0.5, 0.75, last])):
+        for seed, v in enumerate(values, 1):
+            fake_run(tmp_path / "runs" / f"{init}_{seed}", init, seed, v)
+    write_summary([tmp_path / "runs"], tmp_path / "out", plots=False)
+    section = (tmp_path / "out" / "summary.md").read_text().split("## Which is best?")[1].split("## ")[0]
+    assert "Indistinguishable from it" in section and says in section
