@@ -16,6 +16,9 @@ The helper runs the same code on the same inputs as the run's process would, so 
 figures are the same bytes. Where forking is not possible (one core, no ``fork``, a daemonic worker
 of a launcher) everything is done in the run's process. A helper that fails or dies leaves its
 work to the run's process, which does it as if there were no helper.
+
+:class:`Prepared` does the same for a sweep's summary: forked when the sweep starts, it imports
+what the summary needs while Hydra checks the jobs, and writes it when the last job has ended.
 """
 
 from __future__ import annotations
@@ -58,57 +61,57 @@ def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
-def _serve(conn, other_end) -> None:
-    """The helper's life: Ctrl-C is ignored (the run handles it, and stops the helper with
-    SIGTERM); stopped by the run, or when the run has ended, it ends quietly."""
+def _helper_life(work, conn, other_end, *args) -> None:
+    """A helper process's life: Ctrl-C is ignored (the process that forked it handles it, and
+    stops the helper with SIGTERM); one BLAS thread; ``work(conn, *args)``; stopped, or when the
+    process that forked it has ended, it ends quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     for name in THREAD_VARIABLES:  # read when numpy is first imported (not yet, when forked early)
         os.environ[name] = "1"
+    other_end.close()  # the forking process's end: closed here, so that its exit ends recv()
     try:
-        _serve_requests(conn, other_end)
+        work(conn, *args)
     except (KeyboardInterrupt, EOFError, OSError, ImportError):
         pass  # ImportError: "initialization failed", the stop landing in a C extension's import
+    finally:
+        conn.close()
 
 
-def _serve_requests(conn, other_end) -> None:
+def _serve_run(conn) -> None:
     """Import scikit-learn, then answer the run: ``("dataset", data_cfg)`` with the arrays,
     ``("warm_up",)`` by importing matplotlib, ``("draw", run_dir, metrics, only, animation)``
     with the paths written; ``None`` stops the helper."""
-    other_end.close()  # the run's end: closed here, so that the run's exit ends recv() below
     warm, frames = False, None
-    try:
-        import sklearn.datasets  # noqa: F401  (the slow import, done while the run imports Hydra)
+    import sklearn.datasets  # noqa: F401  (the slow import, done while the run imports Hydra)
 
-        while True:
-            request = conn.recv()
-            if request is None:
-                return
-            kind, *args = request
-            try:
-                if kind == "dataset":
-                    from nninit.data import make_dataset
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        kind, *args = request
+        try:
+            if kind == "dataset":
+                from nninit.data import make_dataset
 
-                    conn.send(("ok", make_dataset(*args)))
-                    continue
-                from nninit import plots
+                conn.send(("ok", make_dataset(*args)))
+                continue
+            from nninit import plots
 
-                if not warm:
-                    plots.warm_up()
-                    warm = True
-                if kind == "warm_up":  # while the run trains
-                    continue
-                if kind in ("animation", "frame"):  # no answer: the frames of the animation, while the run trains
-                    frames = _add_frame(frames, kind, args)
-                    continue
-                run_dir, metrics, only, animation = args
-                written = plots.plot_run(run_dir, metrics, animation=animation, only=only, frames=frames)
-                conn.send(("ok", [str(p) for p in written]))
-                return
-            except Exception as error:  # reported to the run, which does this work itself
-                conn.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        conn.close()
+            if not warm:
+                plots.warm_up()
+                warm = True
+            if kind == "warm_up":  # while the run trains
+                continue
+            if kind in ("animation", "frame"):  # no answer: the frames of the animation, while the run trains
+                frames = _add_frame(frames, kind, args)
+                continue
+            run_dir, metrics, only, animation = args
+            written = plots.plot_run(run_dir, metrics, animation=animation, only=only, frames=frames)
+            conn.send(("ok", [str(p) for p in written]))
+            return
+        except Exception as error:  # reported to the run, which does this work itself
+            conn.send(("error", f"{type(error).__name__}: {error}"))
 
 
 def _add_frame(frames, kind: str, args):
@@ -133,14 +136,15 @@ def _add_frame(frames, kind: str, args):
         return None
 
 
-def _fork():
-    """Fork a helper; ``(process, connection)``, or None where that is not possible."""
+def _fork(work=_serve_run, *args):
+    """Fork a helper that runs ``work(connection, *args)``; ``(process, connection)``, or None
+    where that is not possible."""
     try:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         conn, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child, conn), daemon=True)
+        process = context.Process(target=_helper_life, args=(work, child, conn, *args), daemon=True)
         process.start()
         child.close()
         return process, conn
@@ -274,32 +278,24 @@ class FigureDrawer:
         self.process = self.conn = None
 
 
-def _prepare_and_call(conn, other_end, modules: tuple[str, ...]) -> None:
+def _prepare_and_call(conn, modules: tuple[str, ...]) -> None:
     """:class:`Prepared`'s process: import ``modules`` (and warm up matplotlib), then run the one
     call sent, and send back ``("ok", result)`` or ``("error", message)``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop)
-    other_end.close()
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    from nninit import plots
+
+    plots.warm_up()
+    request = conn.recv()
+    if request is None:
+        return
+    function, args, kwargs = request
     try:
-        import importlib
-
-        for name in modules:
-            importlib.import_module(name)
-        from nninit import plots
-
-        plots.warm_up()
-        request = conn.recv()
-        if request is None:
-            return
-        function, args, kwargs = request
-        try:
-            conn.send(("ok", function(*args, **kwargs)))
-        except Exception as error:  # the caller runs the call itself, and gets the error there
-            conn.send(("error", f"{type(error).__name__}: {error}"))
-    except (KeyboardInterrupt, EOFError, OSError, ImportError):
-        pass
-    finally:
-        conn.close()
+        conn.send(("ok", function(*args, **kwargs)))
+    except Exception as error:  # the caller runs the call itself, and gets the error there
+        conn.send(("error", f"{type(error).__name__}: {error}"))
 
 
 class Prepared:
@@ -313,20 +309,8 @@ class Prepared:
 
     def __init__(self, modules: tuple[str, ...]):
         self.process = self.conn = None
-        if not ENABLED or _cores() < 2:
-            return
-        try:
-            import multiprocessing
-
-            context = multiprocessing.get_context("fork")
-            self.conn, child = context.Pipe()
-            self.process = context.Process(target=_prepare_and_call, args=(child, self.conn, tuple(modules)),
-                                           daemon=True)
-            self.process.start()
-            child.close()
-        except (ValueError, OSError, AssertionError) as error:
-            log.debug("no helper process (%s)", error)
-            self.process = self.conn = None
+        if ENABLED and _cores() >= 2:
+            self.process, self.conn = _fork(_prepare_and_call, tuple(modules)) or (None, None)
 
     def call(self, function, *args, **kwargs):
         """``function(*args, **kwargs)``, in the prepared process when there is one; an error
