@@ -9,6 +9,8 @@ def _exit_now(code: int = 0) -> None:
     import logging
     import os
 
+    if "nninit.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
+        sys.modules["nninit.plot_worker"].stop_early()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -24,8 +26,6 @@ def _interrupted() -> None:
     print("nninit: interrupted; the run folder keeps what was recorded (status 'interrupted')", file=sys.stderr)
     # without the interpreter's teardown: a C extension whose import the interrupt cut short can
     # crash it (SIGABRT, "Fatal Python error" while finalizing); every file is written and closed
-    if "nninit.plot_worker" in sys.modules:
-        sys.modules["nninit.plot_worker"].stop_early()
     _exit_now(130)
 
 
@@ -62,10 +62,8 @@ def main(cfg):
 if __name__ == "__main__":
     try:
         main()
-        if not {"-m", "--multirun"} & set(sys.argv[1:]):  # a sweep's launcher cleans up its workers at exit
-            if "nninit.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
-                sys.modules["nninit.plot_worker"].stop_early()
-            _exit_now()
+        if hydra_app.sweep_dir_of_this_process() is None:  # a sweep (-m or hydra.mode=MULTIRUN): its
+            _exit_now()  # launcher's workers are stopped by the interpreter's exit
     except KeyboardInterrupt:
         _interrupted()
     except Exception:

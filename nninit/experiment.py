@@ -226,9 +226,9 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
             raise KeyboardInterrupt from error  # it came inside a C extension (ImportError: initialization failed)
         raise
     finally:
-        helper.close()
         metrics["finished_at"] = _now()
         metrics["total_time_s"] = time.perf_counter() - t0
-        runfolder.write_json(run_dir / runfolder.METRICS, metrics)
+        runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # before stopping the helper: a second
+        helper.close()  # Ctrl-C while it stops (up to 0.5 s) must not leave the folder saying 'running'
     log.info("Run folder: %s", run_dir.resolve())
     return metrics

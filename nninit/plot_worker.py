@@ -28,6 +28,8 @@ import os
 import signal
 from pathlib import Path
 
+from nninit import signals
+
 log = logging.getLogger(__name__)
 
 ENABLED = True
@@ -58,7 +60,7 @@ def _stop(signum, frame):
     """SIGTERM, from the run: interrupt the helper like Ctrl-C (a file it was writing is then
     removed by its writer, not left half-done), once; later ones are ignored."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise KeyboardInterrupt
+    signals._interrupt(signum, frame)  # remembered, so that what it interrupts in a finalizer is not printed
 
 
 def _helper_life(work, conn, other_end, *args) -> None:
@@ -222,13 +224,13 @@ class FigureDrawer:
         # copied: arrays of this process's own (writeable, allocated here), as if drawn here
         return Dataset(*(np.array(a) for a in (data.X_train, data.Y_train, data.X_test, data.Y_test)))
 
-    def frames(self, X, Y, title: str, activation: str, negative_slope: float, bytes_per_frame: int, frames: int):
+    def frames(self, X, Y, title: str, activation: str, negative_slope: float, bytes_per_frame: int, count: int):
         """A callback for :func:`nninit.training.train`'s ``on_snapshot`` that sends each snapshot
         to the helper, which draws the animation's frames while the run trains; None when there is
         no helper, the inputs are not 2-d, or the snapshots would not fit in the pipe's buffer
         (:data:`STREAM_BYTES`: the training must never wait for the helper)."""
         if (not self.figures or self.process is None or X.shape[0] != 2
-                or frames * bytes_per_frame > STREAM_BYTES
+                or count * bytes_per_frame > STREAM_BYTES
                 or not self._send(("animation", X, Y, title, activation, negative_slope))):
             return None
 
