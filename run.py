@@ -20,6 +20,7 @@ def _exit_now(code: int = 0) -> None:
 def _interrupted() -> None:
     sweep = sys.modules["nninit.hydra_app"].sweep_dir_of_this_process() if "nninit.hydra_app" in sys.modules else None
     if sweep:
+        sys.modules["nninit.hydra_app"].record_stopped_jobs()  # jobs whose worker was ended before recording
         print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
               f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
         sys.exit(130)  # the launcher's workers are stopped by the interpreter's exit
@@ -31,20 +32,19 @@ def _interrupted() -> None:
 
 from nninit import signals  # noqa: E402  (tiny: the handlers go in before the slow imports)
 
-if __name__ == "__main__":
-    # Ctrl-C and SIGTERM (``kill``, a scheduler's time limit) stop a run keeping what it recorded, even
-    # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
-    signals.interrupt_on_ctrl_c()
-    signals.interrupt_on_scheduler_signals()
-    if not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "--version",
-            "-sc", "--shell-completion"} & set(sys.argv[1:]):
+try:  # from the moment the handlers are in, an interrupt is an interrupt, not a traceback
+    if __name__ == "__main__":
+        # Ctrl-C and SIGTERM (``kill``, a scheduler's time limit) stop a run keeping what it recorded, even
+        # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
+        signals.interrupt_on_ctrl_c()
+        signals.interrupt_on_scheduler_signals()
+    if __name__ == "__main__" and not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i",
+                                       "--info", "--version", "-sc", "--shell-completion"} & set(sys.argv[1:]):
         # a single run: a second process imports scikit-learn and draws the data while this one
         # imports Hydra and composes the config, then draws half the figures (nninit.plot_worker)
         from nninit import plot_worker
 
         plot_worker.start_early()
-
-try:  # an interrupt while importing is an interrupt too, not a traceback
     import hydra
 
     from nninit import hydra_app  # registers the configs and resolvers

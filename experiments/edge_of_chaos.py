@@ -118,7 +118,9 @@ def fit_depth_scale(d: np.ndarray, floor: float, linear: float = LINEAR) -> floa
     """``xi`` from ``d_l ~ exp(-l / xi)``: least squares of ``log d_l`` on the layer ``l`` (from the second)
     over the layers where ``floor < d_l <= linear`` (the asymptotic regime, where the correlation map is
     linear around c*, above the finite-width noise); over all layers with ``d_l > floor`` when fewer
-    than 3 are that close (a slow decay). NaN with fewer than 3 layers; inf when ``d`` does not decrease."""
+    than 3 are that close (a slow decay). NaN with fewer than 3 layers; inf when ``d`` does not decrease
+    measurably: when the fitted fall of ``log d`` across the window is within the rounding of the logs
+    themselves (a constant sequence gives inf whatever sign its fitted slope's rounding error has)."""
     layers = np.arange(1, d.size + 1)
     usable = (layers >= 2) & (d > floor)
     window = usable & (d <= linear)
@@ -126,8 +128,11 @@ def fit_depth_scale(d: np.ndarray, floor: float, linear: float = LINEAR) -> floa
         window = usable
     if window.sum() < 3:
         return math.nan
-    slope = np.polyfit(layers[window], np.log(d[window]), 1)[0]
-    return math.inf if slope >= 0 else -1.0 / slope
+    log_d = np.log(d[window])
+    slope = np.polyfit(layers[window], log_d, 1)[0]
+    fall = -slope * np.ptp(layers[window])  # the fitted decrease of log d over the window
+    rounding = 64 * np.finfo(float).eps * max(1.0, float(np.max(np.abs(log_d)))) * log_d.size
+    return math.inf if fall <= rounding else -1.0 / slope
 
 
 def measure(run) -> dict:

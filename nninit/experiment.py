@@ -21,7 +21,7 @@ from nninit.lsuv import lsuv
 from nninit.network import accuracy
 from nninit.plot_worker import FigureDrawer
 from nninit.progress import Progress
-from nninit.signals import interrupt_received, stop_if_interrupted
+from nninit.signals import deferred, interrupt_received, stop_if_interrupted
 from nninit.training import train
 
 log = logging.getLogger(__name__)
@@ -219,16 +219,18 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         stop_if_interrupted()  # one that came where Python could not raise it (a finalizer while drawing)
         metrics["status"] = result.status  # 'completed' only now that every file is there
     except BaseException as error:
-        interrupted = isinstance(error, KeyboardInterrupt) or interrupt_received()
-        metrics["status"] = "interrupted" if interrupted else "failed"
-        metrics["error"] = f"{type(error).__name__}: {error}"
+        with deferred():  # a second Ctrl-C here is remembered, not raised: the status must be written
+            interrupted = isinstance(error, KeyboardInterrupt) or interrupt_received()
+            metrics["status"] = "interrupted" if interrupted else "failed"
+            metrics["error"] = f"{type(error).__name__}: {error}"
         if interrupted and not isinstance(error, KeyboardInterrupt):
             raise KeyboardInterrupt from error  # it came inside a C extension (ImportError: initialization failed)
         raise
     finally:
-        metrics["finished_at"] = _now()
-        metrics["total_time_s"] = time.perf_counter() - t0
-        runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # before stopping the helper: a second
+        with deferred():
+            metrics["finished_at"] = _now()
+            metrics["total_time_s"] = time.perf_counter() - t0
+            runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # before stopping the helper: a second
         helper.close()  # Ctrl-C while it stops (up to 0.5 s) must not leave the folder saying 'running'
     log.info("Run folder: %s", run_dir.resolve())
     return metrics

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from nninit.config import ConfigError, register_configs, validate
+from nninit.signals import block_stop_signals, unblock_stop_signals, wait_until
 
 log = logging.getLogger("nninit")
 
@@ -188,6 +190,55 @@ class ValidateBeforeStart(Callback):
         # the summary's imports, in a process of their own on the core left idle while Hydra
         # composes every job's config to check it (a second or more, on one core)
         _SUMMARY[:] = [Prepared(("nninit.summary", "nninit.comparison_plots"))]
+        if "joblib" in str(config.hydra.launcher.get("_target_", "")):
+            _stop_workers_after_they_record(sweep_dir)
+
+
+def _stop_workers_after_they_record(sweep_dir: str) -> None:
+    """A joblib sweep stopped by Ctrl-C or SIGTERM: the workers record ``interrupted`` before the
+    launcher kills them (:func:`nninit.signals.forward_stop_signals`), and a job a worker could not
+    record in time is recorded by this process once the launcher has stopped (:func:`record_stopped_jobs`)."""
+    from nninit.signals import forward_stop_signals
+
+    forward_stop_signals(lambda: not running_jobs(sweep_dir))
+    _LOCAL_WORKERS[:] = [sweep_dir]
+
+
+_LOCAL_WORKERS: list[str] = []
+"""The sweep folder, when this process runs its jobs in local worker processes (joblib)."""
+
+
+def running_jobs(sweep_dir: str) -> list[str]:
+    """The job folders of ``sweep_dir`` whose ``metrics.json`` says ``running``."""
+    from nninit.runfolder import METRICS, read_json
+
+    found = []
+    with os.scandir(sweep_dir) as entries:
+        for entry in entries:
+            metrics = os.path.join(entry.path, METRICS)
+            try:
+                if entry.is_dir() and read_json(metrics).get("status") == "running":
+                    found.append(entry.path)
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def record_stopped_jobs() -> list[str]:
+    """After a joblib sweep was stopped (its workers are gone): a job folder still saying ``running``
+    was ended by the launcher before its worker could record it; record it ``interrupted``, with that
+    reason, so that the folder tells the truth and ``resume=true`` reruns it. Returns those folders."""
+    from nninit.runfolder import METRICS, read_json, write_json
+
+    if not _LOCAL_WORKERS:
+        return []
+    stopped = running_jobs(_LOCAL_WORKERS[0])
+    for folder in stopped:
+        metrics = read_json(os.path.join(folder, METRICS))
+        metrics.update(status="interrupted", error="KeyboardInterrupt: the sweep stopped its worker before the "
+                       "run could record where it was")
+        write_json(os.path.join(folder, METRICS), metrics)
+    return stopped
 
 
 _SUMMARY: list = []
@@ -355,6 +406,15 @@ def task(cfg: DictConfig) -> dict:
 
     interrupt_on_ctrl_c()
     interrupt_on_scheduler_signals()
+    try:
+        return _task(cfg)
+    finally:
+        if multiprocessing.parent_process() is not None:  # a launcher's worker between jobs: a stop signal
+            block_stop_signals()  # waits for the next job (the launcher stops idle workers itself)
+
+
+def _task(cfg: DictConfig) -> dict:
+    unblock_stop_signals()  # a joblib worker starts with them held (forward_stop_signals); one pending now stops the job
     from nninit.experiment import run
     from nninit.tracking import track
 
@@ -384,6 +444,8 @@ def task(cfg: DictConfig) -> dict:
                      labels=labels(cfg), figures=figures, animation=animation and figures)
     except KeyboardInterrupt:
         if single or "SUBMITIT_FOLDER" not in os.environ:
+            if not single:  # the launcher stops every worker once one job raises: the others record first
+                wait_until(lambda: not running_jobs(str(hydra_cfg.sweep.dir)))
             raise  # Ctrl-C on this machine stops the sweep
         # a cluster job stopped by its time limit or scancel: recorded 'interrupted' in its folder; returning
         # lets the sweep's other jobs and its summary go on (resume=true reruns this one)

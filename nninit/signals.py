@@ -13,9 +13,13 @@ every file it wrote complete; ``resume=true`` reruns it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 SCHEDULER_SIGNALS = ("SIGTERM", "SIGUSR2")
 _RECEIVED = threading.Event()
@@ -28,9 +32,27 @@ def interrupt_received() -> bool:
     return _RECEIVED.is_set()
 
 
+_DEFERRED = []
+"""Non-empty while a run records its final state (:func:`deferred`)."""
+
+
 def _interrupt(signum, frame):
     _RECEIVED.set()
+    if _DEFERRED:  # a second Ctrl-C while the first is being recorded: remembered, not raised
+        return
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def deferred():
+    """Within this block a signal is remembered (:func:`interrupt_received`) but does not raise, so
+    that a second Ctrl-C (or the copy of a Ctrl-C that a sweep forwards to its workers) cannot cut the
+    writing of a run's final status short. Use it only around short, bounded work."""
+    _DEFERRED.append(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.pop()
 
 
 _default_unraisablehook = sys.unraisablehook
@@ -77,3 +99,85 @@ def interrupt_on_scheduler_signals() -> list[str]:
         signal.signal(getattr(signal, name), _interrupt)
     sys.unraisablehook = _unraisable
     return names
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""What stops a run or a sweep on this machine: Ctrl-C and ``kill`` (a scheduler's time limit)."""
+
+
+def block_stop_signals() -> None:
+    """Hold SIGINT and SIGTERM pending in the calling thread. Processes and threads started from it
+    inherit the block: a launcher's worker processes then start (their imports, before any handler of
+    ours exists) without the Ctrl-C traceback Python would print, and take the signal once the job
+    unblocks it (:func:`unblock_stop_signals`). The same technique as joblib's resource tracker."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def unblock_stop_signals() -> None:
+    """Deliver the stop signals again in the calling thread (a pending one is delivered at once)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _child_pids() -> list[int]:
+    """This process's child processes (Linux's ``/proc/PID/task/TID/children``; empty elsewhere)."""
+    pids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{os.getpid()}/task"):
+            with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
+                pids.extend(int(pid) for pid in children.read().split())
+    except OSError:
+        pass
+    return pids
+
+
+GRACE_S = 10.0
+"""How long a stopped sweep waits for its jobs to record ``interrupted`` before it stops them anyway."""
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = GRACE_S, poll_s: float = 0.02) -> bool:
+    """Poll ``condition`` until it is true or ``timeout_s`` seconds have passed; returns its last value."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
+    return True
+
+
+def forward_stop_signals(recorded: Callable[[], bool], grace_s: float = GRACE_S) -> threading.Thread | None:
+    """In the parent of a local sweep whose jobs run in worker processes (Hydra's joblib launcher):
+    pass a stop signal on to the workers, and stop this process only once they have recorded it.
+
+    Without this, the launcher answers its own Ctrl-C by killing its workers (joblib's loky uses
+    SIGKILL) at once, while they are still writing ``interrupted``: their folders would keep saying
+    ``running``. Here a thread takes SIGINT and SIGTERM (the main thread blocks them, and so do the
+    workers started after this call: :func:`block_stop_signals`), sends the signal to every child
+    process, waits until ``recorded()`` is true (or ``grace_s`` seconds), then raises the signal in
+    the main thread (:func:`_thread.interrupt_main`), which stops the sweep as before.
+
+    Returns the thread, or None outside the main thread (where Python allows no signal handling).
+    """
+    import _thread
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def forward() -> None:
+        block_stop_signals()  # this thread takes them with sigwait only
+        while True:
+            signum = signal.sigwait(STOP_SIGNALS)
+            for pid in _child_pids():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
+            wait_until(recorded, grace_s)
+            _thread.interrupt_main(signum)
+
+    from multiprocessing import resource_tracker
+
+    # started now, not while the launcher starts its workers: Python's tracker unblocks both signals
+    # in the thread that starts it (its ensure_running), which would let the workers start unblocked
+    resource_tracker.ensure_running()
+    thread = threading.Thread(target=forward, name="nninit-stop-signals", daemon=True)
+    thread.start()
+    block_stop_signals()
+    return thread

@@ -66,3 +66,40 @@ def test_a_second_interrupt_while_the_helper_stops_leaves_the_final_status(fresh
     with pytest.raises(KeyboardInterrupt, match="second"):
         run(compose(["train.num_iterations=200"]), tmp_path, figures=False)
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "completed"
+
+
+def test_a_signal_while_the_final_status_is_written_is_remembered_not_raised(fresh):
+    """signals.deferred: the second Ctrl-C (or a sweep's forwarded copy) cannot cut the status write short."""
+    with signals.deferred():
+        signals._interrupt(signal.SIGINT, None)  # returns: nothing raised inside the block
+        assert signals.interrupt_received()
+    with pytest.raises(KeyboardInterrupt):  # outside it, a signal raises as before
+        signals._interrupt(signal.SIGTERM, None)
+
+
+def test_a_second_ctrl_c_while_an_interrupted_run_records_it_leaves_interrupted(fresh, tmp_path, monkeypatch):
+    """The run's final metrics.json is written inside signals.deferred: a Ctrl-C that lands in that
+    write (here: raised by the write itself, as the signal handler would) does not leave 'running'."""
+    from nninit import runfolder
+
+    real_write = runfolder.write_json
+    calls = []
+
+    def write_with_a_second_ctrl_c(path, data):
+        calls.append(data["status"])
+        if data["status"] == "interrupted":
+            signals._interrupt(signal.SIGINT, None)  # the second Ctrl-C, just as the status is written
+        real_write(path, data)
+
+    monkeypatch.setattr(runfolder, "write_json", write_with_a_second_ctrl_c)
+    signals._RECEIVED.set()  # the first interrupt: the run stops at its first check
+    with pytest.raises(KeyboardInterrupt):
+        run(compose(["train.num_iterations=3000"]), tmp_path, figures=False)
+    assert calls[-1] == "interrupted"
+    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "interrupted"
+
+
+def test_wait_until_returns_the_condition_or_false_at_its_timeout():
+    ticks = iter(range(100))
+    assert signals.wait_until(lambda: next(ticks) >= 3, timeout_s=5, poll_s=0.001)
+    assert not signals.wait_until(lambda: False, timeout_s=0.05, poll_s=0.01)

@@ -83,7 +83,12 @@ def test_depth_scale_fit_recovers_an_exponential():
 
     d = 0.8 * np.exp(-np.arange(1, 51) / 6.0)
     assert E.fit_depth_scale(d, 1e-4) == pytest.approx(6.0, rel=1e-9)
-    assert E.fit_depth_scale(np.full(50, 0.05), 1e-4) == math.inf
+    # a constant sequence does not decrease: inf by construction, whatever the rounding of its fitted
+    # slope (seen as -1e-17 with one BLAS, +0 with another); tried over constants whose logs round differently
+    for value in (0.05, 0.3, 1e-3, 0.0123456789, 0.999):
+        assert E.fit_depth_scale(np.full(50, value), 1e-4) == math.inf
+    assert E.fit_depth_scale(0.05 * (1 + 1e-3 * np.arange(50)), 1e-4) == math.inf  # an increase
+    assert E.fit_depth_scale(0.05 * np.exp(-np.arange(50) / 1e4), 1e-4) == pytest.approx(1e4, rel=1e-6)  # a slow decay
     assert math.isnan(E.fit_depth_scale(np.full(50, 1e-6), 1e-4))
 
 
