@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nninit.blas import numerical_platform
+
 METRICS, HISTORY = "metrics.json", "history.csv"
 _UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
 os.umask(_UMASK)  # ... and put it back at once
@@ -164,8 +166,9 @@ def environment() -> dict:
     -------
     dict
         ``python``, ``numpy``, ``scikit-learn``, ``hydra-core``, ``matplotlib``, ``nninit``
-        (None when not installed), ``platform``, ``git_commit`` (None outside a checkout) and
-        ``git_dirty`` (uncommitted changes to tracked files).
+        (None when not installed), ``platform``, the numerical platform (``blas``, ``blas_library``,
+        ``blas_version``, ``blas_kernel``, ``blas_threads``, ``cpu``: :func:`nninit.blas.numerical_platform`),
+        ``git_commit`` (None outside a checkout) and ``git_dirty`` (uncommitted changes to tracked files).
     """
     env = {"python": platform.python_version(), "platform": platform.platform()}
     for dist in ("numpy", "scikit-learn", "hydra-core", "matplotlib", "nninit"):
@@ -173,6 +176,7 @@ def environment() -> dict:
             env[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             env[dist] = None
+    env.update(numerical_platform())
     env["git_commit"] = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--untracked-files=no") if env["git_commit"] else None
     env["git_dirty"] = None if status is None else bool(status)

@@ -59,11 +59,12 @@ def test_initializers_leave_numpy_global_generator_alone():
     assert np.array_equal(np.random.get_state()[1], before)
 
 
-@pytest.mark.parametrize("init", ["he", "random", "zeros"])
-def test_seed_runs_match_the_notebook(reference, init, tmp_path):
-    expected = reference["runs"][init]
-    metrics = run(compose([f"init={init}"]), tmp_path)
-    history = runfolder.read_history(tmp_path / "history.csv")
+def assert_matches_the_notebook(init: str, history: dict, metrics: dict, expected: dict) -> None:
+    """A seed run (``history.csv`` read back, ``metrics.json``) against the costs and accuracies the
+    notebook printed: every printed cost within the reference's ``cost_rtol`` (1e-9 relative for He,
+    which does not depend on the order of a BLAS sum beyond its last bits; looser for the chaotic random
+    x10 run, whose later costs differ by ~1e-3 between BLAS kernels), the accuracies exactly (a count of
+    examples over 300 or 100, compared to 1e-12)."""
     costs = history["cost"][history["iteration"] < 15000]
     assert list(history["iteration"][:15]) == list(range(0, 15000, 1000))
     assert history["iteration"][-1] == 15000
@@ -78,3 +79,10 @@ def test_seed_runs_match_the_notebook(reference, init, tmp_path):
     if init == "zeros":
         np.testing.assert_allclose(history["cost"], math.log(2), rtol=1e-12)
         assert all(history[f"distinct_{l}"][-1] == 1 for l in (1, 2))  # symmetry never broken
+
+
+@pytest.mark.parametrize("init", ["he", "random", "zeros"])
+def test_seed_runs_match_the_notebook(reference, init, tmp_path):
+    metrics = run(compose([f"init={init}"]), tmp_path)
+    assert_matches_the_notebook(init, runfolder.read_history(tmp_path / "history.csv"), metrics,
+                                reference["runs"][init])
