@@ -86,7 +86,7 @@ def markdown_table(summaries: list[GroupSummary], metrics: tuple[str, ...]) -> s
 
 def comparison_table(diffs: list[stats.Difference]) -> str:
     """The comparisons of one metric as a Markdown table."""
-    lines = ["| a | b | paired | n | a − b [simultaneous 95 % interval] | p (Holm) | P(a better) | verdict |",
+    lines = ["| a | b | paired | n | a − b [simultaneous 95 % interval] | p (Bonferroni) | P(a better) | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for d in diffs:
         prob = "n/a" if math.isnan(d.prob_improvement) else f"{d.prob_improvement:.2f}"
@@ -169,10 +169,10 @@ def which_is_best(summaries: list[GroupSummary], diffs: list[stats.Difference], 
                      + ", ".join(f"{s.label} (n={s.estimates[metric].n})" for s in few) + ".")
     lines += ["", f"Differences are (other − reference) in {name}"
               + (", in percentage points" if metric.endswith("accuracy") else "")
-              + "; with m pairs compared, p is Holm-adjusted and the intervals are simultaneous 95 % intervals "
-                "(Bonferroni: each at 1 − 0.05/m), so that together they hold at 95 %; a group is better or worse "
-                "only when that p is below 0.05 *and* its interval excludes 0. Seeds needed: 80 % power at the "
-                "same adjusted level."]
+              + "; with m pairs compared, one Bonferroni adjustment gives both: p is the test's p times m and "
+                "the intervals are simultaneous 95 % intervals (each the same test's at 1 − 0.05/m), so that a "
+                "group is better or worse exactly when that p is below 0.05, exactly when its interval excludes 0. "
+                "Seeds needed: 80 % power at the same adjusted level."]
     return lines
 
 
@@ -398,8 +398,9 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     if primary_diffs and not quick:
         text += [f"## Comparisons of {primary.replace('_', ' ')}", "",
                  "Paired by seed where both groups ran the same seeds (the interval is then that of the per-seed "
-                 "differences, the test the paired t-test), unpaired otherwise (Welch); intervals simultaneous over "
-                 "the compared pairs (Bonferroni), p Holm-adjusted. P(a better): the probability "
+                 "differences, the test the paired t-test), unpaired otherwise (Welch); p and intervals Bonferroni-"
+                 "adjusted over the compared pairs (the intervals simultaneous, each inverting its test, so that p < "
+                 "0.05 exactly when the interval excludes 0). P(a better): the probability "
                  "that a run of a beats a run of b, ties counted half. Every metric's comparisons are in "
                  "`comparisons.csv`.", "", comparison_table(primary_diffs), ""]
     if diff_lines:

@@ -9,7 +9,7 @@ Runs are found recursively (``--where KEY=VALUE`` keeps those that meet every su
 grouped by every config key that varies between them except the seeds (or by ``--group-by``;
 ``name`` is the runs' label); runs repeated with the same config and seeds count once. Each group
 gets the mean of each metric with its 95 % interval, each pair of groups (or each group against
-``--baseline``) a paired-by-seed difference with its interval, a Holm-adjusted p-value and a
+``--baseline``) a paired-by-seed difference with its interval and p-value (both Bonferroni-adjusted) and a
 verdict. Exit codes: 0 done, 2 no run found or bad arguments.
 """
 
