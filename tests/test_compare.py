@@ -320,3 +320,28 @@ def test_indistinguishable_says_why_no_seed_count_is_given(tmp_path, last, says)
     write_summary([tmp_path / "runs"], tmp_path / "out", plots=False)
     section = (tmp_path / "out" / "summary.md").read_text().split("## Which is best?")[1].split("## ")[0]
     assert "Indistinguishable from it" in section and says in section
+
+
+def test_a_group_whose_runs_all_have_one_value_is_drawn_and_summarized(tmp_path):
+    """Three runs at 0.97: the mean is 0.97 (a floating-point sum gives 0.9700000000000001, outside
+    the exact interval (0.97, 0.97)), and the figures draw it instead of failing on a negative error bar."""
+    for seed in (1, 2, 3):
+        fake_run(tmp_path / "runs" / f"he_{seed}", "he", seed, 0.97)
+        fake_run(tmp_path / "runs" / f"xavier_{seed}", "xavier", seed, 0.90 + seed / 100)
+    e = stats.describe([0.97, 0.97, 0.97])
+    assert e.mean == e.ci_low == e.ci_high == 0.97 and e.method == "exact"
+    write_summary([tmp_path / "runs"], tmp_path / "out")
+    assert (tmp_path / "out" / "summary.md").is_file() and (tmp_path / "out" / "accuracy.png").is_file()
+
+
+def test_the_accuracy_figure_never_draws_a_negative_error_bar(tmp_path, monkeypatch):
+    """A mean a rounding error outside its clipped interval gets an error bar of 0 on that side."""
+    from nninit import comparison_plots
+    from nninit.compare import GroupSummary
+
+    figures = {}
+    monkeypatch.setattr(comparison_plots, "save_figure", lambda fig, path: figures.setdefault(path.name, fig))
+    e = stats.Estimate(3, 1.0000000000000002, 1.0, 1.0, 0.0, 1.0, 1.0, "exact")
+    comparison_plots.plot_accuracy([GroupSummary("g", [], {"test_accuracy": {1: 1.0}}, {"test_accuracy": e}, {})],
+                                   tmp_path / "accuracy.png")
+    assert len(figures["accuracy.png"].axes[0].containers) == 1  # drawn (it raised "'yerr' must not contain negative values")
