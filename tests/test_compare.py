@@ -61,15 +61,28 @@ def test_summary_keeps_every_run_and_says_two_seeds_rank_nothing(runs_dir, tmp_p
     assert {r["verdict"] for r in _rows(tmp_path / "comparisons.csv")} == {"too_few_runs"}
 
 
-def test_a_run_without_config_does_not_swallow_the_others(runs_dir, tmp_path):
+@pytest.mark.parametrize("field, value, says", [
+    ("config", None, "the field `config` is null"),  # it formed a group init=null
+    ("test_accuracy", "0.95", 'the field `test_accuracy` is "0.95", not a number'),  # left out of the mean, counted in n
+    ("final_cost", True, "the field `final_cost` is true, not a number"),
+])
+def test_a_malformed_run_record_is_left_out_with_one_warning_naming_folder_and_field(runs_dir, tmp_path, caplog,
+                                                                                     field, value, says):
     copy = tmp_path / "copy"
     shutil.copytree(runs_dir, copy)
     metrics = json.loads((copy / "0" / "metrics.json").read_text())
-    del metrics["config"]
+    if value is None:
+        del metrics[field]
+    else:
+        metrics[field] = value
     (copy / "0" / "metrics.json").write_text(json.dumps(metrics))
-    runs, _ = find_runs([copy])
-    groups = group_runs(runs, default_group_keys(runs))
-    assert sum(len(members) for members in groups.values()) == 8
+    runs, skipped = find_runs([copy])
+    assert len(runs) == 7 and [(p.name, says in reason) for p, reason in skipped] == [("0", True)]
+    assert "init.bias=null, train.learning_rate=null" not in group_runs(runs, default_group_keys(runs))
+    with caplog.at_level(logging.WARNING):
+        write_summary([copy], tmp_path / "out", plots=False)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and says in r.getMessage()]
+    assert len(warned) == 1 and str(copy / "0") in warned[0]
 
 
 def test_unknown_metric_is_an_error(runs_dir, tmp_path):
