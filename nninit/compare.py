@@ -155,7 +155,8 @@ def summarize(
     if where:
         found, runs = len(runs), select(runs, where)
         if not runs:
-            raise LookupError(f"none of the {found} runs under {', '.join(map(str, paths))} has "
+            raise LookupError(f"{'the only run' if found == 1 else f'none of the {found} runs'} under "
+                              f"{', '.join(map(str, paths))} {'does not have' if found == 1 else 'has'} "
                               f"{' and '.join(where)}")
     runs, dropped = deduplicate(runs)
     if dropped:
@@ -169,6 +170,9 @@ def summarize(
         metrics = (primary, *metrics)
     for name in metrics:
         if all(r.value(name) is None for r in runs):
+            if not any(r.completed for r in runs):  # not the metric's fault
+                raise LookupError(f"no run completed under {', '.join(map(str, paths))}: {_statuses(runs)}; each "
+                                  f"run's metrics.json says why (its 'error')")
             raise ValueError(f"--metric {name!r}: no run has this number; use a metrics.json key such as "
                              f"train_accuracy, test_accuracy, final_cost, wall_time_s, a history.csv column such as "
                              f"a_std_1, or dead")
@@ -176,6 +180,16 @@ def summarize(
     summaries = summarize_groups(groups, metrics, method=method)
     diffs = compare_summaries(summaries, metrics, baseline=baseline)
     return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped)
+
+
+def _statuses(runs: list[Run]) -> str:
+    """``'3 of 3 runs failed'``, ``'2 of 4 runs failed, 2 diverged'``: how many runs ended how."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[str(r.metrics.get("status"))] = counts.get(str(r.metrics.get("status")), 0) + 1
+    parts = [f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    parts[0] = parts[0].replace(" ", f" of {len(runs)} run{'s' if len(runs) > 1 else ''} ", 1)
+    return ", ".join(parts)
 
 
 def _best_label(summaries: list[GroupSummary], metric: str) -> str:

@@ -214,7 +214,12 @@ def default_group_keys(runs: list[Run]) -> list[str]:
 
 
 def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
-    """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError."""
+    """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError.
+
+    Grouping by a seed (``--group-by seed``) groups by that seed *within* each config: every other key
+    that varies across the runs (:func:`default_group_keys`) is added after the names given, so that
+    a group never pools runs of different configs (``seed=1, init=he`` and ``seed=1, init=zeros``).
+    """
     known = {k for r in runs for k in r.config} | set(LABEL_KEYS)
     keys = []
     for name in names:
@@ -223,6 +228,8 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
             raise ValueError(f"--group-by {name!r}: no such config key in these runs; "
                              f"known keys: {', '.join(sorted(known))}")
         keys.append(key)
+    if any(k in SEED_KEYS for k in keys):
+        keys += [k for k in default_group_keys(runs) if k not in keys]
     return keys
 
 

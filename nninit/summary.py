@@ -30,6 +30,11 @@ COMPARISON_COLUMNS = ("metric", "group_a", "group_b", "paired", "n_a", "n_b", "d
 FIGURE_FILES = ("cost_curves.png", "accuracy.png", "differences.png", "decision_boundaries.png")
 
 
+def plural(n: int, word: str) -> str:
+    """``'1 run'``, ``'3 runs'``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _number(x: float, metric: str) -> str:
     if metric.endswith("accuracy"):
         return f"{100 * x:.1f}"
@@ -162,7 +167,7 @@ def which_is_best(summaries: list[GroupSummary], diffs: list[stats.Difference], 
     few = [s for s in few if s not in diverged]
     if diverged:
         lines.append("- Diverged on every seed (no number to compare; worse than any group that trains): "
-                     + ", ".join(f"{s.label} ({s.counts['diverged']} of {s.counts['runs']} runs diverged)"
+                     + ", ".join(f"{s.label} ({s.counts['diverged']} of {plural(s.counts['runs'], 'run')} diverged)"
                                  for s in diverged) + ".")
     if few:
         lines.append(f"- Too few runs to rank (fewer than {stats.MIN_RUNS} seeds): "
@@ -384,7 +389,7 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     text += [f"> **Warning:** {w}." for w in warn] + ([""] if warn else [])
     text += ["## Which is best?", "", *best, ""]
     text += ["## All groups", "",
-             f"{len(c.runs)} runs in {len(c.groups)} groups, grouped by {grouped_by}; the seeds (`seed`, `data.*_seed`) "
+             f"{plural(len(c.runs), 'run')} in {plural(len(c.groups), 'group')}, grouped by {grouped_by}; the seeds (`seed`, `data.*_seed`) "
              f"are pooled. n = distinct seeds among the completed runs. Each metric: mean [95 % confidence interval of "
              f"the mean] over the completed runs (Student's t below {stats.BOOTSTRAP_MIN_N} seeds, BCa bootstrap from "
              f"there; `--ci-method` to choose); accuracies in percent; `dead` is the final fraction of dead hidden units. "

@@ -358,3 +358,31 @@ def test_the_accuracy_figure_never_draws_a_negative_error_bar(tmp_path, monkeypa
     comparison_plots.plot_accuracy([GroupSummary("g", [], {"test_accuracy": {1: 1.0}}, {"test_accuracy": e}, {})],
                                    tmp_path / "accuracy.png")
     assert len(figures["accuracy.png"].axes[0].containers) == 1  # drawn (it raised "'yerr' must not contain negative values")
+
+
+def test_group_by_seed_groups_by_seed_within_each_config(three_inits):
+    """--group-by seed pooled he, he_uniform and zeros into one group per seed; now each group is one
+    config at one seed, and the label says both."""
+    from nninit.compare import summarize
+
+    c = summarize([three_inits], group_by=["seed"])
+    assert c.keys == ["seed", "init.name"] and len(c.groups) == 18
+    assert all(len({r.get("init.name") for r in members}) == 1 for members in c.groups.values())
+    assert "seed=1, init=zeros" in c.groups
+
+
+def test_a_sweep_whose_every_job_failed_says_so_and_not_the_metric(tmp_path, capsys):
+    """It blamed --metric ('no run has this number')."""
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("compare_script", REPO / "scripts" / "compare.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for seed in (1, 2, 3):
+        fake_run(tmp_path / "sweep" / str(seed), "he", seed, None, status="failed")
+    fake_run(tmp_path / "sweep" / "4", "he", 4, None, status="interrupted")
+    assert script.main([str(tmp_path / "sweep"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "no run completed under" in err and "3 of 4 runs failed, 1 interrupted" in err and "--metric" not in err
