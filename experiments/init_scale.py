@@ -105,7 +105,8 @@ def report(out: Path, quick: bool = False) -> str:
 
     for s, r in table.items():
         lines.append(f"| {s:g} | {r['train'].size} | {cell(r['train'], True)} | {cell(r['test'], True)} | "
-                     f"{cell(r['initial_cost'])} | {cell(r['final_cost'])} | {cell(r['grad_w1'])} | {cell(r['z_out_std'])} | "
+                     f"{cell(r['initial_cost'])} | {cell(r['final_cost'])} | {cell(r['grad_w1'])} | "
+                     f"{cell(r['z_out_std'])} | "
                      f"{100 * np.nanmean(r['dead']):.0f}% | {int(r['chance'].sum())} | {int(r['diverged'].sum())} |")
     lines += ["", "![init scale](init_scale.png)", "", "## What the measurements show", ""]
     scales = list(table)

@@ -389,7 +389,8 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     text += [f"> **Warning:** {w}." for w in warn] + ([""] if warn else [])
     text += ["## Which is best?", "", *best, ""]
     text += ["## All groups", "",
-             f"{plural(len(c.runs), 'run')} in {plural(len(c.groups), 'group')}, grouped by {grouped_by}; the seeds (`seed`, `data.*_seed`) "
+             f"{plural(len(c.runs), 'run')} in {plural(len(c.groups), 'group')}, grouped by {grouped_by}; "
+             f"the seeds (`seed`, `data.*_seed`) "
              f"are pooled. n = distinct seeds among the completed runs. Each metric: mean [95 % confidence interval of "
              f"the mean] over the completed runs (Student's t below {stats.BOOTSTRAP_MIN_N} seeds, BCa bootstrap from "
              f"there; `--ci-method` to choose); accuracies in percent; `dead` is the final fraction of dead hidden units. "
