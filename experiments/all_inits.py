@@ -48,7 +48,7 @@ def report(out: Path, quick: bool) -> str:
     lines += ["The notebook's network ([2, 10, 5, 1], ReLU, learning rate 0.01) trained with "
               + ("every initializer" if every else "these initializers") + " on each data set. Each number is a mean "
               "over seeds with its 95 % interval; a group is better or worse than the best only when a paired, "
-              "Holm-adjusted test and the interval of the difference both say so.", "", *sections]
+              "Bonferroni-adjusted test says so, which is exactly when the interval of the difference excludes 0.", "", *sections]
     text = "\n".join(lines) + "\n"
     write_text(out / "report.md", text)
     return text

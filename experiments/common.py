@@ -11,6 +11,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
+from nninit import stats  # noqa: E402
 from nninit.hydra_app import override, unique_dir  # noqa: E402
 from nninit.runs import Run, find_runs  # noqa: E402
 
@@ -88,6 +89,15 @@ def load_runs(folder: Path, *, completed: bool = False) -> list[Run]:
     if not runs:
         raise LookupError(f"no {'completed ' if completed else ''}run under {folder} (see its summary.md or the log above)")
     return runs
+
+
+def interval(values, bounds: tuple[float, float] = stats.UNBOUNDED) -> tuple[float, float, float, int]:
+    """The mean of the finite ``values``, its 95 % interval (:func:`nninit.stats.describe`: t below 30
+    values) clipped to ``bounds``, the range the quantity can take (``stats.NON_NEGATIVE`` for costs,
+    norms, standard deviations, singular values: their intervals never go below 0), and how many values.
+    NaN mean and interval for no value, NaN interval for one."""
+    e = stats.describe(values, bounds=bounds)
+    return e.mean, e.ci_low, e.ci_high, e.n
 
 
 def heading(title: str, quick: bool, reduced: str) -> list[str]:

@@ -106,7 +106,7 @@ def report(out: Path, quick: bool = False) -> str:
               "Theory (`nninit.theory`): for ReLU χ₁ = σ_w²/2, so He sits on the critical line (χ₁ = 1, "
               "`critical_weight_variance('relu', 0) == 2`) and Xavier deep in the ordered phase (χ₁ = 1/2: the "
               "signal and the gradients shrink by 2 per layer). Every number is a mean over seeds [95 % interval]; "
-              "differences are paired by seed and Holm-adjusted (the comparison statistics of the sweep summaries).",
+              "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep summaries).",
               "", "## The paper's claims, measured", ""]
     lines += [f"- **{verdict}**: {text}" for text, verdict in claims]
     lines += ["", "![cost curves](deep_relu.png)", "", *sections]

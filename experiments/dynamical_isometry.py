@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
-from common import heading, load_runs, main, write_text
+from common import heading, interval, load_runs, main, write_text
 from depth_signal import decide
 from nninit import runfolder, stats, theory
 from nninit.plots import new_figure, save_figure
@@ -90,12 +90,6 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     return float(a.mean() - b.mean()), float(ci.low), float(ci.high)
 
 
-def _interval(v) -> tuple[float, float, float, int]:
-    v = np.asarray(v, float)
-    low, high, _ = stats.mean_interval(v)
-    return float(v.mean()), low, high, v.size
-
-
 def report(out: Path, quick: bool = False) -> str:
     runs = load_runs(out, completed=True)
     table: dict[tuple[str, str, int], list[dict]] = {}
@@ -126,8 +120,9 @@ def report(out: Path, quick: bool = False) -> str:
     for key in sorted(table, key=lambda k: (k[0] != "tanh", k[1], k[2])):
         rows = table[key]
 
-        def f(name, digits=3, rows=rows):
-            m, lo, hi, _ = _interval([r[name] for r in rows])
+        def f(name, digits=3, rows=rows):  # log10 var(s²) can be negative; the singular values cannot
+            bounds = stats.UNBOUNDED if name == "log_var" else stats.NON_NEGATIVE
+            m, lo, hi, _ = interval([r[name] for r in rows], bounds)
             return f"{m:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]" if np.isfinite(lo) else f"{m:.{digits}g}"
 
         lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {len(rows)} | {f('p5')} | {f('p95')} | {f('max')} | "
@@ -141,8 +136,8 @@ def report(out: Path, quick: bool = False) -> str:
 
     ortho_p5, ortho_p95 = values("tanh", "orthogonal", deepest, "p5"), values("tanh", "orthogonal", deepest, "p95")
     if ortho_p5.size:
-        m5, lo5, hi5, n = _interval(np.log10(ortho_p5))
-        m95, lo95, hi95, _ = _interval(np.log10(ortho_p95))
+        m5, lo5, hi5, n = interval(np.log10(ortho_p5))
+        m95, lo95, hi95, _ = interval(np.log10(ortho_p95))
         band = (-math.log10(NEAR), math.log10(NEAR))
         v5, v95 = decide(lo5, hi5, band, n, quick), decide(lo95, hi95, band, n, quick)
         verdict = v5 if v5 == v95 else ("does not hold" if "does not hold" in (v5, v95) else
@@ -188,7 +183,7 @@ def plot(table, singular, depths, path: Path) -> None:
         ds = [d for d in depths if (*combo, d) in table]
         means, lows, highs = [], [], []
         for d in ds:
-            m, lo, hi, _ = _interval([r["log_var"] for r in table[(*combo, d)]])
+            m, lo, hi, _ = interval([r["log_var"] for r in table[(*combo, d)]])
             means.append(m)
             lows.append(m - lo if np.isfinite(lo) else 0.0)
             highs.append(hi - m if np.isfinite(hi) else 0.0)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import heading, load_runs, main, write_text
+from common import heading, interval, load_runs, main, write_text
 from depth_signal import decide
 from nninit import runfolder, stats, theory
 from nninit.network import predict_proba
@@ -176,12 +176,6 @@ def theory_curves(m: dict, depth: int, pairs: int = 3) -> tuple[np.ndarray, np.n
 
 
 # ---- the report -------------------------------------------------------------------------------------
-def _interval(values) -> tuple[float, float, float, int]:
-    v = np.asarray([x for x in values if np.isfinite(x)], dtype=float)
-    low, high, _ = stats.mean_interval(v)
-    return (float(v.mean()) if v.size else math.nan), low, high, int(v.size)
-
-
 def _fmt(mean: float, low: float, high: float, digits: int = 3) -> str:
     if not np.isfinite(mean):
         return "—"
@@ -214,10 +208,10 @@ def verdict_of_all(results: list[str]) -> str:
 def _xi_text(members: list[dict]) -> str:
     """The measured xi_c of a grid point: from the mean chi_c over seeds and its interval (xi_c is monotone
     in chi_c), ``inf`` where chi_c >= 1."""
-    mean, low, high, _ = _interval([m["chi_c"] for m in members])
+    mean, low, high, _ = interval([m["chi_c"] for m in members], stats.NON_NEGATIVE)
 
     def xi(chi):
-        return "inf" if chi >= 1 else f"{-1 / math.log(chi):.3g}"
+        return "inf" if chi >= 1 else "0" if chi <= 0 else f"{-1 / math.log(chi):.3g}"
 
     return f"{xi(mean)} [{xi(low)}, {xi(high)}]" if np.isfinite([low, high]).all() else xi(mean)
 
@@ -300,15 +294,15 @@ def report(out: Path, quick: bool = False) -> str:
         rows[(wv, bv)] = (members, scales, chi)
         rel = [m["q_star"] / scales.q_star - 1 for m in members]
         deviations += rel
-        rel_mean, rel_low, rel_high, n = _interval(rel)
+        rel_mean, rel_low, rel_high, n = interval(rel)
         q_claims.append((abs(rel_mean), decide(rel_low, rel_high, (-Q_TOLERANCE, Q_TOLERANCE), n, quick),
                          wv, bv, rel_mean, rel_low, rel_high, n))
-        qm, cm, fm = (_interval([m[k] for m in members]) for k in ("q_star", "chi1", "xi_c_fit"))
+        qm, cm, fm = (interval([m[k] for m in members], stats.NON_NEGATIVE) for k in ("q_star", "chi1", "xi_c_fit"))
         lines.append(f"| {wv:g} | {bv:g} | {phase} | {len(members)} | {scales.q_star:.4g} | {_fmt(*qm[:3], 4)} | "
                      f"{chi:.4g} | {_fmt(*cm[:3], 4)} | {scales.xi_c:.3g} | {_xi_text(members)} | {_fmt(*fm[:3])} |")
 
     claims = []
-    mean, low, high, n = _interval(deviations)
+    mean, low, high, n = interval(deviations)
     claims.append((
         f"On average over the grid the measured q* agrees with the theory's to within {100 * Q_BIAS_TOLERANCE:g}%: "
         f"mean relative deviation {100 * mean:+.2f}% [95 % interval {100 * low:+.2f}, {100 * high:+.2f}], n={n} runs "
@@ -331,7 +325,7 @@ def report(out: Path, quick: bool = False) -> str:
             if b == bv:
                 for m in members:
                     by_seed.setdefault(m["seed"], []).append((wv, m["chi1"]))
-        mean, low, high, n = _interval([critical_from_chi(points) for points in by_seed.values()])
+        mean, low, high, n = interval([critical_from_chi(points) for points in by_seed.values()], stats.NON_NEGATIVE)
         target = theory.critical_weight_variance("tanh", bv)
         text = f"{_fmt(mean, low, high, 4)} (n={n}) against {target:.4f}"
         if bv == fixed:

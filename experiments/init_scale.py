@@ -75,6 +75,20 @@ def plot(table, path: Path) -> None:
     save_figure(fig, path)
 
 
+def cell(values, percent: bool = False) -> str:
+    """A table cell: the mean over seeds with its 95 % interval, ``'1.03 [0.402, 1.66]'`` or, for an
+    accuracy (``percent``), ``'95.2 [94.1, 96.3]%'``; ``n/a`` for no value. Every quantity of this table
+    (accuracies, costs, ‖dW1‖, a standard deviation) is non-negative and accuracies are at most 1: the
+    interval is clipped to that range (a t interval of three costs 0.2, 0.4, 2.5 would reach below 0)."""
+    e = stats.describe(values, bounds=stats.FRACTION if percent else stats.NON_NEGATIVE)
+    if e.n == 0:
+        return "n/a"
+    if percent:
+        return f"{100 * e.mean:.1f}%" if np.isnan(e.ci_low) else \
+            f"{100 * e.mean:.1f} [{100 * e.ci_low:.1f}, {100 * e.ci_high:.1f}]%"
+    return f"{e.mean:.3g}" if np.isnan(e.ci_low) else f"{e.mean:.3g} [{e.ci_low:.3g}, {e.ci_high:.3g}]"
+
+
 def report(out: Path, quick: bool = False) -> str:
     table = collect(load_runs(out / "sweep"))
     if not table or all(np.isnan(r["test"]).all() for r in table.values()):
@@ -89,19 +103,10 @@ def report(out: Path, quick: bool = False) -> str:
              "std of output pre-activation at init | dead hidden units at init | at chance | diverged |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
 
-    def ms(v, pct=False, fmt=".3g"):
-        e = stats.describe(v)
-        if e.n == 0:
-            return "n/a"
-        f = 100 if pct else 1
-        if pct:
-            low, high = max(e.ci_low, 0.0), min(e.ci_high, 1.0)
-            return f"{f * e.mean:.1f}%" if np.isnan(e.ci_low) else f"{f * e.mean:.1f} [{f * low:.1f}, {f * high:.1f}]%"
-        return f"{e.mean:{fmt}}" if np.isnan(e.ci_low) else f"{e.mean:{fmt}} [{e.ci_low:{fmt}}, {e.ci_high:{fmt}}]"
-
     for s, r in table.items():
-        lines.append(f"| {s:g} | {r['train'].size} | {ms(r['train'], True)} | {ms(r['test'], True)} | "
-                     f"{ms(r['initial_cost'])} | {ms(r['final_cost'])} | {ms(r['grad_w1'])} | {ms(r['z_out_std'])} | "
+        lines.append(f"| {s:g} | {r['train'].size} | {cell(r['train'], True)} | {cell(r['test'], True)} | "
+                     f"{cell(r['initial_cost'])} | {cell(r['final_cost'])} | {cell(r['grad_w1'])} | "
+                     f"{cell(r['z_out_std'])} | "
                      f"{100 * np.nanmean(r['dead']):.0f}% | {int(r['chance'].sum())} | {int(r['diverged'].sum())} |")
     lines += ["", "![init scale](init_scale.png)", "", "## What the measurements show", ""]
     scales = list(table)

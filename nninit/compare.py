@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from nninit import stats
@@ -42,19 +42,12 @@ def higher_is_better(metric: str) -> bool | None:
 
 def bounds(metric: str) -> tuple[float, float]:
     """The range a metric's mean can take: [0, 1] for accuracies and fractions of dead units,
-    [0, inf) for costs and times; an interval is clipped to it (a t interval can reach past it)."""
+    [0, inf) for costs and times; its interval is clipped to it (a t interval can reach past it)."""
     if metric.endswith("accuracy") or metric == "dead" or metric.startswith("dead_"):
-        return 0.0, 1.0
+        return stats.FRACTION
     if higher_is_better(metric) is False:
-        return 0.0, math.inf
-    return -math.inf, math.inf
-
-
-def _clipped(e: stats.Estimate, metric: str) -> stats.Estimate:
-    low, high = bounds(metric)
-    if math.isnan(e.ci_low):
-        return e
-    return replace(e, ci_low=min(max(e.ci_low, low), high), ci_high=max(min(e.ci_high, high), low))
+        return stats.NON_NEGATIVE
+    return stats.UNBOUNDED
 
 
 def seed_values(runs: list[Run], metric: str) -> dict[tuple, float]:
@@ -100,19 +93,19 @@ def summarize_groups(groups: dict[str, list[Run]], metrics: tuple[str, ...] = DE
             "symmetric": sum(bool(r.symmetric()) for r in done),
             "history unreadable": sum(r.history_error is not None for r in done),
         }
-        estimates = {m: _clipped(stats.describe(list(values[m].values()), method=method), m) for m in metrics}
+        estimates = {m: stats.describe(list(values[m].values()), method=method, bounds=bounds(m)) for m in metrics}
         out.append(GroupSummary(label, runs, values, estimates, counts))
     return out
 
 
-def compare_summaries(summaries: list[GroupSummary], metrics: tuple[str, ...], *, baseline: str | None = None,
-                      method: str = "auto") -> list[stats.Difference]:
-    """Pairwise comparisons (or each group against ``baseline``) for every metric, Holm-adjusted
-    over the pairs of each metric."""
+def compare_summaries(summaries: list[GroupSummary], metrics: tuple[str, ...], *,
+                      baseline: str | None = None) -> list[stats.Difference]:
+    """Pairwise comparisons (or each group against ``baseline``) for every metric, Bonferroni-adjusted
+    over the pairs of each metric (:func:`nninit.stats.compare_groups`)."""
     rows = []
     for m in metrics:
         rows += stats.compare_groups(m, {s.label: s.values[m] for s in summaries},
-                                     higher_is_better=higher_is_better(m), baseline=baseline, method=method)
+                                     higher_is_better=higher_is_better(m), baseline=baseline)
     return rows
 
 
@@ -162,7 +155,8 @@ def summarize(
     if where:
         found, runs = len(runs), select(runs, where)
         if not runs:
-            raise LookupError(f"none of the {found} runs under {', '.join(map(str, paths))} has "
+            raise LookupError(f"{'the only run' if found == 1 else f'none of the {found} runs'} under "
+                              f"{', '.join(map(str, paths))} {'does not have' if found == 1 else 'has'} "
                               f"{' and '.join(where)}")
     runs, dropped = deduplicate(runs)
     if dropped:
@@ -176,13 +170,26 @@ def summarize(
         metrics = (primary, *metrics)
     for name in metrics:
         if all(r.value(name) is None for r in runs):
+            if not any(r.completed for r in runs):  # not the metric's fault
+                raise LookupError(f"no run completed under {', '.join(map(str, paths))}: {_statuses(runs)}; each "
+                                  f"run's metrics.json says why (its 'error')")
             raise ValueError(f"--metric {name!r}: no run has this number; use a metrics.json key such as "
                              f"train_accuracy, test_accuracy, final_cost, wall_time_s, a history.csv column such as "
                              f"a_std_1, or dead")
     baseline = resolve_baseline(baseline, groups, keys)
     summaries = summarize_groups(groups, metrics, method=method)
-    diffs = compare_summaries(summaries, metrics, baseline=baseline, method=method)
+    diffs = compare_summaries(summaries, metrics, baseline=baseline)
     return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped)
+
+
+def _statuses(runs: list[Run]) -> str:
+    """``'3 of 3 runs failed'``, ``'2 of 4 runs failed, 2 diverged'``: how many runs ended how."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[str(r.metrics.get("status"))] = counts.get(str(r.metrics.get("status")), 0) + 1
+    parts = [f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    parts[0] = parts[0].replace(" ", f" of {len(runs)} run{'s' if len(runs) > 1 else ''} ", 1)
+    return ", ".join(parts)
 
 
 def _best_label(summaries: list[GroupSummary], metric: str) -> str:

@@ -99,7 +99,9 @@ def plot_accuracy(summaries, path: Path) -> None:
             ax.scatter(x, values, s=14, color=color, alpha=0.5, label=metric.replace("_", " ") + " (one per seed)")
             e = s.estimates[metric]
             low, high = (e.ci_low, e.ci_high) if np.isfinite(e.ci_low) else (e.mean, e.mean)
-            ax.errorbar(g + offset, e.mean, yerr=[[e.mean - low], [high - e.mean]], fmt="D", color="k", ms=4,
+            # never negative, even for a mean a rounding error outside its clipped interval
+            yerr = np.maximum([[e.mean - low], [high - e.mean]], 0.0)
+            ax.errorbar(g + offset, e.mean, yerr=yerr, fmt="D", color="k", ms=4,
                         capsize=4, linewidth=1.5, label="mean, 95 % interval")
     for g, s in enumerate(summaries):
         chance = [r.majority("test") for r in s.runs if r.completed][:1]

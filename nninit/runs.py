@@ -27,6 +27,9 @@ LABEL_KEYS = ("name",)
 run), usable as group keys (``--group-by name``) and in :func:`where`; never grouped by unless asked."""
 WHERE_KEYS = ("status", "name", "tags")
 """Keys :func:`where` accepts besides the config keys: ``tags`` matches a run that holds the tag."""
+NUMBER_FIELDS = ("train_accuracy", "test_accuracy", "final_cost", "iterations_run", "wall_time_s", "diverged_at")
+"""Fields of ``metrics.json`` that are a number or null; a run where one is anything else is malformed
+and left out (:func:`find_runs`), never counted in ``n`` without its value."""
 CHANCE_MARGIN = 0.01
 """A run is 'at chance' when its train accuracy is at most the majority-class rate plus this."""
 
@@ -141,7 +144,8 @@ def find_runs(paths: list[str | Path]) -> tuple[list[Run], list[tuple[Path, str]
     """Every run folder under ``paths`` (searched recursively).
 
     A run folder holds ``metrics.json`` or Hydra's ``.hydra/``. Folders whose ``metrics.json`` is
-    missing or unreadable (a killed run) are returned in ``skipped`` with the reason.
+    missing or unreadable (a killed run) or malformed (:func:`malformed`: no ``config``, a number
+    field that is not a number) are returned in ``skipped`` with the reason, which names the field.
 
     Returns
     -------
@@ -176,8 +180,25 @@ def find_runs(paths: list[str | Path]) -> tuple[list[Run], list[tuple[Path, str]
         except (OSError, ValueError) as error:
             skipped.append((path, f"metrics.json is unreadable ({error})"))
             continue
-        runs.append(Run(path, metrics, flatten(metrics.get("config") or {})))
+        problem = malformed(metrics)
+        if problem:
+            skipped.append((path, f"metrics.json is malformed: {problem}; the run is left out"))
+            continue
+        runs.append(Run(path, metrics, flatten(metrics["config"])))
     return runs, skipped
+
+
+def malformed(metrics: dict) -> str | None:
+    """What makes a run record unusable, naming the field: no ``config`` (a group ``init=null`` would be
+    made of it), or a field of :data:`NUMBER_FIELDS` that is neither a number nor null (its value would
+    be missing from the mean while ``n`` counted the run). None for a usable record."""
+    if not isinstance(metrics.get("config"), dict) or not metrics["config"]:
+        return f"the field `config` is {json.dumps(metrics.get('config'))}, not the run's settings"
+    for key in NUMBER_FIELDS:
+        value = metrics.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"the field `{key}` is {json.dumps(value)}, not a number"
+    return None
 
 
 def varying_keys(runs: list[Run]) -> list[str]:
@@ -193,7 +214,12 @@ def default_group_keys(runs: list[Run]) -> list[str]:
 
 
 def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
-    """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError."""
+    """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError.
+
+    Grouping by a seed (``--group-by seed``) groups by that seed *within* each config: every other key
+    that varies across the runs (:func:`default_group_keys`) is added after the names given, so that
+    a group never pools runs of different configs (``seed=1, init=he`` and ``seed=1, init=zeros``).
+    """
     known = {k for r in runs for k in r.config} | set(LABEL_KEYS)
     keys = []
     for name in names:
@@ -202,6 +228,8 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
             raise ValueError(f"--group-by {name!r}: no such config key in these runs; "
                              f"known keys: {', '.join(sorted(known))}")
         keys.append(key)
+    if any(k in SEED_KEYS for k in keys):
+        keys += [k for k in default_group_keys(runs) if k not in keys]
     return keys
 
 

@@ -10,7 +10,14 @@ distributions, the bootstrap and the tests are scipy's. Formulas and their sourc
 - a binomial proportion (accuracy on a finite test set): Wilson's score interval (Wilson 1927);
 - a difference of groups: paired by seed when both groups have the same seeds (the mean and
   interval of the per-seed differences, and the paired t-test), unpaired otherwise (Welch's
-  interval and t-test); multiple pairs: Holm's step-down adjustment (Holm 1979);
+  interval and t-test); the interval is always the inversion of that test, so that the interval
+  excludes 0 exactly when p < 1 - confidence;
+- m pairs at once: one family-wise procedure, Bonferroni's (Dunn 1961): p-values multiplied by m
+  (capped at 1) and intervals at level ``1 - (1 - confidence) / m``, so that an adjusted p below
+  0.05, an interval that excludes 0 and a verdict better/worse always go together (Holm's
+  step-down p-values, :func:`holm`, are sharper but have no intervals that agree with them);
+- a scale-free notion of "identical up to rounding": a spread of at most :data:`ROUNDING` times the
+  largest magnitude of the values, so that changing the units changes no verdict;
 - probability of improvement P(X > Y) with ties counted half (Agarwal et al. 2021);
 - seeds needed to separate an observed difference: the power of the same t-test from the
   noncentral t distribution, 80 % power at a two-sided 5 % level (Colas et al. 2018).
@@ -35,6 +42,9 @@ N_RESAMPLES = 9999
 RANDOM_STATE = 0
 """The bootstrap's fixed seed: a summary is byte-identical when rerun."""
 METHODS = ("auto", "t", "bca", "percentile")
+ROUNDING = 1e-12
+"""Values whose spread is at most this times their largest magnitude are identical up to rounding
+(relative, so that a metric around 1e-21 is treated like the same metric in other units)."""
 VERDICTS = ("a_better", "b_better", "a_higher", "b_higher", "indistinguishable", "too_few_runs")
 
 
@@ -66,8 +76,24 @@ def _check_method(method: str) -> None:
         raise ValueError(f"interval method {method!r}: accepted are {', '.join(METHODS)}")
 
 
+UNBOUNDED = (-math.inf, math.inf)
+NON_NEGATIVE = (0.0, math.inf)
+"""The range of a cost, a norm, a time, a standard deviation: intervals of their means never go below 0."""
+FRACTION = (0.0, 1.0)
+"""The range of an accuracy or a fraction of dead units."""
+
+
+def clip_interval(low: float, high: float, bounds: tuple[float, float] = UNBOUNDED) -> tuple[float, float]:
+    """``(low, high)`` clipped to ``bounds``, the range the quantity can take (a t interval of the mean
+    of non-negative values can reach below 0; the mean itself cannot). NaN stays NaN."""
+    lo, hi = bounds
+    if math.isnan(low) or math.isnan(high):
+        return low, high
+    return min(max(low, lo), hi), max(min(high, hi), lo)
+
+
 def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto",
-                  random_state: int = RANDOM_STATE) -> tuple[float, float, str]:
+                  random_state: int = RANDOM_STATE, bounds: tuple[float, float] = UNBOUNDED) -> tuple[float, float, str]:
     """The confidence interval of the mean of ``values``.
 
     Parameters
@@ -82,6 +108,9 @@ def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto
         that are equal up to rounding). ``auto``: ``t`` below :data:`BOOTSTRAP_MIN_N` values, ``bca``
         from there.
     random_state : int, default=0
+    bounds : (float, float), default=(-inf, inf)
+        The range the quantity can take (:data:`NON_NEGATIVE` for costs and norms, :data:`FRACTION`
+        for accuracies): the interval is clipped to it (:func:`clip_interval`).
 
     Returns
     -------
@@ -103,12 +132,11 @@ def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto
     if np.all(v == v[0]):
         return float(v[0]), float(v[0]), "exact"
     method = _resolved(method, v.size)
-    if method != "t":
-        ci = _bootstrap((v,), np.mean, confidence, method, random_state)
-        if ci is not None:
-            return *ci, method
-    ci = stats.ttest_1samp(v, 0.0).confidence_interval(confidence)
-    return float(ci.low), float(ci.high), "t"
+    ci = _bootstrap((v,), np.mean, confidence, method, random_state) if method != "t" else None
+    if ci is None:
+        method, t = "t", stats.ttest_1samp(v, 0.0).confidence_interval(confidence)
+        ci = float(t.low), float(t.high)
+    return *clip_interval(*ci, bounds), method
 
 
 def _resolved(method: str, n: int) -> str:
@@ -130,18 +158,22 @@ def _bootstrap(data: tuple, statistic, confidence: float, method: str, random_st
     return (float(low), float(high)) if np.isfinite([low, high]).all() else None
 
 
-def describe(values, *, confidence: float = CONFIDENCE, method: str = "auto") -> Estimate:
+def describe(values, *, confidence: float = CONFIDENCE, method: str = "auto",
+             bounds: tuple[float, float] = UNBOUNDED) -> Estimate:
     """n, mean, the interval of the mean, std (ddof=1), median and interquartile mean.
 
     The interquartile mean is the mean of the middle 50 % (``scipy.stats.trim_mean(v, 0.25)``;
-    Agarwal et al. 2021), robust to one wild seed. See :func:`mean_interval` for the interval.
+    Agarwal et al. 2021), robust to one wild seed. See :func:`mean_interval` for the interval and
+    ``bounds``. The mean lies between the smallest and the largest value, as it must (a floating-point
+    sum can put the mean of three values 0.97 at 0.9700000000000001, outside their exact interval).
     """
     v = _finite(values)
     if v.size == 0:
         return Estimate(0, *([math.nan] * 6), "none")
-    low, high, used = mean_interval(v, confidence=confidence, method=method)
-    return Estimate(int(v.size), float(v.mean()), low, high, float(v.std(ddof=1)) if v.size > 1 else math.nan,
-                    float(np.median(v)), float(stats.trim_mean(v, 0.25)), used)
+    low, high, used = mean_interval(v, confidence=confidence, method=method, bounds=bounds)
+    return Estimate(int(v.size), float(np.clip(v.mean(), v.min(), v.max())), low, high,
+                    float(v.std(ddof=1)) if v.size > 1 else math.nan, float(np.median(v)),
+                    float(stats.trim_mean(v, 0.25)), used)
 
 
 def wilson_interval(successes: int, trials: int, *, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -215,30 +247,24 @@ class Difference:
     seeds_needed: int | None = None
 
 
-def _mean_difference(x, y, axis=-1):
-    return x.mean(axis) - y.mean(axis)
+def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tuple[float, float, float]:
+    """p-value of mean(a) - mean(b) = 0 and the interval that inverts the same test at ``confidence``
+    (paired t or Welch), so that the interval excludes 0 exactly when p < 1 - confidence.
 
-
-def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float,
-                       method: str) -> tuple[float, float, float]:
-    """p-value and interval of mean(a) - mean(b): paired or Welch t; the interval is scipy's bootstrap
-    instead when ``method`` asks for it (as in :func:`mean_interval`). The zero-variance cases are
-    decided exactly (identical differences: p=0 unless they are all zero, then p=1; the interval is
-    the difference itself)."""
+    The zero-variance cases are decided exactly: when the values (paired: the per-seed differences)
+    spread by at most :data:`ROUNDING` times their largest magnitude, p is 0 unless the difference is
+    0 (then 1) and the interval is the difference itself.
+    """
     d = a - b if paired else None
     spread = np.ptp(d) if paired else max(np.ptp(a), np.ptp(b))
     diff = float(d.mean()) if paired else float(a.mean() - b.mean())
-    if spread <= 1e-12 * max(1.0, abs(diff)):  # identical up to rounding (b = a + 0.01 per seed)
+    if spread <= ROUNDING * max(np.abs(a).max(), np.abs(b).max()):  # identical up to rounding (b = a + 0.01 per seed)
         return (0.0 if diff != 0 else 1.0), diff, diff
     with warnings.catch_warnings():  # one group may be constant (zeros: 50 % every seed); that is fine
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         res = stats.ttest_1samp(d, 0.0) if paired else stats.ttest_ind(a, b, equal_var=False)
         ci = res.confidence_interval(confidence)
-    method = _resolved(method, min(a.size, b.size))
-    boot = None if method == "t" else _bootstrap((d,) if paired else (a, b), np.mean if paired else _mean_difference,
-                                                 confidence, method, RANDOM_STATE)
-    low, high = boot if boot is not None else (float(ci.low), float(ci.high))
-    return float(res.pvalue), low, high
+    return float(res.pvalue), float(ci.low), float(ci.high)
 
 
 def seeds_needed(a, b, *, paired: bool, alpha: float = ALPHA, power: float = 0.8, limit: int = 100_000) -> int | None:
@@ -298,8 +324,8 @@ def _aligned(a: dict, b: dict) -> tuple[bool, np.ndarray, np.ndarray]:
 
 
 def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, higher_is_better: bool | None,
-                confidence: float = CONFIDENCE, method: str = "auto") -> Difference:
-    """Compare two groups' values of one metric, before the multiple-comparison adjustment.
+                confidence: float = CONFIDENCE) -> Difference:
+    """Compare two groups' values of one metric, as one pair alone (m = 1).
 
     Parameters
     ----------
@@ -308,14 +334,15 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
         groups have the same seeds (at least two).
     higher_is_better : bool or None
         Direction of the metric; None when it has none (verdicts ``a_higher``/``b_higher``).
+    confidence : float, default=0.95
+        The level of the interval; the test's level is ``1 - confidence``.
 
     Returns
     -------
     Difference
-        ``p_adjusted`` is the raw p-value and the verdict is provisional until
-        :func:`compare_groups` adjusts them.
+        The p-value, the interval that inverts the same test and the verdict from them;
+        :func:`compare_groups` adjusts all three for m pairs.
     """
-    _check_method(method)
     paired, va, vb = _aligned(a, b)
     nan = math.nan
     better, worse = (va, vb) if higher_is_better in (True, None) else (vb, va)
@@ -324,31 +351,36 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
         diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
         return Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
                           "too_few_runs")
-    p, low, high = _test_and_interval(va, vb, paired, confidence, method)
-    diff = float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean())
-    out = Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, low, high, p, p, prob, "")
-    out.verdict = verdict(out, higher_is_better)
-    if out.verdict == "too_few_runs":
-        out.p_adjusted = nan
-    elif out.verdict == "indistinguishable":
-        out.seeds_needed = seeds_needed(va, vb, paired=paired)
-    return out
+    return _adjusted(Difference(metric, name_a, name_b, paired, va.size, vb.size,
+                                float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean()),
+                                nan, nan, nan, nan, prob, ""), va, vb, 1, higher_is_better, confidence)
+
+
+def _adjusted(d: Difference, va: np.ndarray, vb: np.ndarray, m: int, higher_is_better: bool | None,
+              confidence: float) -> Difference:
+    """``d`` with its p-value, Bonferroni-adjusted p-value, interval at level ``1 - (1 - confidence) / m``,
+    verdict and (when indistinguishable) seeds needed at level ``(1 - confidence) / m``."""
+    alpha = 1 - confidence
+    d.p_value, d.ci_low, d.ci_high = _test_and_interval(va, vb, d.paired, 1 - alpha / m)
+    d.p_adjusted = min(1.0, m * d.p_value)
+    d.verdict = verdict(d, higher_is_better, alpha=alpha)
+    if d.verdict == "too_few_runs":
+        d.p_adjusted = math.nan
+    d.seeds_needed = (seeds_needed(va, vb, paired=d.paired, alpha=alpha / m)
+                      if d.verdict == "indistinguishable" else None)
+    return d
 
 
 def verdict(d: Difference, higher_is_better: bool | None, *, alpha: float = ALPHA) -> str:
     """The rule: ``too_few_runs`` when a group has fewer than :data:`MIN_RUNS` seeds; otherwise
-    a group is better when the adjusted p-value is below ``alpha`` *and* the interval of the
-    difference excludes 0 on its side; ``indistinguishable`` otherwise."""
+    a group is better (or higher) when the adjusted p-value is below ``alpha``, which is exactly when
+    the interval of the difference excludes 0 (both come from one test and one adjustment), on the
+    side of the difference; ``indistinguishable`` otherwise."""
     if d.n_a < MIN_RUNS or d.n_b < MIN_RUNS:
         return "too_few_runs"
     if not (d.p_adjusted < alpha):
         return "indistinguishable"
-    if d.ci_low > 0:
-        higher = "a"
-    elif d.ci_high < 0:
-        higher = "b"
-    else:
-        return "indistinguishable"
+    higher = "a" if d.difference > 0 else "b"
     if higher_is_better is None:
         return f"{higher}_higher"
     winner = higher if higher_is_better else ("b" if higher == "a" else "a")
@@ -356,14 +388,15 @@ def verdict(d: Difference, higher_is_better: bool | None, *, alpha: float = ALPH
 
 
 def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bool | None,
-                   baseline: str | None = None, confidence: float = CONFIDENCE, method: str = "auto") -> list[Difference]:
+                   baseline: str | None = None, confidence: float = CONFIDENCE) -> list[Difference]:
     """Every pair of groups (or every group against ``baseline``), adjusted for making m comparisons.
 
-    The p-values are Holm-adjusted over the m pairs that have enough runs; the intervals of the
-    differences are simultaneous (Bonferroni: each at level ``1 - (1 - confidence) / m``), so that
-    all of them hold together at ``confidence`` and an interval that excludes 0 agrees with the
-    adjusted test (Holm rejects whatever Bonferroni does). Seeds needed are computed at the
-    Bonferroni level ``ALPHA / m`` too.
+    One family-wise procedure, Bonferroni's, over the m pairs that have enough runs: each p-value is
+    multiplied by m (capped at 1) and each interval of a difference is the inversion of the same test
+    at level ``1 - (1 - confidence) / m``. All m intervals hold together at ``confidence``, and for
+    every pair the adjusted p is below ``1 - confidence`` exactly when its interval excludes 0, which
+    is exactly when the verdict is better/worse (higher/lower). Seeds needed are computed at the same
+    level ``(1 - confidence) / m``.
 
     Parameters
     ----------
@@ -386,15 +419,9 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
     else:
         pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
     rows = [compare_two(metric, a, groups[a], b, groups[b], higher_is_better=higher_is_better,
-                        confidence=confidence, method=method) for a, b in pairs]
+                        confidence=confidence) for a, b in pairs]
     eligible = [r for r in rows if r.verdict != "too_few_runs"]
-    m = len(eligible)
-    for r, p in zip(eligible, holm([r.p_value for r in eligible])):
-        paired, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
-        if m > 1:  # Bonferroni: all m intervals hold together at `confidence`
-            _, r.ci_low, r.ci_high = _test_and_interval(va, vb, paired, 1 - (1 - confidence) / m, method)
-        r.p_adjusted = float(p)
-        r.verdict = verdict(r, higher_is_better)
-        r.seeds_needed = (seeds_needed(va, vb, paired=paired, alpha=ALPHA / m)
-                          if r.verdict == "indistinguishable" else None)
+    for r in eligible:
+        _, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
+        _adjusted(r, va, vb, len(eligible), higher_is_better, confidence)
     return rows

@@ -30,6 +30,11 @@ COMPARISON_COLUMNS = ("metric", "group_a", "group_b", "paired", "n_a", "n_b", "d
 FIGURE_FILES = ("cost_curves.png", "accuracy.png", "differences.png", "decision_boundaries.png")
 
 
+def plural(n: int, word: str) -> str:
+    """``'1 run'``, ``'3 runs'``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _number(x: float, metric: str) -> str:
     if metric.endswith("accuracy"):
         return f"{100 * x:.1f}"
@@ -86,7 +91,7 @@ def markdown_table(summaries: list[GroupSummary], metrics: tuple[str, ...]) -> s
 
 def comparison_table(diffs: list[stats.Difference]) -> str:
     """The comparisons of one metric as a Markdown table."""
-    lines = ["| a | b | paired | n | a − b [simultaneous 95 % interval] | p (Holm) | P(a better) | verdict |",
+    lines = ["| a | b | paired | n | a − b [simultaneous 95 % interval] | p (Bonferroni) | P(a better) | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for d in diffs:
         prob = "n/a" if math.isnan(d.prob_improvement) else f"{d.prob_improvement:.2f}"
@@ -162,17 +167,17 @@ def which_is_best(summaries: list[GroupSummary], diffs: list[stats.Difference], 
     few = [s for s in few if s not in diverged]
     if diverged:
         lines.append("- Diverged on every seed (no number to compare; worse than any group that trains): "
-                     + ", ".join(f"{s.label} ({s.counts['diverged']} of {s.counts['runs']} runs diverged)"
+                     + ", ".join(f"{s.label} ({s.counts['diverged']} of {plural(s.counts['runs'], 'run')} diverged)"
                                  for s in diverged) + ".")
     if few:
         lines.append(f"- Too few runs to rank (fewer than {stats.MIN_RUNS} seeds): "
                      + ", ".join(f"{s.label} (n={s.estimates[metric].n})" for s in few) + ".")
     lines += ["", f"Differences are (other − reference) in {name}"
               + (", in percentage points" if metric.endswith("accuracy") else "")
-              + "; with m pairs compared, p is Holm-adjusted and the intervals are simultaneous 95 % intervals "
-                "(Bonferroni: each at 1 − 0.05/m), so that together they hold at 95 %; a group is better or worse "
-                "only when that p is below 0.05 *and* its interval excludes 0. Seeds needed: 80 % power at the "
-                "same adjusted level."]
+              + "; with m pairs compared, one Bonferroni adjustment gives both: p is the test's p times m and "
+                "the intervals are simultaneous 95 % intervals (each the same test's at 1 − 0.05/m), so that a "
+                "group is better or worse exactly when that p is below 0.05, exactly when its interval excludes 0. "
+                "Seeds needed: 80 % power at the same adjusted level."]
     return lines
 
 
@@ -384,7 +389,8 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     text += [f"> **Warning:** {w}." for w in warn] + ([""] if warn else [])
     text += ["## Which is best?", "", *best, ""]
     text += ["## All groups", "",
-             f"{len(c.runs)} runs in {len(c.groups)} groups, grouped by {grouped_by}; the seeds (`seed`, `data.*_seed`) "
+             f"{plural(len(c.runs), 'run')} in {plural(len(c.groups), 'group')}, grouped by {grouped_by}; "
+             f"the seeds (`seed`, `data.*_seed`) "
              f"are pooled. n = distinct seeds among the completed runs. Each metric: mean [95 % confidence interval of "
              f"the mean] over the completed runs (Student's t below {stats.BOOTSTRAP_MIN_N} seeds, BCa bootstrap from "
              f"there; `--ci-method` to choose); accuracies in percent; `dead` is the final fraction of dead hidden units. "
@@ -398,8 +404,9 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     if primary_diffs and not quick:
         text += [f"## Comparisons of {primary.replace('_', ' ')}", "",
                  "Paired by seed where both groups ran the same seeds (the interval is then that of the per-seed "
-                 "differences, the test the paired t-test), unpaired otherwise (Welch); intervals simultaneous over "
-                 "the compared pairs (Bonferroni), p Holm-adjusted. P(a better): the probability "
+                 "differences, the test the paired t-test), unpaired otherwise (Welch); p and intervals Bonferroni-"
+                 "adjusted over the compared pairs (the intervals simultaneous, each inverting its test, so that p < "
+                 "0.05 exactly when the interval excludes 0). P(a better): the probability "
                  "that a run of a beats a run of b, ties counted half. Every metric's comparisons are in "
                  "`comparisons.csv`.", "", comparison_table(primary_diffs), ""]
     if diff_lines:

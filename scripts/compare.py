@@ -9,7 +9,7 @@ Runs are found recursively (``--where KEY=VALUE`` keeps those that meet every su
 grouped by every config key that varies between them except the seeds (or by ``--group-by``;
 ``name`` is the runs' label); runs repeated with the same config and seeds count once. Each group
 gets the mean of each metric with its 95 % interval, each pair of groups (or each group against
-``--baseline``) a paired-by-seed difference with its interval, a Holm-adjusted p-value and a
+``--baseline``) a paired-by-seed difference with its interval and p-value (both Bonferroni-adjusted) and a
 verdict. Exit codes: 0 done, 2 no run found or bad arguments.
 """
 
@@ -26,6 +26,15 @@ from nninit.cli import exit_with  # noqa: E402
 from nninit.summary import write_summary  # noqa: E402
 
 
+class _Once(argparse.Action):
+    """An option that may be given once: a second value is refused rather than silently replacing the first."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"{option_string} given twice ({getattr(namespace, self.dest)}, {values}): give one group")
+        setattr(namespace, self.dest, values)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", default="comparison", help="output folder (default: ./comparison)")
     parser.add_argument("--group-by", nargs="+", metavar="KEY",
                         help="config keys to group by, e.g. init model.activation, or name (the runs' label) "
-                             "(default: all varying keys but seeds)")
+                             "(default: all varying keys but seeds); a seed (seed, data.train_seed) groups by that "
+                             "seed within each config: the other varying keys are added")
     parser.add_argument("--where", action="append", metavar="KEY=VALUE",
                         help="compare only the runs that meet this condition (repeatable: all must hold); KEY is a "
                              "config key (init, init.name, train.learning_rate, ...), status, name, or tags (the "
@@ -43,8 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "best?' and the figures are about): a metrics.json key such as test_accuracy or "
                              "wall_time_s, or a history.csv column at the last row such as a_std_3 "
                              "(default: test_accuracy first, then train_accuracy, final_cost, and dead when recorded)")
-    parser.add_argument("--baseline", metavar="KEY=VALUE",
-                        help="compare every group to this one (e.g. init=he) instead of all pairs")
+    parser.add_argument("--baseline", metavar="KEY=VALUE", action=_Once,
+                        help="compare every group to this one (e.g. init=he) instead of all pairs (given once)")
     parser.add_argument("--ci-method", default="auto", choices=["auto", "t", "bca", "percentile"],
                         help="interval of a mean: Student's t, or scipy's bootstrap (BCa or percentile); "
                              "auto: t below 30 seeds, BCa from 30 (default)")

@@ -7,7 +7,8 @@
 
 Runs are found recursively and read by the same reader as ``scripts/compare.py``
 (:mod:`nninit.runs`). Each line: when it started (local time), its name, its overrides, status,
-iterations run, train and test accuracy, final cost and folder. ``--where KEY=VALUE`` (repeatable:
+iterations run, train and test accuracy, final cost and folder; the table fits the terminal's width
+(long overrides and names are cut with '…'; ``--format csv`` gives them whole). ``--where KEY=VALUE`` (repeatable:
 all must hold) keeps the runs whose config key (``init``, ``init.name``, ``train.learning_rate``,
 ...), ``status`` or ``name`` has that value, or whose ``tags`` hold it. ``--sort KEY`` orders by a
 column, a config key or a ``metrics.json`` number (missing values last; default: started).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +35,11 @@ COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accura
            "folder")
 """The columns of the listing, in order (also the names ``--sort`` accepts besides config keys)."""
 FORMATS = ("table", "md", "csv")
+TABLE_WIDTH = 160
+"""The table's width when the output is not a terminal and ``COLUMNS`` is not set."""
+SHRINKABLE = ("overrides", "name")
+"""Columns cut to fit the table's width (an experiment's runs have hundreds of characters of overrides)."""
+MIN_SHRUNK = 24
 
 
 def _folder(path: Path) -> str:
@@ -140,12 +147,36 @@ def render(rows: list[dict], fmt: str) -> str:
         lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(c[k].replace("|", "\\|") for k in COLUMNS) + " |" for c in cells]
         return "\n".join(lines)
-    widths = {k: max([len(k)] + [len(c[k]) for c in cells]) for k in COLUMNS}
+    widths = fitted({k: max([len(k)] + [len(c[k]) for c in cells]) for k in COLUMNS},
+                    shutil.get_terminal_size((TABLE_WIDTH, 24)).columns)
     right = {"iterations", "train_accuracy", "test_accuracy", "final_cost"}
 
-    def line(c: dict) -> str:
-        return "  ".join(c[k].rjust(widths[k]) if k in right else c[k].ljust(widths[k]) for k in COLUMNS).rstrip()
-    return "\n".join([line({k: k for k in COLUMNS})] + [line(c) for c in cells])
+    def cell(c: dict, k: str) -> str:
+        text = c[k] if len(c[k]) <= widths[k] else c[k][:widths[k] - 1] + "…"
+        return text.rjust(widths[k]) if k in right else text.ljust(widths[k])
+    return "\n".join("  ".join(cell(c, k) for k in COLUMNS).rstrip() for c in [{k: k for k in COLUMNS}, *cells])
+
+
+def fitted(widths: dict[str, int], limit: int) -> dict[str, int]:
+    """Column widths for a table at most ``limit`` characters wide: the free-text columns
+    (:data:`SHRINKABLE`, cut with '…') give up what is needed, down to :data:`MIN_SHRUNK` each; the
+    other columns (the folder, the numbers) stay whole. ``--format csv`` or ``md`` gives every value in full.
+
+    Parameters
+    ----------
+    widths : dict of str to int
+        The width each column needs.
+    limit : int
+        The terminal's width (``shutil.get_terminal_size``).
+    """
+    out = dict(widths)
+    excess = sum(out.values()) + 2 * (len(out) - 1) - limit
+    for key in SHRINKABLE:
+        cut = min(max(excess, 0), out[key] - max(MIN_SHRUNK, len(key)))
+        if cut > 0:
+            out[key] -= cut
+            excess -= cut
+    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -188,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"runs.py: error: {error}", file=sys.stderr)
         return 2
     if not selected:
-        print(f"runs.py: error: none of the {len(runs)} runs has {' and '.join(args.where)}", file=sys.stderr)
+        which = "the only run does not have" if len(runs) == 1 else f"none of the {len(runs)} runs has"
+        print(f"runs.py: error: {which} {' and '.join(args.where)}", file=sys.stderr)
         return 2
     selected = sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=args.reverse)
     print(render([row(r) for r in selected], args.format))
     if args.format == "table":
-        print(f"{len(selected)} of {len(runs)} runs" if args.where else f"{len(runs)} runs", file=sys.stderr)
+        total = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
+        print(f"{len(selected)} of {total}" if args.where else total, file=sys.stderr)
     return 0
 
 

@@ -51,3 +51,31 @@ def test_the_ratio_claim_reports_n_and_interval():
     assert text.startswith(f"ratio {np.exp(logs.mean()):.4f} [95 % interval ") and text.endswith("n=5")
     assert verdict == "holds"
     assert depth_signal.ratio_claim(runs, 0.5, quick=False)[1] == "does not hold"
+
+
+# --- Intervals of quantities that cannot be negative ------------------------------------------------------
+
+import common  # noqa: E402
+import edge_of_chaos  # noqa: E402
+import init_scale  # noqa: E402
+
+from nninit import stats  # noqa: E402
+
+SKEWED = [0.2, 0.4, 2.5]  # three costs: the t interval of their mean is [-2.1, 4.2]
+
+
+def test_report_intervals_of_costs_norms_and_accuracies_never_leave_their_range():
+    """'cost at init 1.03 [−1.9, 3.97]' and '‖dW1‖ 0.267 [−0.821, 1.35]' were printed: a report clips
+    the interval of a non-negative quantity at 0 (and of an accuracy at 100 %)."""
+    assert stats.mean_interval(SKEWED)[0] < 0  # what a plain t interval says
+    assert init_scale.cell(SKEWED) == "1.03 [0, 4.2]"
+    assert init_scale.cell([0.99, 1.0, 0.9], percent=True).endswith(", 100.0]%")
+    mean, low, high, n = common.interval(SKEWED, stats.NON_NEGATIVE)
+    assert low == 0.0 and high > mean and n == 3
+    assert common.interval([-1.0, 1.0, 3.0]) == pytest.approx((1.0, *stats.mean_interval([-1.0, 1.0, 3.0])[:2], 3))
+
+
+def test_the_correlation_length_of_a_wide_interval_of_chi_is_drawn_from_its_clipped_interval():
+    """χ_c ≥ 0, so ξ_c = −1/ln χ_c is in [0, inf]: an interval of χ_c reaching below 0 gave a math domain error."""
+    members = [{"chi_c": v} for v in (0.01, 0.02, 0.9)]
+    assert edge_of_chaos._xi_text(members) == "0.854 [0, inf]"  # the mean χ_c 0.31; its interval [0, 1.27]

@@ -61,15 +61,28 @@ def test_summary_keeps_every_run_and_says_two_seeds_rank_nothing(runs_dir, tmp_p
     assert {r["verdict"] for r in _rows(tmp_path / "comparisons.csv")} == {"too_few_runs"}
 
 
-def test_a_run_without_config_does_not_swallow_the_others(runs_dir, tmp_path):
+@pytest.mark.parametrize("field, value, says", [
+    ("config", None, "the field `config` is null"),  # it formed a group init=null
+    ("test_accuracy", "0.95", 'the field `test_accuracy` is "0.95", not a number'),  # left out of the mean, counted in n
+    ("final_cost", True, "the field `final_cost` is true, not a number"),
+])
+def test_a_malformed_run_record_is_left_out_with_one_warning_naming_folder_and_field(runs_dir, tmp_path, caplog,
+                                                                                     field, value, says):
     copy = tmp_path / "copy"
     shutil.copytree(runs_dir, copy)
     metrics = json.loads((copy / "0" / "metrics.json").read_text())
-    del metrics["config"]
+    if value is None:
+        del metrics[field]
+    else:
+        metrics[field] = value
     (copy / "0" / "metrics.json").write_text(json.dumps(metrics))
-    runs, _ = find_runs([copy])
-    groups = group_runs(runs, default_group_keys(runs))
-    assert sum(len(members) for members in groups.values()) == 8
+    runs, skipped = find_runs([copy])
+    assert len(runs) == 7 and [(p.name, says in reason) for p, reason in skipped] == [("0", True)]
+    assert "init.bias=null, train.learning_rate=null" not in group_runs(runs, default_group_keys(runs))
+    with caplog.at_level(logging.WARNING):
+        write_summary([copy], tmp_path / "out", plots=False)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and says in r.getMessage()]
+    assert len(warned) == 1 and str(copy / "0") in warned[0]
 
 
 def test_unknown_metric_is_an_error(runs_dir, tmp_path):
@@ -320,3 +333,56 @@ def test_indistinguishable_says_why_no_seed_count_is_given(tmp_path, last, says)
     write_summary([tmp_path / "runs"], tmp_path / "out", plots=False)
     section = (tmp_path / "out" / "summary.md").read_text().split("## Which is best?")[1].split("## ")[0]
     assert "Indistinguishable from it" in section and says in section
+
+
+def test_a_group_whose_runs_all_have_one_value_is_drawn_and_summarized(tmp_path):
+    """Three runs at 0.97: the mean is 0.97 (a floating-point sum gives 0.9700000000000001, outside
+    the exact interval (0.97, 0.97)), and the figures draw it instead of failing on a negative error bar."""
+    for seed in (1, 2, 3):
+        fake_run(tmp_path / "runs" / f"he_{seed}", "he", seed, 0.97)
+        fake_run(tmp_path / "runs" / f"xavier_{seed}", "xavier", seed, 0.90 + seed / 100)
+    e = stats.describe([0.97, 0.97, 0.97])
+    assert e.mean == e.ci_low == e.ci_high == 0.97 and e.method == "exact"
+    write_summary([tmp_path / "runs"], tmp_path / "out")
+    assert (tmp_path / "out" / "summary.md").is_file() and (tmp_path / "out" / "accuracy.png").is_file()
+
+
+def test_the_accuracy_figure_never_draws_a_negative_error_bar(tmp_path, monkeypatch):
+    """A mean a rounding error outside its clipped interval gets an error bar of 0 on that side."""
+    from nninit import comparison_plots
+    from nninit.compare import GroupSummary
+
+    figures = {}
+    monkeypatch.setattr(comparison_plots, "save_figure", lambda fig, path: figures.setdefault(path.name, fig))
+    e = stats.Estimate(3, 1.0000000000000002, 1.0, 1.0, 0.0, 1.0, 1.0, "exact")
+    comparison_plots.plot_accuracy([GroupSummary("g", [], {"test_accuracy": {1: 1.0}}, {"test_accuracy": e}, {})],
+                                   tmp_path / "accuracy.png")
+    assert len(figures["accuracy.png"].axes[0].containers) == 1  # drawn (it raised "'yerr' must not contain negative values")
+
+
+def test_group_by_seed_groups_by_seed_within_each_config(three_inits):
+    """--group-by seed pooled he, he_uniform and zeros into one group per seed; now each group is one
+    config at one seed, and the label says both."""
+    from nninit.compare import summarize
+
+    c = summarize([three_inits], group_by=["seed"])
+    assert c.keys == ["seed", "init.name"] and len(c.groups) == 18
+    assert all(len({r.get("init.name") for r in members}) == 1 for members in c.groups.values())
+    assert "seed=1, init=zeros" in c.groups
+
+
+def test_a_sweep_whose_every_job_failed_says_so_and_not_the_metric(tmp_path, capsys):
+    """It blamed --metric ('no run has this number')."""
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("compare_script", REPO / "scripts" / "compare.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for seed in (1, 2, 3):
+        fake_run(tmp_path / "sweep" / str(seed), "he", seed, None, status="failed")
+    fake_run(tmp_path / "sweep" / "4", "he", 4, None, status="interrupted")
+    assert script.main([str(tmp_path / "sweep"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "no run completed under" in err and "3 of 4 runs failed, 1 interrupted" in err and "--metric" not in err

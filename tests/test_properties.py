@@ -6,7 +6,9 @@
 - the named schemes are presets of ``variance_scaling``, for any shape and gain;
 - every initializer has its formula's variance and support, for any fans, gain and scale;
 - LSUV leaves every layer it could rescale at unit variance within ``tol``;
-- a training run is plain gradient descent, and the data's order does not matter.
+- a training run is plain gradient descent, and the data's order does not matter;
+- a comparison's adjusted p-value, its interval and its verdict never disagree, and no verdict
+  depends on the units of the metric.
 
 The statistical properties draw at least ``N`` weights per case, pooled over repeated draws from
 one generator, and allow six standard errors; they run derandomized (the same cases every time),
@@ -23,6 +25,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from nninit import initializers as ini
+from nninit import stats
 from nninit.activations import ACTIVATIONS, activate, backprop_activation, sigmoid
 from nninit.lsuv import lsuv
 from nninit.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
@@ -434,3 +437,49 @@ def test_the_order_of_the_examples_does_not_matter(net, seed):
     assert [r["cost"] for r in a.history] == pytest.approx([r["cost"] for r in b.history], rel=1e-12, abs=1e-15)
     for key in params:
         np.testing.assert_allclose(a.parameters[key], b.parameters[key], rtol=1e-10, atol=1e-13)
+
+
+# --- Statistics --------------------------------------------------------------------------------------
+
+@st.composite
+def group_comparisons(draw):
+    """(groups, baseline, direction): 2-4 groups of 2-8 ordinary numbers (a centre, a spread from none
+    through rounding-level to large, integer steps), paired by seed or not."""
+    k, n, paired = draw(st.integers(2, 4)), draw(st.integers(2, 8)), draw(st.booleans())
+    groups = {}
+    for g in range(k):
+        centre = draw(st.integers(-100, 100)) / 10
+        spread = draw(st.sampled_from([0.0, 1e-14, 1e-3, 0.05, 0.3, 1.0, 10.0]))
+        steps = draw(st.lists(st.integers(-20, 20), min_size=n, max_size=n))
+        groups[f"g{g}"] = {(s if paired else (g, s)): centre + spread * v / 10 for s, v in enumerate(steps)}
+    baseline = draw(st.one_of(st.none(), st.sampled_from(sorted(groups))))
+    return groups, baseline, draw(st.sampled_from([True, False, None]))
+
+
+@FAST
+@given(group_comparisons())
+def test_p_interval_and_verdict_of_a_comparison_never_disagree(case):
+    """One family-wise procedure: adjusted p below 0.05 exactly when the simultaneous interval
+    excludes 0, exactly when the verdict is better/worse (or higher/lower)."""
+    groups, baseline, direction = case
+    for r in stats.compare_groups("m", groups, higher_is_better=direction, baseline=baseline):
+        if r.verdict == "too_few_runs":
+            continue
+        separated = r.ci_low > 0 or r.ci_high < 0
+        assert (r.p_adjusted < 0.05) == separated == (r.verdict != "indistinguishable"), r
+        assert r.ci_low <= r.difference <= r.ci_high, r
+
+
+@FAST
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # scipy's, on values equal up to rounding
+@given(group_comparisons(), st.integers(-20, 20))
+def test_no_verdict_depends_on_the_units(case, k):
+    """Multiplying every value by 10**k (seconds to nanoseconds, a gradient norm around 1e-21) changes
+    no verdict and no group's 'exact' (identical values) status."""
+    groups, baseline, direction = case
+    scaled = {g: {s: v * 10.0**k for s, v in values.items()} for g, values in groups.items()}
+    rows = stats.compare_groups("m", groups, higher_is_better=direction, baseline=baseline)
+    rows_scaled = stats.compare_groups("m", scaled, higher_is_better=direction, baseline=baseline)
+    assert [r.verdict for r in rows] == [r.verdict for r in rows_scaled]
+    assert [stats.describe(list(v.values())).method for v in groups.values()] == \
+        [stats.describe(list(v.values())).method for v in scaled.values()]

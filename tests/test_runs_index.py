@@ -223,3 +223,42 @@ def test_the_command_line_lists_a_day_of_runs(index_dir):
                            "status=completed"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 1 + 4 and "4 of 6 runs" in proc.stderr
+
+
+# ------------------------------------------------------------------ left open: width, plurals, --baseline twice
+
+def _long_run(index_dir, root):
+    """A copy of run b whose overrides are an experiment's (40 of them, about 600 characters)."""
+    import shutil
+
+    shutil.copytree(index_dir / "day" / "b", root / "long")
+    metrics = json.loads((root / "long" / "metrics.json").read_text())
+    metrics["overrides"] = [f"hydra.sweeper.params.option_{k}=value_{k}" for k in range(40)]
+    (root / "long" / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_the_table_keeps_to_the_terminal_width(index_dir, tmp_path, monkeypatch, capsys):
+    """Experiment runs padded every line to about 590 characters; the overrides are cut with '…' instead."""
+    _long_run(index_dir, tmp_path)
+    monkeypatch.chdir(tmp_path)  # the folder column: 'long'
+    monkeypatch.setenv("COLUMNS", "150")
+    code, out, err = _main(runs_script, [tmp_path], capsys)
+    assert code == 0 and max(map(len, out.splitlines())) <= 150 and "hydra.sweeper.params.option_0=value_0 hy" in out
+    assert err.strip() == "1 run"  # not "1 runs"
+    assert out.splitlines()[1].rstrip().endswith("long") and "…" in out
+    code, out, _ = _main(runs_script, [tmp_path, "--format", "csv"], capsys)
+    assert "option_39=value_39" in out  # csv keeps every value whole
+
+
+def test_one_run_is_one_run_in_the_summary(index_dir, tmp_path):
+    write_summary([index_dir / "day" / "b"], tmp_path / "out", plots=False)
+    assert "1 run in 1 group," in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_a_repeated_baseline_is_refused(index_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        compare_script.main([str(index_dir), "--out", str(tmp_path / "c"), "--baseline", "init=he",
+                             "--baseline", "init=zeros"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--baseline given twice (init=he, init=zeros): give one group" in err
+    assert not (tmp_path / "c").exists()
