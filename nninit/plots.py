@@ -11,16 +11,45 @@ they are drawn for every run, so what they cost is part of what a user waits for
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from nninit import runfolder
-from nninit.network import predict_proba
+
+def _import_matplotlib(env=os.environ) -> None:
+    """Import matplotlib whatever ``MPLBACKEND`` says: nninit only writes files, on the Agg canvas
+    whatever the backend, but matplotlib's import stops with a ValueError on a backend it does not
+    know (``MPLBACKEND=inline`` outside Jupyter). Such a value is replaced by Agg, for this process
+    and the ones it starts, with one warning naming it; a valid one is kept for the user's own plots."""
+    if "matplotlib" in sys.modules:
+        return
+    backend = env.pop("MPLBACKEND", None)
+    try:
+        import matplotlib
+    finally:
+        if backend is not None:
+            env["MPLBACKEND"] = backend
+    if backend:
+        try:
+            matplotlib.rcParams["backend"] = backend  # what matplotlib's import does with MPLBACKEND
+        except ValueError:
+            env["MPLBACKEND"] = "agg"
+            logging.getLogger(__name__).warning(
+                "MPLBACKEND=%s is not a matplotlib backend; nninit draws its figures with Agg (it only "
+                "writes files)", backend)
+
+
+_import_matplotlib()
+from matplotlib.colors import ListedColormap  # noqa: E402  (after the backend is checked)
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from nninit import runfolder  # noqa: E402
+from nninit.network import predict_proba  # noqa: E402
 
 DPI = 100
 REGION_COLORS = ("#f6c3a8", "#b9d7ea")  # predicted class 0, 1 (light)

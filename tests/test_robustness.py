@@ -275,3 +275,35 @@ def test_listing_into_a_closed_pipe_is_not_an_error(tmp_path):
     __import__("os").close(write)
     stderr = runs.stderr.decode()
     assert runs.returncode == 0 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+# ------------------------------------------------------------ errors named for what they are
+
+def _run_py(args, cwd, **env):
+    """``python run.py ARGS`` with ``env`` added to this environment (run_cli sets MPLBACKEND=Agg)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    return subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "HYDRA_FULL_ERROR": "0", **env})
+
+
+@pytest.mark.slow
+def test_an_invalid_mplbackend_draws_with_agg_and_says_so_once(tmp_path):
+    """MPLBACKEND=inline outside Jupyter stopped matplotlib's import: a sweep whose jobs all completed
+    said 'no job completed' and wrote no summary.md. (An invented name: 'inline' is a valid backend
+    where matplotlib-inline is installed.)"""
+    bad = {"MPLBACKEND": "nninit_no_such_backend"}
+    warning = "MPLBACKEND=nninit_no_such_backend is not a matplotlib backend; nninit draws its figures with Agg"
+    run = _run_py(["train.num_iterations=10", f"hydra.run.dir={tmp_path / 'run'}"], tmp_path, **bad)
+    assert run.returncode == 0, run.stderr
+    assert {"cost.png", "decision_boundary.png", "signal_propagation.png"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    assert (run.stdout + run.stderr).count(warning) == 1
+    sweep = _run_py(["-m", "seed=1,2", "train.num_iterations=10", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                    tmp_path, **bad)
+    assert sweep.returncode == 0, sweep.stderr
+    assert (tmp_path / "sweep" / "summary.md").is_file() and (tmp_path / "sweep" / "cost_curves.png").is_file()
+    assert (sweep.stdout + sweep.stderr).count(warning) == 1
