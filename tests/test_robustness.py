@@ -1,9 +1,13 @@
 """Faults of a kind, each with the input that showed it: blow-ups, memory, paths, LSUV scales, garbled files."""
 
+import json
 import math
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nninit.initializers import initialize_parameters
 from nninit.training import BLOWUP_FACTOR, blew_up, train
@@ -307,3 +311,38 @@ def test_an_invalid_mplbackend_draws_with_agg_and_says_so_once(tmp_path):
     assert sweep.returncode == 0, sweep.stderr
     assert (tmp_path / "sweep" / "summary.md").is_file() and (tmp_path / "sweep" / "cost_curves.png").is_file()
     assert (sweep.stdout + sweep.stderr).count(warning) == 1
+
+
+# any code point, and lone surrogates (undecodable command-line bytes); lengths up to 300 characters
+NAMES = st.integers(0, 300).flatmap(lambda n: st.text(
+    st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)), min_size=n, max_size=n))
+
+
+@given(NAMES)
+def test_a_folder_name_fits_in_255_bytes_of_valid_utf8(text):
+    from nninit.hydra_app import job_dirname, run_name
+
+    for name in (job_dirname(text), run_name("he", text, text or None)):
+        encoded = name.encode("utf-8")  # raises on a lone surrogate: not valid UTF-8
+        assert 0 < len(encoded) <= 120 and "/" not in name
+        # with the time before it and a _k after it, the folder's name stays within 255 bytes
+        assert len(b"23-59-59_" + encoded + b"_99999") <= 255
+
+
+def test_a_long_name_is_cut_on_a_character_boundary_and_keeps_its_hash():
+    from nninit.hydra_app import job_dirname
+
+    cjk = "実" * 120  # 360 bytes: Errno 36 when the limit counted characters
+    name = job_dirname(cjk)
+    assert name.startswith("実" * 36) and re.fullmatch(r"実{36}\.\.[0-9a-f]{10}", name)
+    assert job_dirname("実" * 119 + "x") != name  # the hash tells long names apart
+    assert job_dirname("a" * 120) == "a" * 120 and job_dirname("a" * 121) == "a" * 108 + ".." + job_dirname("a" * 121)[-10:]
+
+
+@pytest.mark.slow
+def test_a_run_named_in_cjk_characters_gets_a_folder(tmp_path):
+    proc = _run_py([f"name='{'実' * 120}'", "train.num_iterations=10", "plots.figures=false"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = (tmp_path / "outputs").glob("*/*")
+    assert (run_dir / "metrics.json").is_file() and len(run_dir.name.encode()) <= 255
+    assert json.loads((run_dir / "metrics.json").read_text())["name"] == "実" * 120  # the label is kept whole
