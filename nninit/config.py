@@ -139,26 +139,35 @@ def _known_keys(prefix: str, node: dict, keys: tuple[str, ...], owner: str = "")
 
 def _fits_in_memory(cfg: dict) -> None:
     """Refuse a run that needs more memory than this process may use (:mod:`nninit.memory`),
-    naming the key to change: ``data.n_train`` when the examples take the bulk of it,
-    ``model.hidden_dims`` when the parameters do."""
+    naming the key to change: ``model.hidden_dims`` when the network does not fit even with the
+    smallest data (2 training and 2 test examples), else ``data.n_train`` (or ``data.n_test``) with
+    the number of examples that fit."""
     found = memory_limit()
     if found is None:
         return
     limit, source = found
-    need, per_example, parameters = estimated_bytes(cfg)
-    if need <= limit:
+
+    def need(**sizes) -> tuple[int, int, int]:
+        return estimated_bytes({**cfg, "data": {**cfg["data"], **sizes}})
+
+    total, per_example, parameters = need()
+    if total <= limit:
         return
     gib = 2**30
-    n_train = cfg["data"]["n_train"]
-    if per_example * n_train >= parameters:
-        fits = max(0, (limit - (need - per_example * n_train)) // per_example)
-        raise ConfigError("data.n_train", n_train,
-                          f"with model.hidden_dims={cfg['model']['hidden_dims']} a run needs about {need / gib:.1f} GiB "
-                          f"({per_example} bytes per training example), more than {source} allows here "
-                          f"({limit / gib:.1f} GiB); at most about {fits:,} examples fit")
-    raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
-                      f"its parameters need about {parameters / gib:.1f} GiB, more than {source} allows here "
-                      f"({limit / gib:.1f} GiB); use fewer or narrower layers")
+    allows = f"more than {source} allows here ({limit / gib:.1f} GiB)"
+    smallest = need(n_train=2, n_test=2)[0]
+    if smallest > limit:
+        raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
+                          f"its parameters ({parameters / gib:.1f} GiB) and the smallest data (2 training and 2 test "
+                          f"examples, {per_example:,} bytes per training example) need about {smallest / gib:.1f} GiB, "
+                          f"{allows}; use fewer or narrower layers")
+    key = "n_train" if need(n_train=2)[0] <= limit else "n_test"
+    without = need(**{key: 0})[0]  # the estimate is linear in the number of examples
+    per = (total - without) // cfg["data"][key]
+    raise ConfigError(f"data.{key}", cfg["data"][key],
+                      f"with model.hidden_dims={cfg['model']['hidden_dims']} a run needs about {total / gib:.1f} GiB "
+                      f"({per:,} bytes per {'training' if key == 'n_train' else 'test'} example), {allows}; "
+                      f"at most about {(limit - without) // per:,} examples fit")
 
 
 def validate(cfg: dict) -> None:

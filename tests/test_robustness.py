@@ -156,6 +156,23 @@ def test_a_run_too_big_for_its_allocation_is_refused_naming_the_key(monkeypatch)
     validate(compose(["data.n_train=1000000", "model.hidden_dims=[]"]))  # fits in 2 GiB
 
 
+def test_a_network_too_big_for_any_data_blames_the_network(monkeypatch):
+    """model.hidden_dims=[1000000000] was refused blaming data.n_train=300 ('at most about 0 examples fit')."""
+    from conftest import compose
+    from nninit.config import ConfigError, validate
+
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "2048")
+    with pytest.raises(ConfigError, match=r"^model.hidden_dims=\[1000000000\] is not accepted: its parameters .* "
+                                          r"and the smallest data .* more than the SLURM allocation allows here"):
+        validate(compose(["model.hidden_dims=[1000000000]"]))
+    # a network whose parameters fit but whose activations leave room for only a few hundred examples
+    with pytest.raises(ConfigError, match=r"^data.n_train=300 is not accepted: .*at most about [1-9][\d,]* examples fit"):
+        validate(compose(["model.hidden_dims=[600000]"]))
+    with pytest.raises(ConfigError, match=r"^data.n_test=100000000 is not accepted: .* per test example\).*"
+                                          r"at most about [1-9][\d,]* examples fit"):
+        validate(compose(["data.n_test=100000000"]))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("overrides", [
     ["train.num_iterations=200"],
