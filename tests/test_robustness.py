@@ -363,3 +363,53 @@ def test_a_run_named_in_cjk_characters_gets_a_folder(tmp_path):
     (run_dir,) = (tmp_path / "outputs").glob("*/*")
     assert (run_dir / "metrics.json").is_file() and len(run_dir.name.encode()) <= 255
     assert json.loads((run_dir / "metrics.json").read_text())["name"] == "実" * 120  # the label is kept whole
+
+
+def test_the_expected_duration_is_below_what_runs_take():
+    from nninit.experiment import LONG_RUN_S, expected_seconds
+
+    # the notebook's run takes 0.55 s on an idle machine (README's benchmark): the estimate stays below
+    assert expected_seconds([2, 10, 5, 1], 300, 15000) < 0.55
+    assert expected_seconds([2, 10, 5, 1], 300, 10**11) > 20 * 86400  # its progress line said 195,036 minutes
+    assert expected_seconds([2, 10, 5, 1], 300, 0) == 0
+    # linear in the iterations, growing with the examples and the layers
+    assert expected_seconds([2, 10, 5, 1], 300, 2000) == pytest.approx(2 * expected_seconds([2, 10, 5, 1], 300, 1000))
+    assert expected_seconds([2, 10, 5, 1], 600, 10) > expected_seconds([2, 10, 5, 1], 300, 10)
+    assert expected_seconds([2, 1000, 1000, 1], 300, 10**6) > LONG_RUN_S
+
+
+@pytest.mark.parametrize("iterations, warned", [(15000, False), (10**11, True)])
+def test_a_run_expected_to_take_hours_says_so_before_it_trains(iterations, warned, tmp_path, monkeypatch, caplog):
+    """train.num_iterations=1e11 started without a word; its progress line then said 195,036 minutes left."""
+    import logging
+
+    from conftest import compose
+    from nninit import experiment
+
+    def stopped_at_once(*args, **kwargs):  # the long loop is not run: the warning must be there already
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "train", stopped_at_once)
+    cfg = compose([f"train.num_iterations={iterations}"])
+    with caplog.at_level(logging.WARNING, logger="nninit"), pytest.raises(KeyboardInterrupt):
+        experiment.run(cfg, tmp_path / "run", figures=False)
+    said = [r.getMessage() for r in caplog.records if "expected to take" in r.getMessage()]
+    if warned:
+        (message,) = said
+        assert re.fullmatch(r"This run is expected to take at least [\d,]+ days \(train.num_iterations=100000000000, "
+                            r"model.hidden_dims=\[10, 5\], data.n_train=300\); Ctrl-C stops it keeping what was "
+                            r"recorded", message)
+    else:
+        assert said == []
+
+
+@pytest.mark.parametrize("value", [1e11, 1.5, "100"])
+def test_an_integer_key_given_a_float_is_refused_naming_it(value):
+    """Hydra refuses train.num_iterations=1e11 on the command line (its schema says int); the Python API too."""
+    from conftest import compose
+    from nninit.config import ConfigError, validate
+
+    cfg = compose()
+    cfg["train"]["num_iterations"] = value
+    with pytest.raises(ConfigError, match=r"^train.num_iterations=.* is not accepted: must be an integer >= 0$"):
+        validate(cfg)
