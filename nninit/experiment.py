@@ -162,6 +162,16 @@ def _say_if_long(cfg: dict, layers_dims: list[int]) -> None:
                     num_iterations, cfg["model"]["hidden_dims"], n_train)
 
 
+_RUN_DIR: list[Path] = []
+"""The folder of the run this process writes, or wrote last."""
+
+
+def run_dir_of_this_process() -> Path | None:
+    """The folder :func:`run` writes in this process, or wrote last; None before any run (the
+    message printed on Ctrl-C names it)."""
+    return _RUN_DIR[0] if _RUN_DIR else None
+
+
 def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, labels: dict | None = None,
         figures: bool = True, animation: bool = False) -> dict:
     """Run one experiment and write its run folder.
@@ -203,6 +213,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    _RUN_DIR[:] = [run_dir.resolve()]
     started, t0 = _now(), time.perf_counter()
     labels = {"name": None, "tags": [], **(labels or {})}
     metrics: dict = {"status": "running", "name": labels["name"], "tags": list(labels["tags"]),
