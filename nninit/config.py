@@ -10,6 +10,7 @@ types included, before any work. This module imports Hydra only inside :func:`re
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
@@ -81,7 +82,7 @@ class Config:
     seed: int = 3  # seed of the weights' RandomState, in [0, 2**32 - 1]
     resume: bool = False  # rerun a sweep into its folder: skip the jobs already completed or diverged there
     name: Optional[str] = None  # a free label for the run: recorded, in the folder name and the figure titles
-    tags: List[str] = field(default_factory=list)  # free labels, recorded in metrics.json (e.g. [baseline])
+    tags: Any = field(default_factory=list)  # free labels, recorded in metrics.json: [baseline,lr_sweep], or one: baseline
     tracker: Any = None  # chosen from the `tracker` group: conf/tracker/<name>.yaml (not part of what is run)
     plots: PlotsConfig = field(default_factory=PlotsConfig)  # what a run draws (not part of what is run)
 
@@ -104,6 +105,25 @@ class ConfigError(ValueError):
     def __init__(self, key: str, value: Any, accepted: str):
         super().__init__(f"{key}={value!r} is not accepted: {accepted}")
         self.key, self.value, self.accepted = key, value, accepted
+
+
+def tag_list(tags: Any) -> list[str]:
+    """The ``tags`` of a run as a list of strings: a list of labels, or one label (``tags=baseline``
+    is ``[baseline]``); null is none.
+
+    Raises
+    ------
+    ConfigError
+        When ``tags`` is neither, or a tag is not text or a number.
+    """
+    if tags is None:
+        return []
+    if isinstance(tags, (str, int, float)):
+        tags = [tags]  # one label
+    if not isinstance(tags, Sequence) or not all(isinstance(t, (str, int, float)) and not isinstance(t, bool)
+                                                 for t in tags):
+        raise ConfigError("tags", tags, "a label or a list of labels, e.g. tags=baseline or tags=[baseline,lr_sweep]")
+    return [str(t) for t in tags]
 
 
 def _is_int(v: Any) -> bool:

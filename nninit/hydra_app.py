@@ -18,7 +18,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from nninit.config import ConfigError, register_configs, validate
+from nninit.config import ConfigError, register_configs, tag_list, validate
 
 log = logging.getLogger("nninit")
 
@@ -296,12 +296,11 @@ def labels(cfg: DictConfig) -> dict:
     ConfigError
         When ``name`` is not a string or a tag is not a string or number.
     """
-    name, tags = cfg.get("name"), list(cfg.get("tags") or [])
+    name = cfg.get("name")
     if name is not None and not isinstance(name, str):
         raise ConfigError("name", name, "a free label (text) or null")
-    if not all(isinstance(t, (str, int, float)) and not isinstance(t, bool) for t in tags):
-        raise ConfigError("tags", tags, "a list of labels, e.g. [baseline,lr_sweep]")
-    return {"name": name, "tags": [str(t) for t in tags]}
+    tags = cfg.get("tags")
+    return {"name": name, "tags": tag_list(OmegaConf.to_container(tags) if OmegaConf.is_config(tags) else tags)}
 
 
 _LIMITED = []
