@@ -385,7 +385,9 @@ def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
 
 
 def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: str) -> None:
-    """Activation std and weight-gradient norm by layer depth, at initialization and at the end."""
+    """Activation std and weight-gradient norm by layer depth, at initialization and at the end; the
+    reference spread 1 spans the hidden layers only (the last point is the sigmoid output, whose
+    spread cannot exceed 0.5)."""
     layers = _layer_columns(history, "a_std")
     fig = new_figure(9.5, 3.9, layout=None)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
@@ -397,8 +399,10 @@ def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: s
         for row, style in zip(rows, ("-", "--")):
             ax.plot(layers, [history[f"{stat}_{l}"][row] for l in layers], marker="o", markersize=3, linestyle=style,
                     label=f"iteration {int(history['iteration'][row])}")
-        if stat == "a_std":
-            ax.axhline(1.0, color="gray", linestyle=":", linewidth=1, label="1 (unit spread)")
+        hidden = layers[:-1]  # the aim of a variance-preserving init; the sigmoid output's spread is at most 0.5
+        if stat == "a_std" and hidden:
+            ax.plot([hidden[0] - 0.3, hidden[-1] + 0.3], [1.0, 1.0], color="gray", linestyle=":", linewidth=1,
+                    label="1 (unit spread, hidden layers)")
         log_axis(ax, np.concatenate([history[f"{stat}_{l}"] for l in layers]))
         ax.set(xlabel="layer (last = sigmoid output)", ylabel=label, title=panel_title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
