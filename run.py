@@ -23,9 +23,9 @@ def _run_folder() -> str | None:
     import logging
     import os
 
-    experiment = sys.modules.get("nninit.experiment")
-    if experiment is not None and experiment.run_dir_of_this_process() is not None:
-        return str(experiment.run_dir_of_this_process())
+    written = getattr(sys.modules.get("nninit.experiment"), "run_dir_of_this_process", None)  # None: its import cut short
+    if written is not None and written() is not None:
+        return str(written())
     for handler in logging.getLogger().handlers:
         folder = os.path.dirname(getattr(handler, "baseFilename", ""))
         if folder and os.path.isdir(os.path.join(folder, ".hydra")):
