@@ -221,3 +221,11 @@ def test_ctrl_c_during_the_run_names_its_folder(tmp_path):
     code, run_dir, out = _long_run_stopped_by(signal.SIGINT, tmp_path, 1000)
     assert code == 130, out
     assert f"nninit: interrupted; the run folder {run_dir} keeps what was recorded (status 'interrupted')" in out
+
+
+def test_a_float_for_an_integer_key_is_refused_before_any_work(tmp_path):
+    """train.num_iterations=1e11 is a float: Hydra's schema refuses it, naming the key and the value."""
+    proc = run_cli(["train.num_iterations=1e11"], cwd=tmp_path, check=False, timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "train.num_iterations" in proc.stderr and "100000000000.0" in proc.stderr and "Integer" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
