@@ -17,6 +17,38 @@ def _exit_now(code: int = 0) -> None:
     os._exit(code)
 
 
+def _run_folder() -> str | None:
+    """This process's run folder: the one its run writes (``nninit.experiment``), else the folder
+    of Hydra's job log when it holds Hydra's ``.hydra`` (the job started, the run not yet)."""
+    import logging
+    import os
+
+    written = getattr(sys.modules.get("nninit.experiment"), "run_dir_of_this_process", None)  # None: its import cut short
+    if written is not None and written() is not None:
+        return str(written())
+    for handler in logging.getLogger().handlers:
+        folder = os.path.dirname(getattr(handler, "baseFilename", ""))
+        if folder and os.path.isdir(os.path.join(folder, ".hydra")):
+            return folder
+    return None
+
+
+def _what_the_run_folder_keeps() -> str:
+    """What an interrupted single run leaves: its folder named, when there is one, and its status."""
+    import json
+    import os
+
+    folder = _run_folder()
+    if folder is None:
+        return "interrupted before the run started; nothing was recorded"
+    try:
+        with open(os.path.join(folder, "metrics.json"), encoding="utf-8") as file:
+            status = json.load(file)["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"interrupted before the run started; its folder {folder} holds no run record (metrics.json)"
+    return f"interrupted; the run folder {folder} keeps what was recorded (status '{status}')"
+
+
 def _interrupted() -> None:
     sweep = sys.modules["nninit.hydra_app"].sweep_dir_of_this_process() if "nninit.hydra_app" in sys.modules else None
     if sweep:
@@ -24,7 +56,7 @@ def _interrupted() -> None:
         print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
               f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
         sys.exit(130)  # the launcher's workers are stopped by the interpreter's exit
-    print("nninit: interrupted; the run folder keeps what was recorded (status 'interrupted')", file=sys.stderr)
+    print(f"nninit: {_what_the_run_folder_keeps()}", file=sys.stderr)
     # without the interpreter's teardown: a C extension whose import the interrupt cut short can
     # crash it (SIGABRT, "Fatal Python error" while finalizing); every file is written and closed
     _exit_now(130)

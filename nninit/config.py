@@ -10,6 +10,7 @@ types included, before any work. This module imports Hydra only inside :func:`re
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
@@ -81,7 +82,7 @@ class Config:
     seed: int = 3  # seed of the weights' RandomState, in [0, 2**32 - 1]
     resume: bool = False  # rerun a sweep into its folder: skip the jobs already completed or diverged there
     name: Optional[str] = None  # a free label for the run: recorded, in the folder name and the figure titles
-    tags: List[str] = field(default_factory=list)  # free labels, recorded in metrics.json (e.g. [baseline])
+    tags: Any = field(default_factory=list)  # free labels, recorded in metrics.json: [baseline,lr_sweep], or one: baseline
     tracker: Any = None  # chosen from the `tracker` group: conf/tracker/<name>.yaml (not part of what is run)
     plots: PlotsConfig = field(default_factory=PlotsConfig)  # what a run draws (not part of what is run)
 
@@ -104,6 +105,25 @@ class ConfigError(ValueError):
     def __init__(self, key: str, value: Any, accepted: str):
         super().__init__(f"{key}={value!r} is not accepted: {accepted}")
         self.key, self.value, self.accepted = key, value, accepted
+
+
+def tag_list(tags: Any) -> list[str]:
+    """The ``tags`` of a run as a list of strings: a list of labels, or one label (``tags=baseline``
+    is ``[baseline]``); null is none.
+
+    Raises
+    ------
+    ConfigError
+        When ``tags`` is neither, or a tag is not text or a number.
+    """
+    if tags is None:
+        return []
+    if isinstance(tags, (str, int, float)):
+        tags = [tags]  # one label
+    if not isinstance(tags, Sequence) or not all(isinstance(t, (str, int, float)) and not isinstance(t, bool)
+                                                 for t in tags):
+        raise ConfigError("tags", tags, "a label or a list of labels, e.g. tags=baseline or tags=[baseline,lr_sweep]")
+    return [str(t) for t in tags]
 
 
 def _is_int(v: Any) -> bool:
@@ -139,26 +159,35 @@ def _known_keys(prefix: str, node: dict, keys: tuple[str, ...], owner: str = "")
 
 def _fits_in_memory(cfg: dict) -> None:
     """Refuse a run that needs more memory than this process may use (:mod:`nninit.memory`),
-    naming the key to change: ``data.n_train`` when the examples take the bulk of it,
-    ``model.hidden_dims`` when the parameters do."""
+    naming the key to change: ``model.hidden_dims`` when the network does not fit even with the
+    smallest data (2 training and 2 test examples), else ``data.n_train`` (or ``data.n_test``) with
+    the number of examples that fit."""
     found = memory_limit()
     if found is None:
         return
     limit, source = found
-    need, per_example, parameters = estimated_bytes(cfg)
-    if need <= limit:
+
+    def need(**sizes) -> tuple[int, int, int]:
+        return estimated_bytes({**cfg, "data": {**cfg["data"], **sizes}})
+
+    total, per_example, parameters = need()
+    if total <= limit:
         return
     gib = 2**30
-    n_train = cfg["data"]["n_train"]
-    if per_example * n_train >= parameters:
-        fits = max(0, (limit - (need - per_example * n_train)) // per_example)
-        raise ConfigError("data.n_train", n_train,
-                          f"with model.hidden_dims={cfg['model']['hidden_dims']} a run needs about {need / gib:.1f} GiB "
-                          f"({per_example} bytes per training example), more than {source} allows here "
-                          f"({limit / gib:.1f} GiB); at most about {fits:,} examples fit")
-    raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
-                      f"its parameters need about {parameters / gib:.1f} GiB, more than {source} allows here "
-                      f"({limit / gib:.1f} GiB); use fewer or narrower layers")
+    allows = f"more than {source} allows here ({limit / gib:.1f} GiB)"
+    smallest = need(n_train=2, n_test=2)[0]
+    if smallest > limit:
+        raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
+                          f"its parameters ({parameters / gib:.1f} GiB) and the smallest data (2 training and 2 test "
+                          f"examples, {per_example:,} bytes per training example) need about {smallest / gib:.1f} GiB, "
+                          f"{allows}; use fewer or narrower layers")
+    key = "n_train" if need(n_train=2)[0] <= limit else "n_test"
+    without = need(**{key: 0})[0]  # the estimate is linear in the number of examples
+    per = (total - without) // cfg["data"][key]
+    raise ConfigError(f"data.{key}", cfg["data"][key],
+                      f"with model.hidden_dims={cfg['model']['hidden_dims']} a run needs about {total / gib:.1f} GiB "
+                      f"({per:,} bytes per {'training' if key == 'n_train' else 'test'} example), {allows}; "
+                      f"at most about {(limit - without) // per:,} examples fit")
 
 
 def validate(cfg: dict) -> None:

@@ -19,7 +19,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from nninit.config import ConfigError, register_configs, validate
+from nninit.config import ConfigError, register_configs, tag_list, validate
 from nninit.signals import block_stop_signals, unblock_stop_signals, wait_until
 
 log = logging.getLogger("nninit")
@@ -62,14 +62,17 @@ def override(key: str, value: str) -> str:
 def job_dirname(override_dirname: str, max_length: int = 120) -> str:
     """A job's folder name from its overrides: slashes replaced, long names shortened with a hash.
 
-    ``model.hidden_dims=[100,100,...]`` of a 50-layer network would exceed the file system's
-    255-byte limit; the full overrides are in the job's ``.hydra/overrides.yaml`` anyway.
+    File systems limit a name to 255 bytes, not characters (a CJK character is 3 bytes of UTF-8):
+    a name longer than ``max_length`` bytes is cut on a character boundary and ends with a hash of
+    the whole, which leaves room for the time before it and a ``_1`` after it. The full overrides
+    are in the job's ``.hydra/overrides.yaml`` anyway. (A character that UTF-8 cannot encode, a
+    lone surrogate from undecodable command-line bytes, becomes ``?``.)
     """
-    name = override_dirname.replace("/", "_") or "defaults"
-    if len(name) <= max_length:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
-    return f"{name[: max_length - 12]}..{digest}"
+    encoded = (override_dirname.replace("/", "_") or "defaults").encode("utf-8", "replace")
+    if len(encoded) <= max_length:
+        return encoded.decode()
+    digest = hashlib.sha1(encoded).hexdigest()[:10]
+    return f"{encoded[: max_length - 12].decode('utf-8', 'ignore')}..{digest}"
 
 
 def run_name(init: str, override_dirname: str, name: str | None = None) -> str:
@@ -344,12 +347,11 @@ def labels(cfg: DictConfig) -> dict:
     ConfigError
         When ``name`` is not a string or a tag is not a string or number.
     """
-    name, tags = cfg.get("name"), list(cfg.get("tags") or [])
+    name = cfg.get("name")
     if name is not None and not isinstance(name, str):
         raise ConfigError("name", name, "a free label (text) or null")
-    if not all(isinstance(t, (str, int, float)) and not isinstance(t, bool) for t in tags):
-        raise ConfigError("tags", tags, "a list of labels, e.g. [baseline,lr_sweep]")
-    return {"name": name, "tags": [str(t) for t in tags]}
+    tags = cfg.get("tags")
+    return {"name": name, "tags": tag_list(OmegaConf.to_container(tags) if OmegaConf.is_config(tags) else tags)}
 
 
 _LIMITED = []

@@ -41,7 +41,7 @@ def estimated_bytes(cfg: dict) -> tuple[int, int, int]:
     parameters : int
         Bytes of the parameter copies (the part that grows with ``model.hidden_dims`` alone).
     """
-    n_features = cfg["data"].get("n_features", 2)
+    n_features = cfg["data"].get("n_features", 2)  # circles and moons are 2-d; the others have the key
     dims = [n_features, *cfg["model"]["hidden_dims"], 1]
     units = sum(dims[1:])
     params = sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))

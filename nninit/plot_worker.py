@@ -85,6 +85,7 @@ def _serve_run(conn) -> None:
     ``("warm_up",)`` by importing matplotlib, ``("draw", run_dir, metrics, only, animation)``
     with the paths written; ``None`` stops the helper."""
     warm, frames = False, None
+    logging.getLogger("nninit.plots").setLevel(logging.ERROR)  # an invalid MPLBACKEND: said once, by the run
     import sklearn.datasets  # noqa: F401  (the slow import, done while the run imports Hydra)
 
     while True:

@@ -11,16 +11,45 @@ they are drawn for every run, so what they cost is part of what a user waits for
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from nninit import runfolder
-from nninit.network import predict_proba
+
+def _import_matplotlib(env=os.environ) -> None:
+    """Import matplotlib whatever ``MPLBACKEND`` says: nninit only writes files, on the Agg canvas
+    whatever the backend, but matplotlib's import stops with a ValueError on a backend it does not
+    know (``MPLBACKEND=inline`` outside Jupyter). Such a value is replaced by Agg, for this process
+    and the ones it starts, with one warning naming it; a valid one is kept for the user's own plots."""
+    if "matplotlib" in sys.modules:
+        return
+    backend = env.pop("MPLBACKEND", None)
+    try:
+        import matplotlib
+    finally:
+        if backend is not None:
+            env["MPLBACKEND"] = backend
+    if backend:
+        try:
+            matplotlib.rcParams["backend"] = backend  # what matplotlib's import does with MPLBACKEND
+        except ValueError:
+            env["MPLBACKEND"] = "agg"
+            logging.getLogger(__name__).warning(
+                "MPLBACKEND=%s is not a matplotlib backend; nninit draws its figures with Agg (it only "
+                "writes files)", backend)
+
+
+_import_matplotlib()
+from matplotlib.colors import ListedColormap  # noqa: E402  (after the backend is checked)
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from nninit import runfolder  # noqa: E402
+from nninit.network import predict_proba  # noqa: E402
 
 DPI = 100
 REGION_COLORS = ("#f6c3a8", "#b9d7ea")  # predicted class 0, 1 (light)
@@ -356,7 +385,9 @@ def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
 
 
 def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: str) -> None:
-    """Activation std and weight-gradient norm by layer depth, at initialization and at the end."""
+    """Activation std and weight-gradient norm by layer depth, at initialization and at the end; the
+    reference spread 1 spans the hidden layers only (the last point is the sigmoid output, whose
+    spread cannot exceed 0.5)."""
     layers = _layer_columns(history, "a_std")
     fig = new_figure(9.5, 3.9, layout=None)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.25)
@@ -368,8 +399,10 @@ def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: s
         for row, style in zip(rows, ("-", "--")):
             ax.plot(layers, [history[f"{stat}_{l}"][row] for l in layers], marker="o", markersize=3, linestyle=style,
                     label=f"iteration {int(history['iteration'][row])}")
-        if stat == "a_std":
-            ax.axhline(1.0, color="gray", linestyle=":", linewidth=1, label="1 (unit spread)")
+        hidden = layers[:-1]  # the aim of a variance-preserving init; the sigmoid output's spread is at most 0.5
+        if stat == "a_std" and hidden:
+            ax.plot([hidden[0] - 0.3, hidden[-1] + 0.3], [1.0, 1.0], color="gray", linestyle=":", linewidth=1,
+                    label="1 (unit spread, hidden layers)")
         log_axis(ax, np.concatenate([history[f"{stat}_{l}"] for l in layers]))
         ax.set(xlabel="layer (last = sigmoid output)", ylabel=label, title=panel_title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -2,6 +2,7 @@
 bad input, concurrent runs, divergence and Ctrl-C."""
 
 import json
+import os
 import platform
 import re
 import signal
@@ -183,3 +184,48 @@ def test_beyond_the_notebook_runs_leave_diagnostics(tmp_path, args):
     assert (run_dir / "signal_propagation.png").is_file() and (run_dir / "layer_stats.png").is_file()
     if "init=lsuv" in args:
         assert len(metrics["lsuv_passes"]) == layers
+
+
+STOPPERS = '''
+import os, signal
+from hydra.experimental.callback import Callback
+
+class AtRunStart(Callback):  # Hydra composed the config; no folder yet (hydra.run.dir is given)
+    def on_run_start(self, config, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+
+class AtJobStart(Callback):  # Hydra made the folder and wrote .hydra/; the run has not started
+    def on_job_start(self, config, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+'''
+
+
+@pytest.mark.parametrize("moment, said", [
+    ("AtRunStart", "nninit: interrupted before the run started; nothing was recorded"),
+    ("AtJobStart", "nninit: interrupted before the run started; its folder {run_dir} holds no run record"),
+])
+def test_ctrl_c_before_the_run_speaks_of_a_folder_only_when_there_is_one(moment, said, tmp_path):
+    """Ctrl-C in the first second said 'the run folder keeps what was recorded' when there was no folder."""
+    (tmp_path / "stoppers.py").write_text(STOPPERS)
+    run_dir = tmp_path / "run"
+    proc = subprocess.run([sys.executable, str(REPO / "run.py"), f"+hydra.callbacks.stop._target_=stoppers.{moment}",
+                           f"hydra.run.dir={run_dir}"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path), "MPLBACKEND": "Agg"})
+    assert proc.returncode == 130, proc.stderr
+    assert said.format(run_dir=run_dir) in proc.stderr
+    assert "keeps what was recorded" not in proc.stderr
+    assert run_dir.is_dir() == (moment == "AtJobStart") and not (run_dir / "metrics.json").exists()
+
+
+def test_ctrl_c_during_the_run_names_its_folder(tmp_path):
+    code, run_dir, out = _long_run_stopped_by(signal.SIGINT, tmp_path, 1000)
+    assert code == 130, out
+    assert f"nninit: interrupted; the run folder {run_dir} keeps what was recorded (status 'interrupted')" in out
+
+
+def test_a_float_for_an_integer_key_is_refused_before_any_work(tmp_path):
+    """train.num_iterations=1e11 is a float: Hydra's schema refuses it, naming the key and the value."""
+    proc = run_cli(["train.num_iterations=1e11"], cwd=tmp_path, check=False, timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "train.num_iterations" in proc.stderr and "100000000000.0" in proc.stderr and "Integer" in proc.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -148,3 +148,29 @@ def test_uniform_with_a_normal_scheme_points_to_its_uniform_form():
 
 def test_zero_iterations_is_valid():
     validate(compose(["train.num_iterations=0"]))
+
+
+def _labels(overrides):
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from conftest import REPO
+    from nninit import hydra_app
+
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        return hydra_app.labels(hydra_compose(config_name="config", overrides=overrides))
+
+
+@pytest.mark.parametrize("override, tags", [
+    ("tags=baseline", ["baseline"]),  # without brackets: Hydra's raw 'str is not a ListConfig' before
+    ("tags=[baseline,lr_sweep]", ["baseline", "lr_sweep"]), ("tags=[]", []), ("tags=null", []), ("tags=7", ["7"]),
+])
+def test_tags_are_a_list_of_labels_or_one_label(override, tags):
+    assert _labels([override])["tags"] == tags
+
+
+@pytest.mark.parametrize("override", ["tags=[[a]]", "tags=true", "tags=[a,null]"])
+def test_tags_that_are_not_labels_are_refused_naming_the_key(override):
+    with pytest.raises(ConfigError, match=r"^tags=.* is not accepted: a label or a list of labels, "
+                                          r"e.g. tags=baseline or tags=\[baseline,lr_sweep\]$"):
+        _labels([override])

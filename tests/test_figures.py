@@ -238,9 +238,18 @@ def test_signal_propagation_draws_the_start_and_the_end_by_layer(seed_run, drawn
     folder, _ = seed_run
     plots.plot_run(folder, only={"signal"})
     spread, gradient = drawn["signal_propagation.png"].axes
-    assert [l.get_label() for l in spread.lines] == ["iteration 0", "iteration 3000", "1 (unit spread)"]
+    assert [l.get_label() for l in spread.lines] == ["iteration 0", "iteration 3000", "1 (unit spread, hidden layers)"]
     assert list(spread.lines[0].get_xdata()) == [1, 2, 3] and len(gradient.lines) == 2
+    # the reference covers the hidden layers 1 and 2, not the sigmoid output (layer 3), whose spread is at most 0.5
+    assert 0.5 <= min(spread.lines[2].get_xdata()) < 1 and 2 < max(spread.lines[2].get_xdata()) <= 2.5
     assert set(drawn) == {"signal_propagation.png"}  # only what was asked
+
+
+def test_signal_propagation_without_hidden_layers_draws_no_reference(tmp_path, drawn):
+    history = {"iteration": np.array([0, 10]), "a_std_1": np.array([0.3, 0.4]), "grad_norm_1": np.array([0.1, 0.2])}
+    plots.plot_signal_propagation(history, tmp_path / "signal_propagation.png", "logistic regression")
+    spread, _ = drawn["signal_propagation.png"].axes
+    assert [l.get_label() for l in spread.lines] == ["iteration 0", "iteration 10"]
 
 
 def test_the_helper_draws_the_same_data_set_as_the_run(caplog):

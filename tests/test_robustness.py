@@ -1,9 +1,13 @@
 """Faults of a kind, each with the input that showed it: blow-ups, memory, paths, LSUV scales, garbled files."""
 
+import json
 import math
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nninit.initializers import initialize_parameters
 from nninit.training import BLOWUP_FACTOR, blew_up, train
@@ -152,6 +156,23 @@ def test_a_run_too_big_for_its_allocation_is_refused_naming_the_key(monkeypatch)
     validate(compose(["data.n_train=1000000", "model.hidden_dims=[]"]))  # fits in 2 GiB
 
 
+def test_a_network_too_big_for_any_data_blames_the_network(monkeypatch):
+    """model.hidden_dims=[1000000000] was refused blaming data.n_train=300 ('at most about 0 examples fit')."""
+    from conftest import compose
+    from nninit.config import ConfigError, validate
+
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "2048")
+    with pytest.raises(ConfigError, match=r"^model.hidden_dims=\[1000000000\] is not accepted: its parameters .* "
+                                          r"and the smallest data .* more than the SLURM allocation allows here"):
+        validate(compose(["model.hidden_dims=[1000000000]"]))
+    # a network whose parameters fit but whose activations leave room for only a few hundred examples
+    with pytest.raises(ConfigError, match=r"^data.n_train=300 is not accepted: .*at most about [1-9][\d,]* examples fit"):
+        validate(compose(["model.hidden_dims=[600000]"]))
+    with pytest.raises(ConfigError, match=r"^data.n_test=100000000 is not accepted: .* per test example\).*"
+                                          r"at most about [1-9][\d,]* examples fit"):
+        validate(compose(["data.n_test=100000000"]))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("overrides", [
     ["train.num_iterations=200"],
@@ -218,7 +239,8 @@ def test_an_experiment_with_a_misspelt_override_leaves_nothing(tmp_path):
                            "train.num_iteration=5"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "Key 'num_iteration' not in 'TrainConfig'" in proc.stderr
-    assert "no report" not in proc.stderr and "error" not in proc.stdout.lower()
+    # (the echoed command holds the checkout's path, which may itself contain 'error')
+    assert "no report" not in proc.stderr and "error" not in proc.stdout.replace(str(REPO), "").lower()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -275,3 +297,120 @@ def test_listing_into_a_closed_pipe_is_not_an_error(tmp_path):
     __import__("os").close(write)
     stderr = runs.stderr.decode()
     assert runs.returncode == 0 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+# ------------------------------------------------------------ errors named for what they are
+
+def _run_py(args, cwd, **env):
+    """``python run.py ARGS`` with ``env`` added to this environment (run_cli sets MPLBACKEND=Agg)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    return subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "HYDRA_FULL_ERROR": "0", **env})
+
+
+@pytest.mark.slow
+def test_an_invalid_mplbackend_draws_with_agg_and_says_so_once(tmp_path):
+    """MPLBACKEND=inline outside Jupyter stopped matplotlib's import: a sweep whose jobs all completed
+    said 'no job completed' and wrote no summary.md. (An invented name: 'inline' is a valid backend
+    where matplotlib-inline is installed.)"""
+    bad = {"MPLBACKEND": "nninit_no_such_backend"}
+    warning = "MPLBACKEND=nninit_no_such_backend is not a matplotlib backend; nninit draws its figures with Agg"
+    run = _run_py(["train.num_iterations=10", f"hydra.run.dir={tmp_path / 'run'}"], tmp_path, **bad)
+    assert run.returncode == 0, run.stderr
+    assert {"cost.png", "decision_boundary.png", "signal_propagation.png"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    assert (run.stdout + run.stderr).count(warning) == 1
+    sweep = _run_py(["-m", "seed=1,2", "train.num_iterations=10", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                    tmp_path, **bad)
+    assert sweep.returncode == 0, sweep.stderr
+    assert (tmp_path / "sweep" / "summary.md").is_file() and (tmp_path / "sweep" / "cost_curves.png").is_file()
+    assert (sweep.stdout + sweep.stderr).count(warning) == 1
+
+
+# any code point, and lone surrogates (undecodable command-line bytes); lengths up to 300 characters
+NAMES = st.integers(0, 300).flatmap(lambda n: st.text(
+    st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)), min_size=n, max_size=n))
+
+
+@given(NAMES)
+def test_a_folder_name_fits_in_255_bytes_of_valid_utf8(text):
+    from nninit.hydra_app import job_dirname, run_name
+
+    for name in (job_dirname(text), run_name("he", text, text or None)):
+        encoded = name.encode("utf-8")  # raises on a lone surrogate: not valid UTF-8
+        assert 0 < len(encoded) <= 120 and "/" not in name
+        # with the time before it and a _k after it, the folder's name stays within 255 bytes
+        assert len(b"23-59-59_" + encoded + b"_99999") <= 255
+
+
+def test_a_long_name_is_cut_on_a_character_boundary_and_keeps_its_hash():
+    from nninit.hydra_app import job_dirname
+
+    cjk = "実" * 120  # 360 bytes: Errno 36 when the limit counted characters
+    name = job_dirname(cjk)
+    assert name.startswith("実" * 36) and re.fullmatch(r"実{36}\.\.[0-9a-f]{10}", name)
+    assert job_dirname("実" * 119 + "x") != name  # the hash tells long names apart
+    assert job_dirname("a" * 120) == "a" * 120 and job_dirname("a" * 121) == "a" * 108 + ".." + job_dirname("a" * 121)[-10:]
+
+
+@pytest.mark.slow
+def test_a_run_named_in_cjk_characters_gets_a_folder(tmp_path):
+    proc = _run_py([f"name='{'実' * 120}'", "train.num_iterations=10", "plots.figures=false"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = (tmp_path / "outputs").glob("*/*")
+    assert (run_dir / "metrics.json").is_file() and len(run_dir.name.encode()) <= 255
+    assert json.loads((run_dir / "metrics.json").read_text())["name"] == "実" * 120  # the label is kept whole
+
+
+def test_the_expected_duration_is_below_what_runs_take():
+    from nninit.experiment import LONG_RUN_S, expected_seconds
+
+    # the notebook's run takes 0.55 s on an idle machine (README's benchmark): the estimate stays below
+    assert expected_seconds([2, 10, 5, 1], 300, 15000) < 0.55
+    assert expected_seconds([2, 10, 5, 1], 300, 10**11) > 20 * 86400  # its progress line said 195,036 minutes
+    assert expected_seconds([2, 10, 5, 1], 300, 0) == 0
+    # linear in the iterations, growing with the examples and the layers
+    assert expected_seconds([2, 10, 5, 1], 300, 2000) == pytest.approx(2 * expected_seconds([2, 10, 5, 1], 300, 1000))
+    assert expected_seconds([2, 10, 5, 1], 600, 10) > expected_seconds([2, 10, 5, 1], 300, 10)
+    assert expected_seconds([2, 1000, 1000, 1], 300, 10**6) > LONG_RUN_S
+
+
+@pytest.mark.parametrize("iterations, warned", [(15000, False), (10**11, True)])
+def test_a_run_expected_to_take_hours_says_so_before_it_trains(iterations, warned, tmp_path, monkeypatch, caplog):
+    """train.num_iterations=1e11 started without a word; its progress line then said 195,036 minutes left."""
+    import logging
+
+    from conftest import compose
+    from nninit import experiment
+
+    def stopped_at_once(*args, **kwargs):  # the long loop is not run: the warning must be there already
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "train", stopped_at_once)
+    cfg = compose([f"train.num_iterations={iterations}"])
+    with caplog.at_level(logging.WARNING, logger="nninit"), pytest.raises(KeyboardInterrupt):
+        experiment.run(cfg, tmp_path / "run", figures=False)
+    said = [r.getMessage() for r in caplog.records if "expected to take" in r.getMessage()]
+    if warned:
+        (message,) = said
+        assert re.fullmatch(r"This run is expected to take at least [\d,]+ days \(train.num_iterations=100000000000, "
+                            r"model.hidden_dims=\[10, 5\], data.n_train=300\); Ctrl-C stops it keeping what was "
+                            r"recorded", message)
+    else:
+        assert said == []
+
+
+@pytest.mark.parametrize("value", [1e11, 1.5, "100"])
+def test_an_integer_key_given_a_float_is_refused_naming_it(value):
+    """Hydra refuses train.num_iterations=1e11 on the command line (its schema says int); the Python API too."""
+    from conftest import compose
+    from nninit.config import ConfigError, validate
+
+    cfg = compose()
+    cfg["train"]["num_iterations"] = value
+    with pytest.raises(ConfigError, match=r"^train.num_iterations=.* is not accepted: must be an integer >= 0$"):
+        validate(cfg)
