@@ -24,6 +24,10 @@ def parse_args(description: str, argv: list[str] | None = None) -> argparse.Name
                              "slurm (a cluster; see conf/hydra/launcher/slurm.yaml)")
     parser.add_argument("--quick", action="store_true", help="a reduced version (fewer seeds, iterations, layers)")
     parser.add_argument("--report-only", action="store_true", help="redraw the report from the runs already in --out")
+    parser.add_argument("--check-kernel", metavar="KERNEL",
+                        help="rerun the sweeps with OpenBLAS's KERNEL (OPENBLAS_CORETYPE, e.g. Haswell) into "
+                             "<out>/kernel_KERNEL and say which claims keep their verdict (a rounding-level "
+                             "perturbation: chaotic trainings can decide differently)")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every job, e.g. hydra.launcher.n_jobs=2")
     args = parser.parse_args(argv)
     if args.report_only and not args.out:
@@ -40,14 +44,15 @@ def experiment_dir(name: str, out: str | None) -> Path:
     return Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_{name}"))
 
 
-def run_sweep(overrides: list[str], sweep_dir: Path, args: argparse.Namespace) -> int:
-    """``python run.py -m OVERRIDES`` into ``sweep_dir``; returns its exit code (1: a job failed)."""
+def run_sweep(overrides: list[str], sweep_dir: Path, args: argparse.Namespace, env: dict | None = None) -> int:
+    """``python run.py -m OVERRIDES`` into ``sweep_dir`` (in the environment ``env``, default this
+    one); returns its exit code (1: a job failed)."""
     command = [sys.executable, str(REPO / "run.py"), "-m", *overrides, *args.overrides,
                override("hydra.sweep.dir", str(sweep_dir))]
     if args.launcher != "basic":
         command.append(f"hydra/launcher={args.launcher}")
     print("$", " ".join(command[1:]), flush=True)
-    return subprocess.run(command).returncode
+    return subprocess.run(command, env=env).returncode
 
 
 def main(name: str, description: str, sweeps, report, argv: list[str] | None = None) -> int:
@@ -69,10 +74,60 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
             if not (out / subfolder).is_dir():  # refused before any job ran: its one error is above
                 return code or 2
     try:
-        print(report(out, args))
+        text = report(out, args)
+        if args.check_kernel:
+            code |= check_kernel(args.check_kernel, out, text, sweeps, report, args)
+            text = (out / "report.md").read_text()
+        print(text)
     except (LookupError, FileNotFoundError, ValueError) as error:
         print(f"{name}: error: no report: {error}", file=sys.stderr)
         return 2
+    return code
+
+
+VERDICTS = ("does not hold", "not decided", "holds")
+"""The three verdicts of a claim (a report writes ``- **<verdict>**: <claim>: <numbers>``)."""
+
+
+def claims_in(report_text: str) -> dict[str, str]:
+    """``{claim: verdict}`` of a report: each line ``- **VERDICT**: CLAIM: NUMBERS`` (the claim is the
+    text before the first ``": "``), the verdict reduced to one of :data:`VERDICTS` (``not decided
+    at n=10`` is ``not decided``)."""
+    found = {}
+    for line in report_text.splitlines():
+        if line.startswith("- **") and "**: " in line:
+            verdict, rest = line[4:].split("**: ", 1)
+            kind = next((v for v in VERDICTS if verdict.startswith(v)), None)
+            if kind is not None:
+                found[rest.split(": ", 1)[0]] = kind
+    return found
+
+
+def check_kernel(kernel: str, out: Path, text: str, sweeps, report, args: argparse.Namespace) -> int:
+    """Rerun the experiment's sweeps under OpenBLAS's ``kernel`` into ``out/kernel_<kernel>`` (unless
+    ``--report-only``), report them there, and add to ``out/report.md`` a table of every claim's verdict
+    under both, each marked kept or **flipped**. Returns the sweeps' exit code."""
+    import os
+
+    from nninit.blas import numerical_platform
+
+    other = out / f"kernel_{kernel}"
+    env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
+    code = 0
+    if not args.report_only:
+        for overrides, subfolder in sweeps(args):
+            code |= run_sweep(overrides, other / subfolder, args, env=env)
+    here, there = claims_in(text), claims_in(report(other, args))
+    native = numerical_platform()["blas"]
+    rows = [f"| {claim} | {verdict} | {there.get(claim, 'not measured')} | "
+            f"{'kept' if there.get(claim) == verdict else '**flipped**'} |" for claim, verdict in here.items()]
+    flipped = sum(row.endswith("**flipped** |") for row in rows)
+    section = ["", f"## Under another BLAS kernel: {kernel}", "",
+               f"The same sweeps rerun with `OPENBLAS_CORETYPE={kernel}` (folder `kernel_{kernel}`, its own "
+               f"`report.md`) against this report's BLAS ({native}): the last bits of every matrix product differ. "
+               f"{len(rows) - flipped} of {len(rows)} verdicts kept, {flipped} flipped.", "",
+               f"| claim | here | {kernel} | |", "|---|---|---|---|", *rows, ""]
+    write_text(out / "report.md", (out / "report.md").read_text().rstrip("\n") + "\n" + "\n".join(section))
     return code
 
 

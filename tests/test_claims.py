@@ -79,3 +79,27 @@ def test_the_correlation_length_of_a_wide_interval_of_chi_is_drawn_from_its_clip
     """χ_c ≥ 0, so ξ_c = −1/ln χ_c is in [0, inf]: an interval of χ_c reaching below 0 gave a math domain error."""
     members = [{"chi_c": v} for v in (0.01, 0.02, 0.9)]
     assert edge_of_chaos._xi_text(members) == "0.854 [0, inf]"  # the mean χ_c 0.31; its interval [0, 1.27]
+
+
+def test_claims_are_read_back_from_a_report_with_their_kind_of_verdict():
+    report = "\n".join(["# A report", "", "- **holds**: Depth 30, Xavier stalls: 10 of 10 seeds (72–100 %)",
+                        "- **not decided at n=10**: Depth 30, He learns: final cost 0.3750 [0.1351, 0.6149]",
+                        "- **does not hold**: Orthogonal tanh near 1: s5 = 0.19", "- Depth 30, He: described only",
+                        "- **not decided (quick run, n=2)**: Depth 8, He ends lower: -0.1"])
+    assert common.claims_in(report) == {"Depth 30, Xavier stalls": "holds", "Depth 30, He learns": "not decided",
+                                        "Orthogonal tanh near 1": "does not hold", "Depth 8, He ends lower": "not decided"}
+
+
+def test_a_kernel_check_marks_each_claim_kept_or_flipped(tmp_path, monkeypatch):
+    """common.check_kernel (reports only, no sweep): a verdict that differs under the other kernel is
+    flipped, one the other report lacks is 'not measured'."""
+    import argparse
+
+    here = "- **holds**: A: 1\n- **holds**: B: 2\n- **holds**: C: 3\n"
+    there = "- **holds**: A: 1.1\n- **not decided at n=10**: B: 0.4\n"
+    (tmp_path / "report.md").write_text("# R\n" + here)
+    args = argparse.Namespace(report_only=True, overrides=[], launcher="basic")
+    assert common.check_kernel("Haswell", tmp_path, here, lambda a: [], lambda out, a: there, args) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "| A | holds | holds | kept |" in text and "| B | holds | not decided | **flipped** |" in text
+    assert "| C | holds | not measured | **flipped** |" in text and "1 of 3 verdicts kept, 2 flipped" in text

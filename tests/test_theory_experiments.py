@@ -57,6 +57,22 @@ def test_deep_relu_quick(tmp_path):
     assert (out / "deep_relu.png").is_file() and (out / "depth_8" / "summary.md").is_file()
 
 
+@pytest.mark.slow
+def test_deep_relu_quick_checked_under_a_second_blas_kernel(tmp_path):
+    """--check-kernel reruns the sweeps under another OpenBLAS kernel and tabulates every claim under both
+    (a quick run decides nothing under either, so every verdict is kept)."""
+    from nninit.blas import numerical_platform
+    from test_platforms import selectable_kernels
+
+    others = [k for k in selectable_kernels() if k != numerical_platform()["blas_kernel"]]
+    if not others:
+        pytest.skip(f"no second OpenBLAS kernel to select here (selectable: {selectable_kernels()})")
+    out, report = _experiment("deep_relu", tmp_path, "--quick", "--check-kernel", others[0])
+    assert (out / f"kernel_{others[0]}" / "depth_8" / "summary.md").is_file()
+    section = report.split(f"## Under another BLAS kernel: {others[0]}")[1]
+    assert "6 of 6 verdicts kept, 0 flipped" in section and section.count("| kept |") == 6
+
+
 # ---- the measurements, on networks drawn here (fast) ------------------------------------------------------
 def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
     import edge_of_chaos as E
