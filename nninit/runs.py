@@ -25,7 +25,10 @@ SHORT_NAMES = {"init.name": "init", "data.name": "data"}
 LABEL_KEYS = ("name",)
 """Pseudo config keys: labels recorded in ``metrics.json`` beside the config (not part of what is
 run), usable as group keys (``--group-by name``) and in :func:`where`; never grouped by unless asked."""
-WHERE_KEYS = ("status", "name", "tags")
+PLATFORM_KEYS = ("blas", "blas_library", "blas_version", "blas_kernel", "cpu")
+"""The numerical platform a run recorded (``metrics.json``'s ``environment``, :mod:`nninit.blas`): usable in
+:func:`where` (``blas_kernel=Haswell``) and as group keys (``--group-by blas_kernel``), never grouped by unless asked."""
+WHERE_KEYS = ("status", "name", "tags", *PLATFORM_KEYS)
 """Keys :func:`where` accepts besides the config keys: ``tags`` matches a run that holds the tag."""
 NUMBER_FIELDS = ("train_accuracy", "test_accuracy", "final_cost", "iterations_run", "wall_time_s", "diverged_at")
 """Fields of ``metrics.json`` that are a number or null; a run where one is anything else is malformed
@@ -69,10 +72,13 @@ class Run:
         return tuple(self.config.get(k) for k in SEED_KEYS)
 
     def get(self, key: str):
-        """The run's value of a config key (``init.name``, ``train.learning_rate``) or of a label
-        key (:data:`LABEL_KEYS`: ``name``, recorded beside the config); None when it has none."""
+        """The run's value of a config key (``init.name``, ``train.learning_rate``), of a label
+        key (:data:`LABEL_KEYS`: ``name``, recorded beside the config) or of its platform
+        (:data:`PLATFORM_KEYS`); None when it has none."""
         if key in LABEL_KEYS and key not in self.config:
             return self.metrics.get(key)
+        if key in PLATFORM_KEYS and key not in self.config:
+            return (self.metrics.get("environment") or {}).get(key)
         return self.config.get(key)
 
     @property
@@ -220,7 +226,7 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
     that varies across the runs (:func:`default_group_keys`) is added after the names given, so that
     a group never pools runs of different configs (``seed=1, init=he`` and ``seed=1, init=zeros``).
     """
-    known = {k for r in runs for k in r.config} | set(LABEL_KEYS)
+    known = {k for r in runs for k in r.config} | set(LABEL_KEYS) | set(PLATFORM_KEYS)
     keys = []
     for name in names:
         key = {v: k for k, v in SHORT_NAMES.items()}.get(name, name)
@@ -311,7 +317,7 @@ def where(runs: list[Run], conditions: list[str] | None) -> list[Run]:
             return value in [str(t) for t in run.metrics.get("tags") or []]
         if key == "status":
             return run.metrics.get("status") == value
-        if key not in run.config and key not in LABEL_KEYS:
+        if key not in run.config and key not in LABEL_KEYS and key not in PLATFORM_KEYS:
             return False
         return matches(run.get(key), value)
 

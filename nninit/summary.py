@@ -211,10 +211,12 @@ def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
     for key in (k for k in varying_keys(runs) if k not in keys and k not in SEED_KEYS):
         if any(len({json.dumps(r.config.get(key)) for r in members}) > 1 for members in groups.values()):
             lines.append(f"`{key}` varies within groups but is not grouped by (its runs are pooled)")
-    for key in ("git_commit", "git_dirty", "numpy", "scikit-learn", "hydra-core", "python"):
+    for key in ("git_commit", "git_dirty", "numpy", "scikit-learn", "hydra-core", "python", "blas"):
         values = {str(r.metrics["environment"].get(key)) for r in runs if r.metrics.get("environment")}
         if len(values) > 1:
-            lines.append(f"runs were made with different `{key}`: {', '.join(sorted(values))}")
+            why = (" (the BLAS library, version and kernel: the last bits of every matrix product differ, and a "
+                   "chaotic run can end elsewhere)" if key == "blas" else "")
+            lines.append(f"runs were made with different `{key}`{why}: {', '.join(sorted(values))}")
     if dropped:
         lines.append(f"{len(dropped)} run{'s' if len(dropped) > 1 else ''} repeat the config and seeds of another and "
                      "count once (the most recent kept): "

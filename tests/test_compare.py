@@ -386,3 +386,23 @@ def test_a_sweep_whose_every_job_failed_says_so_and_not_the_metric(tmp_path, cap
     assert script.main([str(tmp_path / "sweep"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "no run completed under" in err and "3 of 4 runs failed, 1 interrupted" in err and "--metric" not in err
+
+
+def test_runs_from_two_blas_kernels_are_flagged_filtered_and_grouped(runs_dir, tmp_path):
+    """Issue 23: a comparison of runs made under two BLAS kernels warns, naming both; `where` selects
+    a kernel and `--group-by blas_kernel` compares them."""
+    from nninit.runs import where
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_dir, root)
+    for k, folder in enumerate(sorted(root.iterdir())):
+        metrics = json.loads((folder / "metrics.json").read_text())
+        kernel = "Haswell" if k % 2 else "SkylakeX"
+        metrics["environment"].update(blas=f"openblas 0.3.31 {kernel}", blas_kernel=kernel)
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    table, _ = write_summary([root], tmp_path / "out", plots=False)
+    assert "runs were made with different `blas`" in table and "openblas 0.3.31 Haswell, openblas 0.3.31 SkylakeX" in table
+    runs, _ = find_runs([root])
+    assert len(where(runs, ["blas_kernel=Haswell"])) == 4
+    assert sorted(group_runs(runs, ["blas_kernel"])) == ["blas_kernel=Haswell", "blas_kernel=SkylakeX"]
+    write_summary([root], tmp_path / "by_kernel", group_by=["blas_kernel"], plots=False)
