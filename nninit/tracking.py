@@ -209,7 +209,7 @@ def resolve_store(uri: str, launch_dir: Path) -> tuple[str, Path | None]:
             return uri, None
         store = launch_dir / url.database  # an absolute database path stays itself
         return url.set(database=str(store)).render_as_string(hide_password=False), store
-    if scheme in ("", "file"):
+    if scheme in ("", "file") and uri != "databricks":  # MLflow's one name of a server without a scheme
         store = launch_dir / _local_path(uri)
         return str(store), store
     return uri, None
@@ -220,11 +220,11 @@ def _local_path(uri: str) -> str:
     return urllib.request.url2pathname(urllib.parse.urlsplit(uri).path) if uri.startswith("file:") else uri
 
 
-def _refuse_inside(path: Path, run_dir: Path, what: str) -> None:
+def _refuse_inside(path: Path, run_dir: Path, what: str, instead: str) -> None:
     """Raise when ``path`` is ``run_dir`` or lies inside it: the tracker never writes into a run folder."""
     if path.resolve().is_relative_to(run_dir):
         raise ValueError(f"the MLflow {what} {path} is inside the run folder {run_dir}, which the tracker never "
-                         "writes into; set tracker.tracking_uri or MLFLOW_TRACKING_URI to a store outside it")
+                         f"writes into; {instead}")
 
 
 @contextmanager
@@ -333,7 +333,8 @@ def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None, launch_dir:
     with _working_folder(launch_dir):  # MLflow resolves its defaults (the store, ./mlruns) in the working folder
         uri, store = resolve_store(str(tracker.get("tracking_uri") or get_tracking_uri()), launch_dir)
         if store is not None:
-            _refuse_inside(store, run_dir, "store")
+            _refuse_inside(store, run_dir, "store",
+                           "set tracker.tracking_uri or MLFLOW_TRACKING_URI to a store outside it")
         with store_lock(store):
             return _log_to(MlflowClient(tracking_uri=uri), run_dir, metrics, tracker, sweep_dir)
 
@@ -370,7 +371,8 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
         experiment_id = found.experiment_id
     artifacts = client.get_experiment(experiment_id).artifact_location
     if urllib.parse.urlsplit(artifacts).scheme in ("", "file"):  # artifacts are never copied into their own folder
-        _refuse_inside(Path(_local_path(artifacts)), run_dir, f"artifact location of experiment {experiment!r}")
+        _refuse_inside(Path(_local_path(artifacts)), run_dir, f"artifact location of experiment {experiment!r}",
+                       "choose another experiment with tracker.experiment")
     earlier = _runs_of_folder(client, experiment_id, run_dir)
 
     status = str(metrics.get("status"))
