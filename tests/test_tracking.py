@@ -21,7 +21,7 @@ from hydra.types import RunMode
 from conftest import REPO, compose, run_cli
 from nninit.experiment import run
 from nninit.runs import flatten
-from nninit.tracking import log_run, resolve_store, track
+from nninit.tracking import log_run, resolve_store, store_lock, track
 
 mlflow = pytest.importorskip("mlflow", reason="MLflow is in the test extra: pip install -e '.[test]'")
 from mlflow.entities import ViewType
@@ -200,6 +200,7 @@ def test_with_job_chdir_the_store_is_in_the_launch_folder_never_the_run_folder(t
         monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     proc = run_cli(["train.num_iterations=10", "hydra.job.chdir=true", "tracker=mlflow"], cwd=launch)
     assert "tracker: logged to MLflow" in proc.stdout and "not logged" not in proc.stdout + proc.stderr
+    assert "mlflow" not in proc.stderr  # MLflow's own lines (creating its tables) are held back
     (run_dir,) = launch.glob("outputs/*/*")  # one run folder, and no sibling beside it (a '%3D' twin)
     assert "train.num_iterations=10" in run_dir.name
     assert sorted(p.name for p in launch.iterdir()) == ["mlflow.db", "mlruns", "outputs"]  # no lock file left
@@ -380,3 +381,27 @@ def test_a_diverged_run_keeps_nan_leaves_infinity_out_with_a_warning_and_is_fini
 ])
 def test_a_relative_store_is_read_against_the_launch_folder(uri, expected, store):
     assert resolve_store(uri, Path("/launch")) == (expected, None if store is None else Path(store))
+
+
+def test_the_store_lock_is_taken_in_turn_by_processes_and_left_nowhere(tmp_path):
+    """A process holding the lock of a store makes another wait until it is done; a lock file left by a
+    process killed with -9 (flock released by the OS) does not block; no lock file stays behind."""
+    store = tmp_path / "mlflow.db"
+    (tmp_path / "mlflow.db.nninit-lock").write_text("")  # as a holder killed by -9 leaves it
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+from pathlib import Path
+from nninit.tracking import store_lock
+with store_lock(Path({str(store)!r})):
+    print("held", flush=True)
+    sys.stdin.readline()
+    time.sleep(0.5)  # a lock that did not hold would let the test's process in before this file exists
+    Path({str(tmp_path / "holder_done")!r}).write_text("")
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert holder.stdout.readline() == "held\n"
+    holder.stdin.write("go\n")
+    holder.stdin.flush()  # the holder finishes and releases while this process waits for the lock
+    with store_lock(store, timeout=60):
+        assert (tmp_path / "holder_done").exists()
+    assert holder.wait(timeout=60) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["holder_done"]
