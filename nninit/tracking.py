@@ -163,6 +163,11 @@ def log_run(run_dir: str | Path, tracker: dict, *, sweep_dir: str | None = None,
         When ``tracker=mlflow`` and MLflow is not installed.
     Exception
         Whatever MLflow raises (a bad URI, a server error).
+
+    Notes
+    -----
+    MLflow reads its defaults in the working folder, so for the time of the call the working folder
+    is ``launch_dir`` (``os.chdir``, restored after): not for use from two threads at once.
     """
     name = tracker.get("name", "none")
     if name == "none":

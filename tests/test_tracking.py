@@ -368,6 +368,22 @@ def test_a_diverged_run_keeps_nan_leaves_infinity_out_with_a_warning_and_is_fini
     assert logged.data.metrics["iterations_run"] == metrics["iterations_run"]
 
 
+
+@pytest.mark.slow  # in-process, but creating an MLflow sqlite store takes about 10 s
+def test_an_experiment_whose_artifacts_lie_in_the_run_folder_is_refused(tmp_path, caplog):
+    """Artifacts are never copied from a folder into itself (the copy would contain itself, until Errno 36)."""
+    folder = tmp_path / "run"
+    run(compose(["train.num_iterations=20"]), folder, figures=False)
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri).create_experiment("inside", artifact_location=str(folder / "mlruns"))
+    with caplog.at_level(logging.WARNING, logger="nninit.tracking"):
+        track({"tracker": {"name": "mlflow", "tracking_uri": uri, "experiment": "inside"}}, _hydra(folder))
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "nninit.tracking"]
+    assert f"artifact location of experiment 'inside' {folder / 'mlruns'} is inside the run folder" in warning
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert not (folder / "mlruns").exists()
+
 @pytest.mark.parametrize("uri, expected, store", [
     ("sqlite:///mlflow.db", "sqlite:////launch/mlflow.db", "/launch/mlflow.db"),
     ("sqlite:///sub/m.db?timeout=5", "sqlite:////launch/sub/m.db?timeout=5", "/launch/sub/m.db"),
