@@ -21,19 +21,26 @@ With ``tracker=mlflow`` each run becomes one MLflow run:
 - artifacts: every file of the run folder.
 
 A sweep is one MLflow experiment named after the sweep folder; a single run goes to the
-experiment ``nninit``; ``tracker.experiment`` names another for both. MLflow stores an infinite
-metric as the largest float; NaN is kept.
+experiment ``nninit``; ``tracker.experiment`` names another for both. NaN is logged as NaN; an
+infinite value is left out with one warning naming it (MLflow would store it as the largest float).
+
+The store (``tracker.tracking_uri``, else ``MLFLOW_TRACKING_URI``, else MLflow's default
+``sqlite:///mlflow.db`` with artifacts in ``./mlruns``) is resolved against the folder the command
+was launched from, never the run folder (``hydra.job.chdir=true`` runs a job inside it); a store or
+an artifact location inside the run folder is refused. A folder logged again (``resume=true`` after
+an interrupted run) replaces its earlier MLflow run, so that one MLflow run stands for one folder.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
+import math
 import os
-import tempfile
 import time
+import urllib.parse
+import urllib.request
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,7 +86,8 @@ def track(cfg, hydra_cfg) -> None:
     cfg : DictConfig
         The job's config (its ``tracker`` node is read).
     hydra_cfg : HydraConfig
-        ``runtime.output_dir`` is the run folder; in a multirun ``sweep.dir`` names the experiment.
+        ``runtime.output_dir`` is the run folder, ``runtime.cwd`` the folder the command was launched
+        from (the store is resolved there); in a multirun ``sweep.dir`` names the experiment.
     """
     try:
         tracker = _plain(cfg.get("tracker"))
@@ -87,9 +95,10 @@ def track(cfg, hydra_cfg) -> None:
             return
         from hydra.types import RunMode
 
-        sweep_dir = str(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
+        launch_dir = Path(hydra_cfg.runtime.cwd)
+        sweep_dir = str(launch_dir / hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
         with _quiet():
-            log_run(hydra_cfg.runtime.output_dir, tracker, sweep_dir=sweep_dir)
+            log_run(hydra_cfg.runtime.output_dir, tracker, sweep_dir=sweep_dir, launch_dir=launch_dir)
     except Exception as error:  # noqa: BLE001 - the run is over and recorded: a tracker problem must not change it
         log.warning("tracker: the run was not logged (%s: %s); its folder is complete and unchanged",
                     type(error).__name__, _short(error))
@@ -99,6 +108,10 @@ def track(cfg, hydra_cfg) -> None:
 def _quiet():
     """MLflow's and its HTTP client's own log lines (a retry, a database migration) and warnings
     held back while a run is logged: a problem is said once, by :func:`track`."""
+    try:
+        import mlflow  # noqa: F401 - imported first: importing it sets its loggers' levels
+    except ImportError:  # said by log_run
+        pass
     loggers = [logging.getLogger(name) for name in ("mlflow", "urllib3", "alembic", "sqlalchemy")]
     levels = [logger.level for logger in loggers]
     try:
@@ -117,7 +130,8 @@ def _short(error: Exception, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def log_run(run_dir: str | Path, tracker: dict, *, sweep_dir: str | None = None) -> str | None:
+def log_run(run_dir: str | Path, tracker: dict, *, sweep_dir: str | None = None,
+            launch_dir: str | Path | None = None) -> str | None:
     """Log one run folder to the tracker ``tracker`` describes.
 
     Parameters
@@ -131,6 +145,9 @@ def log_run(run_dir: str | Path, tracker: dict, *, sweep_dir: str | None = None)
         (HTTP; None: MLflow's own).
     sweep_dir : str, optional
         The sweep folder when the run is a job of a sweep.
+    launch_dir : str or Path, optional
+        The folder the command was launched from (default: the working folder): a relative store
+        (``sqlite:///mlflow.db``, ``./mlruns``) and MLflow's defaults are resolved there.
 
     Returns
     -------
@@ -140,18 +157,24 @@ def log_run(run_dir: str | Path, tracker: dict, *, sweep_dir: str | None = None)
     Raises
     ------
     ValueError
-        For an unknown tracker name or a bad option (the message names the key and the value).
+        For an unknown tracker name or a bad option (the message names the key and the value), or
+        a store or artifact location inside the run folder.
     ImportError
         When ``tracker=mlflow`` and MLflow is not installed.
     Exception
         Whatever MLflow raises (a bad URI, a server error).
+
+    Notes
+    -----
+    MLflow reads its defaults in the working folder, so for the time of the call the working folder
+    is ``launch_dir`` (``os.chdir``, restored after): not for use from two threads at once.
     """
     name = tracker.get("name", "none")
     if name == "none":
         return None
     if name != "mlflow":
         raise ValueError(f"tracker={name!r} is not accepted: must be one of {', '.join(TRACKERS)}")
-    return _log_mlflow(Path(run_dir), tracker, sweep_dir)
+    return _log_mlflow(Path(run_dir).resolve(), tracker, sweep_dir, Path(launch_dir or os.getcwd()).resolve())
 
 
 def _check_options(tracker: dict) -> None:
@@ -165,40 +188,108 @@ def _check_options(tracker: dict) -> None:
             raise ValueError(f"tracker.{key}={value!r} is not accepted: must be null or an integer >= {low}")
 
 
+def resolve_store(uri: str, launch_dir: Path) -> tuple[str, Path | None]:
+    """A tracking URI with its relative local path made absolute against ``launch_dir``.
+
+    Parameters
+    ----------
+    uri : str
+        An MLflow tracking URI: ``sqlite:///relative.db``, ``sqlite:////absolute.db``, a path or a
+        ``file:`` URI (a file store), or a server (``http://...``, ``databricks``, ...).
+    launch_dir : Path
+        The absolute folder a relative path is read against.
+
+    Returns
+    -------
+    (str, Path or None)
+        The URI to give MLflow, and the path of the local store (the database file, or the folder
+        of a file store); None for a server or an in-memory database.
+    """
+    scheme = urllib.parse.urlsplit(uri).scheme
+    if scheme.split("+")[0] == "sqlite":
+        from sqlalchemy.engine import make_url  # the installed SQLAlchemy decodes and encodes its own paths
+
+        url = make_url(uri)
+        if url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+            return uri, None
+        store = launch_dir / url.database  # an absolute database path stays itself
+        return url.set(database=str(store)).render_as_string(hide_password=False), store
+    if scheme in ("", "file") and uri != "databricks":  # MLflow's one name of a server without a scheme
+        store = launch_dir / _local_path(uri)
+        return str(store), store
+    return uri, None
+
+
+def _local_path(uri: str) -> str:
+    """The path of a plain path or a ``file:`` URI (percent-decoded)."""
+    return urllib.request.url2pathname(urllib.parse.urlsplit(uri).path) if uri.startswith("file:") else uri
+
+
+def _refuse_inside(path: Path, run_dir: Path, what: str, instead: str) -> None:
+    """Raise when ``path`` is ``run_dir`` or lies inside it: the tracker never writes into a run folder."""
+    if path.resolve().is_relative_to(run_dir):
+        raise ValueError(f"the MLflow {what} {path} is inside the run folder {run_dir}, which the tracker never "
+                         f"writes into; {instead}")
+
+
 @contextmanager
-def store_lock(uri: str, timeout: float = 300.0):
-    """Hold an exclusive lock while an sqlite store is used, so that the jobs of a parallel sweep
-    (joblib) never create or write its database at the same time (MLflow creates its tables on
-    first use; two processes doing so at once break it). Other stores need no lock; neither
-    does a system without ``fcntl``.
+def store_lock(store: Path | None, timeout: float = 300.0):
+    """Hold an exclusive lock on a local store while it is used, so that jobs logging to it at the
+    same time (a parallel sweep, runs started together from different folders) never create or
+    migrate its database at once (MLflow creates its tables on first use; two processes doing so
+    together break it).
+
+    The lock is ``<store>.nninit-lock`` beside the store, an OS lock (``fcntl.flock``) released when
+    its holder ends, even by ``kill -9``; its holder removes the file, so nothing is left behind. A
+    server (``store`` None) needs no lock; neither does a system without ``fcntl``.
 
     Raises
     ------
     TimeoutError
         When another process holds the lock for more than ``timeout`` seconds.
+    OSError
+        When the lock file cannot be created beside the store.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         fcntl = None
-    if fcntl is None or not uri.startswith("sqlite:"):
+    if fcntl is None or store is None:
         yield
         return
-    digest = hashlib.sha1(f"{os.getcwd()}|{uri}".encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"nninit-mlflow-{digest}.lock", "a") as f:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the MLflow store {uri} was locked by another job for {timeout:.0f} s") from None
-                time.sleep(0.05)
+    path = store.with_name(store.name + ".nninit-lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"the MLflow store {store} was locked by another job for {timeout:.0f} s") \
+                            from None
+                    time.sleep(0.05)
+            if _same_file(fd, path):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # its holder removed this file after we opened it: lock the file that is there now
+    try:
+        yield
+    finally:
+        os.unlink(path)  # removed while held: a process waiting on this file sees it gone and retries
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def history_points(path: Path) -> dict[str, list[tuple[int, float]]]:
@@ -233,7 +324,7 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None) -> str:
+def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None, launch_dir: Path) -> str:
     _check_options(tracker)
     for key, variable in (("max_retries", "MLFLOW_HTTP_REQUEST_MAX_RETRIES"), ("timeout", "MLFLOW_HTTP_REQUEST_TIMEOUT")):
         if tracker.get(key) is not None:
@@ -244,9 +335,24 @@ def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None) -> str:
         raise ImportError(f"tracker=mlflow needs MLflow ({error}); install it with pip install -e \".[mlflow]\"") \
             from None
     metrics = runfolder.read_json(run_dir / runfolder.METRICS)
-    uri = tracker.get("tracking_uri") or get_tracking_uri()
-    with store_lock(str(uri)):
-        return _log_to(MlflowClient(tracking_uri=uri), run_dir, metrics, tracker, sweep_dir)
+    with _working_folder(launch_dir):  # MLflow resolves its defaults (the store, ./mlruns) in the working folder
+        uri, store = resolve_store(str(tracker.get("tracking_uri") or get_tracking_uri()), launch_dir)
+        if store is not None:
+            _refuse_inside(store, run_dir, "store",
+                           "set tracker.tracking_uri or MLFLOW_TRACKING_URI to a store outside it")
+        with store_lock(store):
+            return _log_to(MlflowClient(tracking_uri=uri), run_dir, metrics, tracker, sweep_dir)
+
+
+@contextmanager
+def _working_folder(folder: Path):
+    """``folder`` as the working folder for the time of the block (``contextlib.chdir`` of Python 3.11)."""
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str | None) -> str:
@@ -268,6 +374,11 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
             experiment_id = found.experiment_id
     else:
         experiment_id = found.experiment_id
+    artifacts = client.get_experiment(experiment_id).artifact_location
+    if urllib.parse.urlsplit(artifacts).scheme in ("", "file"):  # artifacts are never copied into their own folder
+        _refuse_inside(Path(_local_path(artifacts)), run_dir, f"artifact location of experiment {experiment!r}",
+                       "choose another experiment with tracker.experiment")
+    earlier = _runs_of_folder(client, experiment_id, run_dir)
 
     status = str(metrics.get("status"))
     env = metrics.get("environment") or {}
@@ -275,7 +386,7 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
             "name": metrics.get("name"), "tags": ", ".join(str(t) for t in metrics.get("tags") or []),
             "init": metrics.get("init"), "overrides": " ".join(map(str, metrics.get("overrides") or [])),
             "git_commit": env.get("git_commit"), "mlflow.source.git.commit": env.get("git_commit"),
-            "run_dir": str(run_dir.resolve()), "sweep_dir": str(Path(sweep_dir).resolve()) if sweep_dir else None,
+            "run_dir": str(run_dir), "sweep_dir": str(Path(sweep_dir).resolve()) if sweep_dir else None,
             "error": metrics.get("error")}
     run = client.create_run(experiment_id, run_name=run_dir.name,
                             tags={k: str(v)[:_TAG_LENGTH] for k, v in tags.items() if v not in (None, "")})
@@ -296,6 +407,8 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
             value = _number(metrics.get(key))
             if value is not None:
                 points.append(Metric(f"final_{key}" if key in history else key, value, now, last))
+        infinite = [point for point in points if math.isinf(point.value)]
+        points = [point for point in points if not math.isinf(point.value)]
         for start in range(0, len(points), _BATCH):
             client.log_batch(run_id, metrics=points[start:start + _BATCH])
         client.log_artifacts(run_id, str(run_dir))
@@ -306,5 +419,32 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
             pass
         raise
     client.set_terminated(run_id, MLFLOW_STATUS.get(status, "FAILED"))
-    log.info("tracker: logged to MLflow (experiment %r, run %s)", experiment, run_id)
+    for old in earlier:  # the folder was logged before (an interrupted run, now resumed): this run replaces it
+        client.delete_run(old)
+    log.info("tracker: logged to MLflow (experiment %r, run %s%s)", experiment, run_id,
+             f", replacing the earlier run {', '.join(earlier)} of this folder" if earlier else "")
+    if infinite:
+        log.warning("tracker: %d infinite value(s) not logged (MLflow would store them as the largest float): %s",
+                    len(infinite), _describe(infinite))
     return run_id
+
+
+def _runs_of_folder(client, experiment_id: str, run_dir: Path) -> list[str]:
+    """The ids of the active MLflow runs of ``experiment_id`` logged from ``run_dir`` before."""
+    from mlflow.entities import ViewType
+
+    text = str(run_dir)
+    quote = '"' if "'" in text else "'"  # MLflow's filter has no escape: a path with both quotes is compared here only
+    runs = client.search_runs([experiment_id], filter_string=f"tags.run_dir = {quote}{text}{quote}" if quote not in text
+                              else "", run_view_type=ViewType.ACTIVE_ONLY)
+    return [r.info.run_id for r in runs if r.data.tags.get("run_dir") == text]
+
+
+def _describe(points, limit: int = 5) -> str:
+    """``z_std_1 at step 40 (inf), 50 (inf)`` for each metric of ``points`` (MLflow ``Metric``), at most
+    ``limit`` steps each."""
+    steps: dict[str, list[str]] = {}
+    for point in points:
+        steps.setdefault(point.key, []).append(f"{point.step} ({point.value})")
+    return "; ".join(f"{key} at step {', '.join(s[:limit])}" + (f" and {len(s) - limit} more" if len(s) > limit else "")
+                     for key, s in steps.items())
