@@ -11,6 +11,9 @@ import csv
 import io
 import json
 import math
+import os
+import shutil
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from nninit.compare import (
     summarize,
 )
 from nninit.runs import SEED_KEYS, SHORT_NAMES, Run, varying_keys
+from nninit.signals import deferred, stop_if_interrupted
 
 COMPARISON_COLUMNS = ("metric", "group_a", "group_b", "paired", "n_a", "n_b", "difference", "ci_low", "ci_high",
                       "p_value", "p_adjusted", "prob_improvement", "verdict")
@@ -354,27 +358,41 @@ def write_summary(
 
 def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Comparison", plots: bool = True,
                      quick: bool = False) -> tuple[str, list[Path]]:
-    """Write the files of :func:`write_summary` for a comparison already computed."""
+    """Write the files of :func:`write_summary` for a comparison already computed.
+
+    All or nothing: the files are made in a temporary folder inside ``out_dir`` and moved into place
+    together at the end (``summary.md`` last), with interrupts held for those renames; a Ctrl-C or an
+    error while the tables or figures are made leaves ``out_dir`` as it was (no tables without their
+    ``summary.md``, no figures of another comparison beside new tables).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [out_dir / name for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv")]
-    _csv(out_dir / "summary.csv", group_rows(c.summaries, c.metrics), SUMMARY_COLUMNS)
-    _csv(out_dir / "comparisons.csv", [asdict(d) for d in c.diffs], list(COMPARISON_COLUMNS))
-    _csv(out_dir / "runs.csv", run_rows(c.groups), RUN_COLUMNS)
-    if not plots:  # figures of an earlier comparison in this folder would no longer match its tables
-        for name in FIGURE_FILES:
-            (out_dir / name).unlink(missing_ok=True)
-    if plots:
-        from nninit import comparison_plots as cp
+    names = ["summary.csv", "comparisons.csv", "runs.csv", *(FIGURE_FILES if plots else ()), "summary.md"]
+    staging = Path(tempfile.mkdtemp(prefix=".summary-", dir=out_dir))
+    try:
+        _csv(staging / "summary.csv", group_rows(c.summaries, c.metrics), SUMMARY_COLUMNS)
+        _csv(staging / "comparisons.csv", [asdict(d) for d in c.diffs], list(COMPARISON_COLUMNS))
+        _csv(staging / "runs.csv", run_rows(c.groups), RUN_COLUMNS)
+        if plots:
+            from nninit import comparison_plots as cp
 
-        cp.plot_cost_curves(c.groups, out_dir / "cost_curves.png")
-        cp.plot_accuracy(c.summaries, out_dir / "accuracy.png")
-        cp.plot_differences(c.diffs, c.primary, c.reference, out_dir / "differences.png", quick=quick)
-        cp.plot_decision_boundaries(c.groups, out_dir / "decision_boundaries.png")
-        written += [out_dir / n for n in ("cost_curves.png", "accuracy.png", "differences.png", "decision_boundaries.png")]
-    md, console = summary_text(c, title=title, plots=plots, quick=quick)
-    runfolder.atomic_write(out_dir / "summary.md", lambda f: f.write(md.encode()))
-    return console, written
+            cp.plot_cost_curves(c.groups, staging / "cost_curves.png")
+            cp.plot_accuracy(c.summaries, staging / "accuracy.png")
+            cp.plot_differences(c.diffs, c.primary, c.reference, staging / "differences.png", quick=quick)
+            cp.plot_decision_boundaries(c.groups, staging / "decision_boundaries.png")
+        md, console = summary_text(c, title=title, plots=plots, quick=quick)
+        runfolder.atomic_write(staging / "summary.md", lambda f: f.write(md.encode()))
+        with deferred():  # a few renames: an interrupt waits for them
+            if not plots:  # figures of an earlier comparison in this folder would no longer match its tables
+                for name in FIGURE_FILES:
+                    (out_dir / name).unlink(missing_ok=True)
+            for name in names:
+                os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    stop_if_interrupted()
+    written = [out_dir / name for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv")]
+    return console, written + [out_dir / name for name in FIGURE_FILES if plots]
 
 
 def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tuple[str, str]:

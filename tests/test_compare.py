@@ -406,3 +406,21 @@ def test_runs_from_two_blas_kernels_are_flagged_filtered_and_grouped(runs_dir, t
     assert len(where(runs, ["blas_kernel=Haswell"])) == 4
     assert sorted(group_runs(runs, ["blas_kernel"])) == ["blas_kernel=Haswell", "blas_kernel=SkylakeX"]
     write_summary([root], tmp_path / "by_kernel", group_by=["blas_kernel"], plots=False)
+
+
+def test_an_interrupted_summary_leaves_the_folder_as_it_was(runs_dir, tmp_path, monkeypatch):
+    """Ctrl-C while the figures are drawn: no tables without their summary.md, no temporary folder; the
+    summary written before stays whole."""
+    from nninit import comparison_plots
+
+    out = tmp_path / "out"
+    write_summary([runs_dir], out, plots=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(comparison_plots, "plot_accuracy", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_summary([runs_dir], out, plots=True, title="a second summary")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
