@@ -93,6 +93,26 @@ def setup() -> None:
         OmegaConf.register_new_resolver("nninit_dirname", job_dirname)
     if not OmegaConf.has_resolver("nninit_run_name"):
         OmegaConf.register_new_resolver("nninit_run_name", run_name)
+    if not OmegaConf.has_resolver("nninit_unless_kept"):
+        OmegaConf.register_new_resolver("nninit_unless_kept", unless_kept)
+
+
+def unless_kept(value: Any, replacement: Any, *, _root_: DictConfig) -> Any:
+    """``value``, or ``replacement`` in a job that a resumed sweep keeps as it is: its folder holds a
+    finished run of its config (skipped) or a run of another config (refused, never overwritten).
+
+    ``conf/config.yaml`` routes Hydra's own writes into a job's folder before the job starts
+    through it (``hydra.output_subdir``: ``.hydra/`` or none; the job log: ``run.log`` or
+    ``/dev/null``), so that resuming leaves a kept folder byte for byte as it was. Evaluated
+    in whichever process runs the job, after Hydra has set ``hydra.runtime.output_dir``.
+    """
+    if not _root_.get("resume"):
+        return value
+    try:
+        kept = finished_run(str(OmegaConf.select(_root_, "hydra.runtime.output_dir")), job_config(_root_)) is not None
+    except ConfigError:
+        kept = True
+    return replacement if kept else value
 
 
 CONTROL_KEYS = ("hydra", "resume", "name", "tags", "plots", "tracker")

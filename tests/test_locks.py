@@ -174,12 +174,15 @@ def test_launched_jobs_are_the_jobs_hydra_runs(tmp_path):
     assert ran == jobs
 
 
-def test_a_resumed_sweep_counts_only_the_jobs_it_runs(tmp_path):
+def test_a_resumed_sweep_keeps_finished_jobs_as_they_are_and_counts_only_the_others(tmp_path):
     sweep = tmp_path / "sweep"
     args = ["-m", "init=zeros,he", "seed=1,2", "train.num_iterations=20", f"hydra.sweep.dir={sweep}"]
     run_cli(args, cwd=tmp_path)
-    for job in sorted(p for p in sweep.iterdir() if p.is_dir())[:2]:
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    for job in jobs[:2]:
         (job / "metrics.json").unlink()
+    kept = {job: _snapshot(job) for job in jobs[2:]}
     proc = run_cli([*args, "resume=true"], cwd=tmp_path)
+    assert {job: _snapshot(job) for job in jobs[2:]} == kept  # neither .hydra/ nor run.log rewritten
     progress = re.findall(r"job (\d+/\d+) done", proc.stdout + proc.stderr)
     assert progress == ["1/2", "2/2"]  # the two jobs run; the two kept are not counted
