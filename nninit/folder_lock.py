@@ -15,6 +15,8 @@ import fcntl
 import os
 import sys
 
+from nninit.runfolder import signals_held
+
 LOCK_FILE = ".nninit.lock"
 """The lock file inside an owned folder (present only while a command owns the folder, or after one was killed)."""
 
@@ -59,6 +61,11 @@ def lock_folder(folder: str) -> None:
     if folder in _HELD:
         return
     os.makedirs(folder, exist_ok=True)
+    with signals_held():  # an interrupt never leaves a lock file that no one will remove
+        _lock(folder)
+
+
+def _lock(folder: str) -> None:
     path = os.path.join(folder, LOCK_FILE)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # not inherited by exec'd processes
@@ -87,13 +94,14 @@ def release(folder: str | None = None) -> None:
     folder : str, optional
     """
     for path in [os.path.abspath(folder)] if folder is not None else list(_HELD):
-        fd, pid = _HELD.pop(path, (None, None))
-        if fd is not None and pid == os.getpid():
-            try:
-                os.unlink(os.path.join(path, LOCK_FILE))  # while still locked: no one else holds this file
-            except FileNotFoundError:
-                pass
-            os.close(fd)
+        with signals_held():
+            fd, pid = _HELD.pop(path, (None, None))
+            if fd is not None and pid == os.getpid():
+                try:
+                    os.unlink(os.path.join(path, LOCK_FILE))  # while still locked: no one else holds this file
+                except FileNotFoundError:
+                    pass
+                os.close(fd)
 
 
 def _command_line() -> str:
