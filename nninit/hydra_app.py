@@ -106,13 +106,18 @@ def unless_kept(value: Any, replacement: Any, *, _root_: DictConfig) -> Any:
     ``/dev/null``), so that resuming leaves a kept folder byte for byte as it was. Evaluated
     in whichever process runs the job, after Hydra has set ``hydra.runtime.output_dir``.
     """
-    if not _root_.get("resume"):
-        return value
+    if _root_.get("resume") and _kept(str(OmegaConf.select(_root_, "hydra.runtime.output_dir")), _root_):
+        return replacement
+    return value
+
+
+def _kept(folder: str, job_cfg: DictConfig) -> bool:
+    """True when resuming leaves ``folder`` as it is and does not run its job: it holds a finished
+    run of ``job_cfg``, or a run of another config (which the job refuses)."""
     try:
-        kept = finished_run(str(OmegaConf.select(_root_, "hydra.runtime.output_dir")), job_config(_root_)) is not None
+        return finished_run(folder, job_config(job_cfg)) is not None
     except ConfigError:
-        kept = True
-    return replacement if kept else value
+        return True
 
 
 CONTROL_KEYS = ("hydra", "resume", "name", "tags", "plots", "tracker")
@@ -216,7 +221,7 @@ class ValidateBeforeStart(Callback):
         _own(sweep_dir)
         to_run = None if jobs is None else len(jobs)
         if _resume(config):
-            to_run = _unfinished(config, jobs, folders)
+            to_run = None if jobs is None else sum(not _kept(folder, job_cfg) for folder, _, job_cfg in folders)
             if to_run == 0 and os.path.exists(os.path.join(sweep_dir, "summary.md")):
                 log.info("resume: every job of %s already finished; left as it is", sweep_dir)
                 raise SystemExit(0)
@@ -304,10 +309,10 @@ def _compose_job(config: DictConfig, overrides: list[str], num: int | None) -> D
     return job_cfg
 
 
-def _job_folders(config: DictConfig, jobs: list[list[str]] | None) -> list[tuple[str, list[str], DictConfig | None]]:
-    """``(folder, overrides, job config)`` of every job; the config is composed (and the folder
-    resolved as the launcher will) only when needed: a ``hydra.sweep.subdir`` that is not
-    unique by construction (the default starts with the job number), or ``resume=true``."""
+def _job_folders(config: DictConfig, jobs: list[list[str]] | None) -> list[tuple[str, list[str], DictConfig]]:
+    """``(folder, overrides, job config)`` of every job, composed and resolved as the launcher will;
+    only when needed (else ``[]``): a ``hydra.sweep.subdir`` that is not unique by construction
+    (the default starts with the job number), or ``resume=true``."""
     subdir = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
     by_number = subdir.startswith("${hydra.job.num}")
     if jobs is None:
@@ -317,7 +322,7 @@ def _job_folders(config: DictConfig, jobs: list[list[str]] | None) -> list[tuple
                     f"${{hydra.job.num}}_")
         return []
     if by_number and not _resume(config):
-        return [(f"#{num}", job, None) for num, job in enumerate(jobs)]
+        return []
     previous = HydraConfig.instance().cfg
     folders = []
     try:
@@ -338,20 +343,6 @@ def _shared(folders: list[tuple[str, list[str], Any]]) -> tuple[str, list[str]] 
     for num, (folder, job, _) in enumerate(folders):
         names.setdefault(folder, []).append(f"#{num} ({' '.join(job)})")
     return next(((f, n) for f, n in names.items() if len(n) > 1), None)
-
-
-def _unfinished(config: DictConfig, jobs: list[list[str]] | None, folders: list) -> int | None:
-    """How many jobs a resumed sweep will run: those whose folder holds no finished run of their config."""
-    if jobs is None:
-        return None
-
-    def finished(folder: str, job_cfg: DictConfig) -> bool:
-        try:
-            return finished_run(folder, job_config(job_cfg)) is not None
-        except ConfigError:  # another config there: the job says so when it starts
-            return False
-
-    return sum(not finished(folder, job_cfg) for folder, _, job_cfg in folders)
 
 
 SWEEP_STATE = ".nninit_sweep.json"

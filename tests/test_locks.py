@@ -146,6 +146,11 @@ def test_a_sweep_defined_in_a_config_is_checked_like_one_on_the_command_line(tmp
                     f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path, check=False)
     line = _refusal(proc, "same")
     assert "#0 (seed=1 +sw=seeds train.num_iterations=10) and #1 (seed=2" in line
+    (extra / "sw" / "bad.yaml").write_text(
+        "# @package _global_\nhydra:\n  sweeper:\n    params:\n      seed: 1,2\n      train.learning_rate: -1\n")
+    proc = run_cli(["-m", "-cd", str(extra), "+sw=bad", "train.num_iterations=10",
+                    f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path, check=False)
+    assert "train.learning_rate" in _refusal(proc, "")  # a bad value every job shares: refused once
     assert not (tmp_path / "sweep").exists()
 
 
