@@ -191,3 +191,11 @@ def test_a_resumed_sweep_keeps_finished_jobs_as_they_are_and_counts_only_the_oth
     assert {job: _snapshot(job) for job in jobs[2:]} == kept  # neither .hydra/ nor run.log rewritten
     progress = re.findall(r"job (\d+/\d+) done", proc.stdout + proc.stderr)
     assert progress == ["1/2", "2/2"]  # the two jobs run; the two kept are not counted
+
+
+def test_a_sweeper_whose_jobs_are_not_known_in_advance_needs_numbered_folders(tmp_path):
+    proc = run_cli(["-m", "hydra.sweeper._target_=hydra_plugins.some_sweeper.SomeSweeper", "seed=1,2",
+                    "hydra.sweep.subdir=same", f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path, check=False)
+    line = _refusal(proc, "hydra.sweep.subdir=same")
+    assert "SomeSweeper chooses its jobs as it goes" in line and "${hydra.job.num}_" in line
+    assert not (tmp_path / "sweep").exists()
