@@ -4,6 +4,7 @@ the task function that ``run.py`` wraps. The rest of the package takes plain con
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -152,6 +153,22 @@ def _resume(config: DictConfig) -> bool:
     return bool(config.get("resume", False))
 
 
+def _or_refuse(check):
+    """``check`` with any error ending the command (exit code 2, one line): Hydra turns an error
+    raised in a callback into a warning and goes on, which would run the command unchecked and
+    its folder unowned."""
+
+    @functools.wraps(check)
+    def checked(*args: Any, **kwargs: Any) -> None:
+        try:
+            check(*args, **kwargs)
+        except Exception as error:  # SystemExit (a refusal, a resume with nothing to do) passes
+            reason = " ".join(str(error).split())  # one line
+            _refuse(f"the command could not be checked before it starts: {type(error).__name__}: {reason}")
+
+    return checked
+
+
 class ValidateBeforeStart(Callback):
     """Check a run before Hydra creates or writes its folder, and own the folder while it runs.
 
@@ -169,6 +186,7 @@ class ValidateBeforeStart(Callback):
     stopping the others).
     """
 
+    @_or_refuse
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             validate(job_config(config))
@@ -197,6 +215,7 @@ class ValidateBeforeStart(Callback):
     def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
         release()
 
+    @_or_refuse
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _SWEEP_DIR[:] = [str(config.hydra.sweep.dir)]
         jobs = launched_jobs(config)

@@ -199,3 +199,12 @@ def test_a_sweeper_whose_jobs_are_not_known_in_advance_needs_numbered_folders(tm
     line = _refusal(proc, "hydra.sweep.subdir=same")
     assert "SomeSweeper chooses its jobs as it goes" in line and "${hydra.job.num}_" in line
     assert not (tmp_path / "sweep").exists()
+
+
+def test_a_check_that_fails_stops_the_command_instead_of_running_it_unchecked(tmp_path):
+    (tmp_path / "file").write_text("not a folder\n")
+    for args in (["train.num_iterations=10", f"hydra.run.dir={tmp_path / 'file' / 'run'}"],
+                 ["-m", "seed=1,2", "train.num_iterations=10", f"hydra.sweep.dir={tmp_path / 'file' / 'sweep'}"]):
+        line = _refusal(run_cli(args, cwd=tmp_path, check=False), tmp_path / "file")
+        assert "NotADirectoryError" in line
+    assert (tmp_path / "file").read_text() == "not a folder\n"
