@@ -11,6 +11,8 @@ def _exit_now(code: int = 0) -> None:
 
     if "nninit.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
         sys.modules["nninit.plot_worker"].stop_early()
+    if "nninit.folder_lock" in sys.modules:  # an interrupted run gives up its folder's lock too
+        sys.modules["nninit.folder_lock"].release()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

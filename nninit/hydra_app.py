@@ -4,6 +4,7 @@ the task function that ``run.py`` wraps. The rest of the package takes plain con
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from nninit.config import ConfigError, register_configs, tag_list, validate
+from nninit.folder_lock import FolderBusy, lock_folder, release
 from nninit.signals import block_stop_signals, unblock_stop_signals, wait_until
 
 log = logging.getLogger("nninit")
@@ -97,6 +99,31 @@ def setup() -> None:
         OmegaConf.register_new_resolver("nninit_dirname", job_dirname)
     if not OmegaConf.has_resolver("nninit_run_name"):
         OmegaConf.register_new_resolver("nninit_run_name", run_name)
+    if not OmegaConf.has_resolver("nninit_unless_kept"):
+        OmegaConf.register_new_resolver("nninit_unless_kept", unless_kept)
+
+
+def unless_kept(value: Any, replacement: Any, *, _root_: DictConfig) -> Any:
+    """``value``, or ``replacement`` in a job that a resumed sweep keeps as it is: its folder holds a
+    finished run of its config (skipped) or a run of another config (refused, never overwritten).
+
+    ``conf/config.yaml`` routes Hydra's own writes into a job's folder before the job starts
+    through it (``hydra.output_subdir``: ``.hydra/`` or none; the job log: ``run.log`` or
+    ``/dev/null``), so that resuming leaves a kept folder byte for byte as it was. Evaluated
+    in whichever process runs the job, after Hydra has set ``hydra.runtime.output_dir``.
+    """
+    if _root_.get("resume") and _kept(str(OmegaConf.select(_root_, "hydra.runtime.output_dir")), _root_):
+        return replacement
+    return value
+
+
+def _kept(folder: str, job_cfg: DictConfig) -> bool:
+    """True when resuming leaves ``folder`` as it is and does not run its job: it holds a finished
+    run of ``job_cfg``, or a run of another config (which the job refuses)."""
+    try:
+        return finished_run(folder, job_config(job_cfg)) is not None
+    except ConfigError:
+        return True
 
 
 CONTROL_KEYS = ("hydra", "resume", "name", "tags", "plots", "tracker")
@@ -131,19 +158,40 @@ def _resume(config: DictConfig) -> bool:
     return bool(config.get("resume", False))
 
 
+def _or_refuse(check):
+    """``check`` with any error ending the command (exit code 2, one line): Hydra turns an error
+    raised in a callback into a warning and goes on, which would run the command unchecked and
+    its folder unowned."""
+
+    @functools.wraps(check)
+    def checked(*args: Any, **kwargs: Any) -> None:
+        try:
+            check(*args, **kwargs)
+        except Exception as error:  # SystemExit (a refusal, a resume with nothing to do) passes
+            reason = " ".join(str(error).split())  # one line
+            _refuse(f"the command could not be checked before it starts: {type(error).__name__}: {reason}")
+
+    return checked
+
+
 class ValidateBeforeStart(Callback):
-    """Check a run before Hydra creates or writes its folder, and claim the folder.
+    """Check a run before Hydra creates or writes its folder, and own the folder while it runs.
 
     A bad value ends the command with exit code 2 and one line naming the key, the value and
     what is accepted; nothing is written. The default folder is created here, atomically, so that
     no two runs share one; a read-only command (``--cfg``, ``--help``, ``--info``) never reaches
-    this and writes nothing. A run or sweep folder that already holds a finished run (an
-    explicit ``hydra.run.dir`` / ``hydra.sweep.dir``) is refused the same way, unless
-    ``resume=true``. A sweep whose jobs would share a folder (a ``hydra.sweep.subdir`` that does
-    not tell them apart) is refused before any job runs. (In a sweep, each job validates its own
-    values and a bad job is recorded as ``failed`` without stopping the others.)
+    this and writes nothing. The run or sweep folder is then locked for the command's lifetime
+    (:mod:`nninit.folder_lock`): a second command into it is refused, and nothing of the first
+    is touched. A folder that already holds a finished run (an explicit ``hydra.run.dir`` /
+    ``hydra.sweep.dir``) is refused the same way, unless ``resume=true``; resuming a folder whose
+    runs all finished changes nothing in it. Every sweep check reads the jobs the sweeper will
+    launch (:func:`launched_jobs`), wherever the sweep was defined: a sweep whose jobs would share
+    a folder is refused before any job runs, and so is a bad value every job shares (a value that
+    differs between jobs is checked job by job: a bad job is recorded as ``failed`` without
+    stopping the others).
     """
 
+    @_or_refuse
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             validate(job_config(config))
@@ -156,38 +204,55 @@ class ValidateBeforeStart(Callback):
                 run_dir = unique_dir(run_dir)
             with read_write(config.hydra.run):
                 config.hydra.run.dir = run_dir
-        elif _holds_runs(run_dir) and not _resume(config):
-            _refuse(f"hydra.run.dir={run_dir} already holds a run (metrics.json); choose a new folder, "
-                    f"or add resume=true to finish it (the same config only)")
-        elif _resume(config):
+        _own(run_dir)
+        if _resume(config):
             try:
-                finished_run(run_dir, job_config(config))
+                done = finished_run(run_dir, job_config(config))
             except ConfigError as error:
                 _refuse(str(error))
+            if done is not None:  # nothing to do: Hydra would rewrite .hydra/ and append to run.log
+                log.info("resume: %s already holds a %s run of this config; left as it is", run_dir, done["status"])
+                raise SystemExit(0)
+        elif _holds_runs(run_dir):
+            _refuse(f"hydra.run.dir={run_dir} already holds a run (metrics.json); choose a new folder, "
+                    f"or add resume=true to finish it (the same config only)")
 
+    def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
+        release()
+
+    @_or_refuse
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _SWEEP_DIR[:] = [str(config.hydra.sweep.dir)]
-        try:  # a value every job shares (not swept) is refused once, before any job runs
-            validate(job_config(config))
+        jobs = launched_jobs(config)
+        try:  # a value every job shares is refused once, before any job runs
+            validate(job_config(config if not jobs else _compose_job(config, _common(jobs), None)))
             labels(config)
         except ConfigError as error:
-            if not _swept_key(config, error.key):
+            if not _swept(jobs, error.key):
                 _refuse(str(error))
-        shared = shared_job_dirs(config)
+        folders = _job_folders(config, jobs)
+        shared = _shared(folders)
         if shared:
-            folder, jobs = next(iter(shared.items()))
-            _refuse(f"jobs {' and '.join(jobs)} would write into the same folder {folder} "
+            folder, names = shared
+            _refuse(f"jobs {' and '.join(names)} would write into the same folder "
+                    f"{os.path.relpath(folder, str(config.hydra.sweep.dir))} "
                     f"(hydra.sweep.subdir={OmegaConf.to_container(config.hydra.sweep, resolve=False)['subdir']}); "
                     f"make hydra.sweep.subdir tell the jobs apart, e.g. start it with ${{hydra.job.num}}_")
         sweep_dir = str(config.hydra.sweep.dir)
         if _named_by_default(config, "sweep"):
             if not claim_dir(sweep_dir):
                 _refuse(f"the sweep folder {sweep_dir} was created by another command a moment ago; start again")
-        elif _holds_runs(sweep_dir) and not _resume(config):
+        _own(sweep_dir)
+        to_run = None if jobs is None else len(jobs)
+        if _resume(config):
+            to_run = None if jobs is None else sum(not _kept(folder, job_cfg) for folder, _, job_cfg in folders)
+            if to_run == 0 and os.path.exists(os.path.join(sweep_dir, "summary.md")):
+                log.info("resume: every job of %s already finished; left as it is", sweep_dir)
+                raise SystemExit(0)
+        elif _holds_runs(sweep_dir):
             _refuse(f"hydra.sweep.dir={sweep_dir} already holds runs; choose a new folder, or add resume=true to "
                     f"rerun only the jobs that did not finish")
-        os.makedirs(sweep_dir, exist_ok=True)
-        _record_sweep(sweep_dir, sweep_jobs(config))
+        _record_sweep(sweep_dir, to_run)
         from nninit.plot_worker import Prepared
 
         # the summary's imports, in a process of their own on the core left idle while Hydra
@@ -243,6 +308,17 @@ def record_stopped_jobs() -> list[str]:
         write_json(os.path.join(folder, METRICS), metrics)
     return stopped
 
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        release()  # after SummarizeSweep wrote the summary (Hydra ends the callbacks in reverse order)
+
+
+def _own(folder: str) -> None:
+    """Lock ``folder`` for this command (:func:`nninit.folder_lock.lock_folder`), or refuse the command."""
+    try:
+        lock_folder(folder)
+    except FolderBusy as busy:
+        _refuse(str(busy))
+
 
 _SUMMARY: list = []
 """The process prepared to write the sweep's summary (:class:`nninit.plot_worker.Prepared`)."""
@@ -250,92 +326,136 @@ _SWEEP_DIR: list[str] = []
 """The folder of the sweep this process runs (for the advice printed on Ctrl-C)."""
 
 
-def _swept_key(config: DictConfig, key: str) -> bool:
-    """True when ``key`` (or the group it belongs to) is swept on the command line (``k=a,b``,
-    ``range``, ``choice``, ...): its values are checked job by job."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    for override in OverridesParser.create().parse_overrides(list(config.hydra.overrides.task)):
-        name = override.get_key_element()
-        if override.is_sweep_override() and (key == name or key.startswith(name + ".")):
-            return True
-    return False
-
-
 def sweep_dir_of_this_process() -> str | None:
     return _SWEEP_DIR[0] if _SWEEP_DIR else None
 
 
-def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
-    """The overrides of every job of the sweep, expanded as Hydra's basic sweeper will; None for
-    another sweeper."""
-    if "basic_sweeper" not in str(config.hydra.sweeper.get("_target_", "")):
+def launched_jobs(config: DictConfig) -> list[list[str]] | None:
+    """The overrides of every job the sweep will launch, in launch order; None when the sweeper
+    chooses its jobs as the sweep goes (a plugin such as Optuna or Ax).
+
+    Hydra's basic sweeper launches the product of its ``params`` (``hydra.sweeper.params``, from
+    any config) and the command line's overrides. Hydra has no public way to ask for that list;
+    this is the one function that reads Hydra's internals for it: the ``BasicSweeper`` class,
+    built from ``hydra.sweeper`` as Hydra builds it, and its own expansion
+    (``_parse_config`` then ``split_arguments``, as ``BasicSweeper.sweep`` does). Its behaviour
+    is pinned by ``tests/test_locks.py``, which compares it with the jobs a real sweep ran.
+    """
+    if OmegaConf.select(config, "hydra.sweeper._target_") != "hydra._internal.core_plugins.basic_sweeper.BasicSweeper":
         return None
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    settings = OmegaConf.to_container(config.hydra.sweeper, resolve=False)
+    sweeper = BasicSweeper(max_batch_size=None, params=settings.get("params"))
+    arguments = sweeper._parse_config() + list(config.hydra.overrides.task)
     parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
-    overrides = parser.parse_overrides(list(config.hydra.overrides.task))
-    return [list(job) for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
+    return [list(job) for batch in BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+            for job in batch]
 
 
-def shared_job_dirs(config: DictConfig) -> dict[str, list[str]]:
-    """Folders that more than one job of the sweep would write into: ``{subdir: ['#0 (a=1)', ...]}``.
+def _common(jobs: list[list[str]]) -> list[str]:
+    """The overrides every job has (``train.learning_rate=-1`` in all): what a bad shared value comes from."""
+    return [item for item in jobs[0] if all(item in job for job in jobs[1:])]
 
-    The default ``hydra.sweep.subdir`` starts with the job number and is unique by construction;
-    any other is resolved for every job, as the launcher will (Hydra's own sweep expansion and
-    config loader), before any job runs. Only the basic sweeper's expansion is known here.
-    """
-    subdir = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
-    jobs = None if subdir.startswith("${hydra.job.num}") else sweep_jobs(config)
+
+def _swept(jobs: list[list[str]] | None, key: str) -> bool:
+    """True when ``key`` (or the group it belongs to) differs between the jobs: checked job by job."""
     if not jobs:
-        return {}
+        return False
+    common = _common(jobs)
+    names = {item.split("=", 1)[0].lstrip("+~") for job in jobs for item in job if item not in common}
+    return any(key == name or key.startswith(name + ".") for name in names)
+
+
+def _compose_job(config: DictConfig, overrides: list[str], num: int | None) -> DictConfig:
+    """Job ``num``'s config as the launcher will compose it (Hydra's config loader), with
+    ``hydra.job.num`` set and the Hydra config pointed at it so that its folder resolves."""
     from hydra.core.global_hydra import GlobalHydra
 
-    loader = GlobalHydra.instance().config_loader()
+    job_cfg = GlobalHydra.instance().config_loader().load_sweep_config(config, list(overrides))
+    if num is not None:
+        with open_dict(job_cfg.hydra.job):
+            job_cfg.hydra.job.num = num
+            job_cfg.hydra.job.id = str(num)
+    return job_cfg
+
+
+def _job_folders(config: DictConfig, jobs: list[list[str]] | None) -> list[tuple[str, list[str], DictConfig]]:
+    """``(folder, overrides, job config)`` of every job, composed and resolved as the launcher will;
+    only when needed (else ``[]``): a ``hydra.sweep.subdir`` that is not unique by construction
+    (the default starts with the job number), or ``resume=true``."""
+    subdir = str(OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir"))
+    by_number = subdir.startswith("${hydra.job.num}")
+    if jobs is None:
+        if not by_number:
+            _refuse(f"hydra.sweeper={config.hydra.sweeper.get('_target_')} chooses its jobs as it goes, so "
+                    f"hydra.sweep.subdir={subdir} cannot be checked to tell them apart; start it with "
+                    f"${{hydra.job.num}}_")
+        return []
+    if by_number and not _resume(config):
+        return []
     previous = HydraConfig.instance().cfg
-    folders: dict[str, list[str]] = {}
+    folders = []
     try:
         for num, job in enumerate(jobs):
-            job_cfg = loader.load_sweep_config(config, list(job))
-            with open_dict(job_cfg.hydra.job):
-                job_cfg.hydra.job.num = num
-                job_cfg.hydra.job.id = str(num)
+            job_cfg = _compose_job(config, job, num)
             HydraConfig.instance().set_config(job_cfg)
-            folders.setdefault(str(OmegaConf.select(job_cfg, "hydra.sweep.subdir")), []).append(
-                f"#{num} ({' '.join(job)})")
+            folders.append((os.path.join(str(config.hydra.sweep.dir), str(OmegaConf.select(job_cfg, "hydra.sweep.subdir"))),
+                            job, job_cfg))
     finally:
         if previous is not None:
             HydraConfig.instance().set_config(previous)
-    return {folder: names for folder, names in folders.items() if len(names) > 1}
+    return folders
+
+
+def _shared(folders: list[tuple[str, list[str], Any]]) -> tuple[str, list[str]] | None:
+    """The first folder more than one job would write into, and those jobs (``#0 (a=1)``)."""
+    names: dict[str, list[str]] = {}
+    for num, (folder, job, _) in enumerate(folders):
+        names.setdefault(folder, []).append(f"#{num} ({' '.join(job)})")
+    return next(((f, n) for f, n in names.items() if len(n) > 1), None)
 
 
 SWEEP_STATE = ".nninit_sweep.json"
-"""In a sweep folder: how many jobs the sweep has and when it started (for the jobs' progress lines)."""
+"""In a sweep folder: how many jobs this sweep runs and when it started (for the jobs' progress lines)."""
+SWEEP_PROGRESS = ".nninit_progress"
+"""In a sweep folder: one line per job of this sweep that ended (appended by whichever process ran it)."""
 
 
-def _record_sweep(sweep_dir: str, jobs: list | None) -> None:
+def _record_sweep(sweep_dir: str, to_run: int | None) -> None:
     from nninit.runfolder import write_json
 
-    if jobs:
-        write_json(os.path.join(sweep_dir, SWEEP_STATE), {"jobs": len(jobs), "started": time.time()})
+    write_json(os.path.join(sweep_dir, SWEEP_STATE), {"jobs": to_run, "started": time.time()})
+    try:
+        os.unlink(os.path.join(sweep_dir, SWEEP_PROGRESS))  # a previous sweep's (resumed now)
+    except FileNotFoundError:
+        pass
 
 
 def _log_sweep_progress(sweep_dir: str, status: str) -> None:
-    """``job k/N done (status), about T left``: k counts the job folders whose run has ended."""
+    """``job k/N done (status), about T left``: k counts the jobs of this sweep that ended, N the
+    jobs it runs (a resumed sweep does not count the jobs it keeps)."""
     from nninit.runfolder import read_json
 
     try:
+        fd = os.open(os.path.join(sweep_dir, SWEEP_PROGRESS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            os.write(fd, f"{status}\n".encode())  # one short append: whole, whichever process writes it
+        finally:
+            os.close(fd)
+        with open(os.path.join(sweep_dir, SWEEP_PROGRESS), encoding="utf-8") as f:
+            done = sum(1 for _ in f)
         state = read_json(os.path.join(sweep_dir, SWEEP_STATE))
-        done = sum(1 for entry in os.scandir(sweep_dir) if entry.is_dir()
-                   and os.path.exists(os.path.join(entry.path, "metrics.json"))
-                   and read_json(os.path.join(entry.path, "metrics.json")).get("status") != "running")
     except (OSError, ValueError):
         return
+    if state.get("jobs") is None:
+        log.info("job %d done (%s)", done, status)
+        return
     total, elapsed = int(state["jobs"]), time.time() - float(state["started"])
-    left = elapsed / done * (total - done) if done else float("nan")
-    about = "" if done >= total or left != left else f", about {left:.0f} s left"
+    left = elapsed / done * (total - done)
+    about = "" if done >= total else f", about {left:.0f} s left"
     log.info("job %d/%d done (%s)%s", min(done, total), total, status, about)
 
 
@@ -432,9 +552,7 @@ def _task(cfg: DictConfig) -> dict:
         if done is not None:
             log.info("resume: %s already holds a %s run of this config; skipped", hydra_cfg.runtime.output_dir,
                      done["status"])
-            if hydra_cfg.mode == RunMode.MULTIRUN:
-                _log_sweep_progress(str(hydra_cfg.sweep.dir), done["status"])
-            return done
+            return done  # kept, not run: not counted in the sweep's progress
     single = hydra_cfg.mode != RunMode.MULTIRUN
     if not single:
         _one_blas_thread_per_worker()

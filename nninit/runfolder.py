@@ -13,6 +13,7 @@ killed run never leaves a half-written file. Layout::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -47,11 +48,8 @@ def atomic_write(path: Path, write) -> None:
     path = Path(path)
     tmp = None
     try:
-        held = _hold_signals()
-        try:
+        with signals_held():
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        finally:
-            _release_signals(held)
         with os.fdopen(fd, "wb") as f:
             write(f)
         os.chmod(tmp, 0o666 & ~_UMASK)
@@ -65,14 +63,17 @@ def atomic_write(path: Path, write) -> None:
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
-def _hold_signals():
-    """Block SIGINT and SIGTERM for this thread (POSIX); they are delivered when released."""
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if hasattr(signal, "pthread_sigmask") else None
-
-
-def _release_signals(previous) -> None:
-    if previous is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+@contextlib.contextmanager
+def signals_held():
+    """A block that Ctrl-C and SIGTERM do not cut: they are held for this thread (POSIX) and
+    delivered when the block ends, so that what it creates is also recorded (a temporary file's
+    name, a folder's lock)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _json_safe(value):

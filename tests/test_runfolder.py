@@ -1,8 +1,10 @@
 """The run folder's writers and the environment record."""
 
 import json
+import os
 import platform
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -74,3 +76,44 @@ def test_environment_records_the_versions_in_use_and_the_commit():
         assert env["git_dirty"] is bool(status.strip())
     else:
         assert env["git_commit"] is None and env["git_dirty"] is None
+
+
+def _try_lock_elsewhere(folder):
+    """What another process gets when it tries to lock ``folder``: 'locked', or its FolderBusy message."""
+    code = ("import sys\nfrom nninit.folder_lock import FolderBusy, lock_folder\ntry:\n    lock_folder(sys.argv[1])\n"
+            "    print('locked')\nexcept FolderBusy as busy:\n    print(busy)")
+    return subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                          check=True, timeout=60).stdout.strip()
+
+
+def test_a_locked_folder_is_refused_to_another_process_naming_the_owner(tmp_path):
+    from nninit import folder_lock
+
+    folder = tmp_path / "run"
+    folder_lock.lock_folder(folder)
+    try:
+        folder_lock.lock_folder(folder)  # again in the same process: nothing happens
+        message = _try_lock_elsewhere(folder)
+        assert message.startswith(f"{folder} is in use by another command (pid {os.getpid()}: ")
+        assert "\n" not in message
+    finally:
+        folder_lock.release(folder)
+    assert not (folder / folder_lock.LOCK_FILE).exists()  # released: no lock file left
+    assert _try_lock_elsewhere(folder) == "locked"  # ... and the other process then gets it
+
+
+def test_a_forked_child_never_releases_its_parents_folder(tmp_path):
+    from nninit import folder_lock
+
+    folder = tmp_path / "sweep"
+    folder_lock.lock_folder(folder)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child inherits the table of held folders, not their ownership
+            folder_lock.release()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert (folder / folder_lock.LOCK_FILE).exists()
+        assert "is in use" in _try_lock_elsewhere(folder)
+    finally:
+        folder_lock.release()

@@ -1,0 +1,113 @@
+"""One writer per folder: a run or a sweep owns its folder through an OS lock held by its process.
+
+The lock is ``fcntl.flock`` on :data:`LOCK_FILE` inside the folder. The kernel releases it when
+the owning process ends, however it ends (``kill -9`` included), so a lock left behind is
+recognised by the lock itself, never by guessing from a process id. The file records the
+owner's process id and command line, for the message that refuses a second command. On
+release, the owner removes the file while still holding the lock; whoever opened the removed
+file before that sees that it is no longer the folder's lock file and opens the new one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import os
+import sys
+
+from nninit.runfolder import signals_held
+
+LOCK_FILE = ".nninit.lock"
+"""The lock file inside an owned folder (present only while a command owns the folder, or after one was killed)."""
+
+_HELD: dict[str, tuple[int, int]] = {}
+"""Folders this process owns: their path, the open lock file's descriptor and the owner's process id
+(a process forked by the owner inherits this table, not the folders: it never releases them)."""
+
+
+class FolderBusy(Exception):
+    """The folder is owned by another live command.
+
+    Attributes
+    ----------
+    folder : str
+    owner : str
+        What the owner recorded: ``pid N: its command line`` (empty while it is starting).
+    """
+
+    def __init__(self, folder: str, owner: str):
+        self.folder, self.owner = folder, owner
+        super().__init__(f"{folder} is in use by another command ({owner or 'one that is starting'}); "
+                         f"wait for it to end, or choose another folder")
+
+
+def lock_folder(folder: str) -> None:
+    """Make this process the only writer of ``folder`` (created if missing) until :func:`release`.
+
+    Never waits: another owner makes it raise at once. Locking a folder this process already
+    owns does nothing.
+
+    Parameters
+    ----------
+    folder : str
+        A run or sweep folder.
+
+    Raises
+    ------
+    FolderBusy
+        When a live process owns the folder.
+    """
+    folder = os.path.abspath(folder)
+    if folder in _HELD:
+        return
+    os.makedirs(folder, exist_ok=True)
+    with signals_held():  # an interrupt never leaves a lock file that no one will remove
+        _lock(folder)
+
+
+def _lock(folder: str) -> None:
+    path = os.path.join(folder, LOCK_FILE)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # not inherited by exec'd processes
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 4096).decode(errors="replace").strip()
+            os.close(fd)
+            raise FolderBusy(folder, owner) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the previous owner removed this file as we opened it: lock the current one
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()}: {_command_line()}\n".encode())
+    _HELD[folder] = (fd, os.getpid())
+
+
+def release(folder: str | None = None) -> None:
+    """Give up ``folder`` (every folder this process owns when None): its lock file is removed.
+
+    Parameters
+    ----------
+    folder : str, optional
+    """
+    for path in [os.path.abspath(folder)] if folder is not None else list(_HELD):
+        with signals_held():
+            fd, pid = _HELD.pop(path, (None, None))
+            if fd is not None and pid == os.getpid():
+                try:
+                    os.unlink(os.path.join(path, LOCK_FILE))  # while still locked: no one else holds this file
+                except FileNotFoundError:
+                    pass
+                os.close(fd)
+
+
+def _command_line() -> str:
+    """This process's command as typed, e.g. ``python run.py init=he hydra.run.dir=D`` (one line)."""
+    program = os.path.basename(sys.executable or "python")
+    return " ".join([program, *sys.argv]).replace("\n", " ")
+
+
+atexit.register(release)
