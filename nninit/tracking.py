@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nninit import runfolder
+from nninit.folder_lock import LOCK_FILE
 
 log = logging.getLogger(__name__)
 
@@ -411,7 +412,10 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
         points = [point for point in points if not math.isinf(point.value)]
         for start in range(0, len(points), _BATCH):
             client.log_batch(run_id, metrics=points[start:start + _BATCH])
-        client.log_artifacts(run_id, str(run_dir))
+        for folder, _, files in os.walk(run_dir):  # every file but the folder's lock (nninit.folder_lock)
+            relative = os.path.relpath(folder, run_dir)
+            for name in sorted(f for f in files if f != LOCK_FILE):
+                client.log_artifact(run_id, os.path.join(folder, name), None if relative == "." else relative)
     except BaseException:
         try:  # say in MLflow that this record is incomplete; the error that matters is the first one
             client.set_terminated(run_id, "FAILED")
