@@ -261,6 +261,9 @@ class ValidateBeforeStart(Callback):
         if "joblib" in str(config.hydra.launcher.get("_target_", "")):
             _stop_workers_after_they_record(sweep_dir)
 
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        release()  # after SummarizeSweep wrote the summary (Hydra ends the callbacks in reverse order)
+
 
 def _stop_workers_after_they_record(sweep_dir: str) -> None:
     """A joblib sweep stopped by Ctrl-C or SIGTERM: the workers record ``interrupted`` before the
@@ -307,9 +310,6 @@ def record_stopped_jobs() -> list[str]:
                        "run could record where it was")
         write_json(os.path.join(folder, METRICS), metrics)
     return stopped
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        release()  # after SummarizeSweep wrote the summary (Hydra ends the callbacks in reverse order)
 
 
 def _own(folder: str) -> None:
