@@ -131,6 +131,7 @@ def test_resume_of_a_finished_run_or_sweep_changes_nothing(tmp_path):
     multi = ["-m", "init=zeros,he", "train.num_iterations=20", f"hydra.sweep.dir={sweep}"]
     run_cli(single, cwd=tmp_path)
     run_cli(multi, cwd=tmp_path)
+    assert not (run_dir / ".nninit.lock").exists() and not (sweep / ".nninit.lock").exists()  # both released
     before = {run_dir: _snapshot(run_dir), sweep: _snapshot(sweep)}
     for args, folder in ((single, run_dir), (multi, sweep)):
         proc = run_cli([*args, "resume=true"], cwd=tmp_path)
