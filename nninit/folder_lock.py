@@ -20,6 +20,9 @@ from nninit.runfolder import signals_held
 LOCK_FILE = ".nninit.lock"
 """The lock file inside an owned folder (present only while a command owns the folder, or after one was killed)."""
 
+_CREATED: dict[str, list[str]] = {}
+"""Per owned folder, the folders created for it (itself and missing parents, innermost first): removed on
+release when still empty, so that a command stopped or refused before it wrote anything leaves nothing."""
 _HELD: dict[str, tuple[int, int]] = {}
 """Folders this process owns: their path, the open lock file's descriptor and the owner's process id
 (a process forked by the owner inherits this table, not the folders: it never releases them)."""
@@ -41,8 +44,12 @@ class FolderBusy(Exception):
                          f"wait for it to end, or choose another folder")
 
 
-def lock_folder(folder: str) -> None:
+def lock_folder(folder: str, fresh: bool = False) -> None:
     """Make this process the only writer of ``folder`` (created if missing) until :func:`release`.
+
+    A folder created here (or, with ``fresh``, by the caller just before) is removed on release when
+    nothing was written into it, with the parents created for it: a command stopped before its run
+    started, or refused, leaves no empty folder.
 
     Never waits: another owner makes it raise at once. Locking a folder this process already
     owns does nothing.
@@ -51,6 +58,8 @@ def lock_folder(folder: str) -> None:
     ----------
     folder : str
         A run or sweep folder.
+    fresh : bool, default=False
+        The caller has just created ``folder`` for this command (a default, uniquely named folder).
 
     Raises
     ------
@@ -60,9 +69,15 @@ def lock_folder(folder: str) -> None:
     folder = os.path.abspath(folder)
     if folder in _HELD:
         return
+    created = [folder] if fresh else []
+    parent = folder
+    while not os.path.isdir(parent):  # the folders this call creates, innermost first
+        created.append(parent)
+        parent = os.path.dirname(parent)
     os.makedirs(folder, exist_ok=True)
     with signals_held():  # an interrupt never leaves a lock file that no one will remove
         _lock(folder)
+        _CREATED[folder] = list(dict.fromkeys(created))
 
 
 def _lock(folder: str) -> None:
@@ -102,6 +117,11 @@ def release(folder: str | None = None) -> None:
                 except FileNotFoundError:
                     pass
                 os.close(fd)
+                for created in _CREATED.pop(path, []):  # nothing was written: the folders it made go too
+                    try:
+                        os.rmdir(created)
+                    except OSError:  # not empty (a run was recorded), or gone
+                        break
 
 
 def _command_line() -> str:

@@ -204,7 +204,7 @@ class ValidateBeforeStart(Callback):
                 run_dir = unique_dir(run_dir)
             with read_write(config.hydra.run):
                 config.hydra.run.dir = run_dir
-        _own(run_dir)
+        _own(run_dir, fresh=_named_by_default(config, "run"))
         if _resume(config):
             try:
                 done = finished_run(run_dir, job_config(config))
@@ -242,7 +242,7 @@ class ValidateBeforeStart(Callback):
         if _named_by_default(config, "sweep"):
             if not claim_dir(sweep_dir):
                 _refuse(f"the sweep folder {sweep_dir} was created by another command a moment ago; start again")
-        _own(sweep_dir)
+        _own(sweep_dir, fresh=_named_by_default(config, "sweep"))
         to_run = None if jobs is None else len(jobs)
         if _resume(config):
             to_run = None if jobs is None else sum(not _kept(folder, job_cfg) for folder, _, job_cfg in folders)
@@ -312,10 +312,10 @@ def record_stopped_jobs() -> list[str]:
     return stopped
 
 
-def _own(folder: str) -> None:
+def _own(folder: str, fresh: bool = False) -> None:
     """Lock ``folder`` for this command (:func:`nninit.folder_lock.lock_folder`), or refuse the command."""
     try:
-        lock_folder(folder)
+        lock_folder(folder, fresh)
     except FolderBusy as busy:
         _refuse(str(busy))
 

@@ -117,3 +117,29 @@ def test_a_forked_child_never_releases_its_parents_folder(tmp_path):
         assert "is in use" in _try_lock_elsewhere(folder)
     finally:
         folder_lock.release()
+
+
+def test_a_folder_made_for_a_lock_and_left_empty_is_removed_with_it(tmp_path):
+    """A command stopped or refused before it wrote anything leaves no empty folder (nor the parents
+    made for it); a folder that holds something, or that existed before, stays."""
+    from nninit import folder_lock
+
+    empty = tmp_path / "a" / "b" / "run"
+    folder_lock.lock_folder(empty)
+    folder_lock.release(empty)
+    assert not (tmp_path / "a").exists()
+    written = tmp_path / "c" / "run"
+    folder_lock.lock_folder(written)
+    (written / "metrics.json").write_text("{}")
+    folder_lock.release(written)
+    assert (written / "metrics.json").exists() and not (written / folder_lock.LOCK_FILE).exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    folder_lock.lock_folder(existing)
+    folder_lock.release(existing)
+    assert existing.is_dir()
+    claimed = tmp_path / "claimed"
+    claimed.mkdir()  # as hydra_app.claim_dir makes a default folder just before locking it
+    folder_lock.lock_folder(claimed, fresh=True)
+    folder_lock.release(claimed)
+    assert not claimed.exists()
