@@ -145,9 +145,11 @@ def report(out: Path, quick: bool = False) -> str:
               "Theory (`nninit.theory`): for ReLU χ₁ = σ_w²/2, so He sits on the critical line (χ₁ = 1, "
               "`critical_weight_variance('relu', 0) == 2`) and Xavier deep in the ordered phase (χ₁ = 1/2: the "
               "signal and the gradients shrink by 2 per layer). Every number is a mean over seeds [95 % interval]; "
-              "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep summaries).",
-              "", "## The paper's claims, measured", ""]
+              "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep summaries). "
+              f"A run learns when its final cost is below ln 2 − {LEARNED:g} and stalls when it is within {STALL:g} of "
+              "ln 2.", "", "## The paper's claims, measured", ""]
     lines += [f"- **{verdict}**: {text}" for text, verdict in claims]
+    lines += ["", *[f"- {line}" for line in described]]
     lines += ["", "![cost curves](deep_relu.png)", "", *sections]
     plot(curves, out / "deep_relu.png")
     text = "\n".join(lines) + "\n"

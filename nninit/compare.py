@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nninit import stats
 from nninit.runs import (
+    PLATFORM_KEYS,
     SHORT_NAMES,
     Run,
     deduplicate,
@@ -123,6 +124,8 @@ class Comparison:
     diffs: list[stats.Difference]
     skipped: list[tuple[Path, str]]
     dropped: list[tuple[Path, Path]]
+    platforms: tuple[str, ...] = ()
+    """The distinct BLAS (``environment.blas``) of every run found, repeats included."""
 
     @property
     def reference(self) -> str:
@@ -158,7 +161,8 @@ def summarize(
             raise LookupError(f"{'the only run' if found == 1 else f'none of the {found} runs'} under "
                               f"{', '.join(map(str, paths))} {'does not have' if found == 1 else 'has'} "
                               f"{' and '.join(where)}")
-    runs, dropped = deduplicate(runs)
+    platforms = tuple(sorted({str(r.get("blas")) for r in runs if r.get("blas") is not None}))
+    runs, dropped = deduplicate(runs, [k for k in group_by or [] if k in PLATFORM_KEYS])
     if dropped:
         log.warning("%d repeated run(s) counted once (same config and seeds; the most recent kept): %s", len(dropped),
                     "; ".join(f"{d} (kept {k})" for d, k in dropped))
@@ -179,7 +183,8 @@ def summarize(
     baseline = resolve_baseline(baseline, groups, keys)
     summaries = summarize_groups(groups, metrics, method=method)
     diffs = compare_summaries(summaries, metrics, baseline=baseline)
-    return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped)
+    return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped,
+                      platforms)
 
 
 def _statuses(runs: list[Run]) -> str:

@@ -362,11 +362,12 @@ def group_runs(runs: list[Run], keys: list[str]) -> dict[str, list[Run]]:
     return labelled
 
 
-def deduplicate(runs: list[Run]) -> tuple[list[Run], list[tuple[Path, Path]]]:
+def deduplicate(runs: list[Run], keys: list[str] | tuple[str, ...] = ()) -> tuple[list[Run], list[tuple[Path, Path]]]:
     """Count each measurement once: runs with the same config (seeds included) are repeats.
 
     The most recent one (``finished_at``, then the later path) is kept, whatever its status.
-    Runs without a recorded config are never merged.
+    Runs without a recorded config are never merged. ``keys`` (e.g. ``blas_kernel``, when a comparison
+    groups by it) tell runs apart too: the same config run under two BLAS kernels is then two measurements.
 
     Returns
     -------
@@ -375,17 +376,20 @@ def deduplicate(runs: list[Run]) -> tuple[list[Run], list[tuple[Path, Path]]]:
     dropped : list of (Path, Path)
         Each dropped run's folder and the folder kept in its place.
     """
+    def identity(run: Run) -> str:
+        return json.dumps([run.config, [run.get(k) for k in keys]], sort_keys=True, default=str)
+
     newest: dict[str, Run] = {}
     for run in runs:
         if not run.config:
             continue
-        key = json.dumps(run.config, sort_keys=True, default=str)
+        key = identity(run)
         other = newest.get(key)
         if other is None or (str(run.metrics.get("finished_at") or ""), _natural(run.path)) >= \
                 (str(other.metrics.get("finished_at") or ""), _natural(other.path)):
             newest[key] = run
     keep = {id(r) for r in newest.values()}
     kept = [r for r in runs if not r.config or id(r) in keep]
-    dropped = [(r.path, newest[json.dumps(r.config, sort_keys=True, default=str)].path)
+    dropped = [(r.path, newest[identity(r)].path)
                for r in runs if r.config and id(r) not in keep]
     return kept, dropped

@@ -204,9 +204,10 @@ def test_set_note(runs: list[Run], summaries: list[GroupSummary]) -> list[str]:
 
 
 def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
-                 dropped: list[tuple[Path, Path]]) -> list[str]:
+                 dropped: list[tuple[Path, Path]], platforms: tuple[str, ...] = ()) -> list[str]:
     """Lines that must be read before the numbers: groups that mix iteration counts, config keys,
-    code or package versions; repeated runs counted once."""
+    code or package versions; runs made under different BLAS (``platforms``: of every run found, repeats
+    included); repeated runs counted once."""
     lines = []
     for label, members in groups.items():
         iterations = sorted({r.metrics.get("iterations_run") for r in members if r.completed} - {None})
@@ -215,12 +216,14 @@ def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
     for key in (k for k in varying_keys(runs) if k not in keys and k not in SEED_KEYS):
         if any(len({json.dumps(r.config.get(key)) for r in members}) > 1 for members in groups.values()):
             lines.append(f"`{key}` varies within groups but is not grouped by (its runs are pooled)")
-    for key in ("git_commit", "git_dirty", "numpy", "scikit-learn", "hydra-core", "python", "blas"):
+    for key in ("git_commit", "git_dirty", "numpy", "scikit-learn", "hydra-core", "python"):
         values = {str(r.metrics["environment"].get(key)) for r in runs if r.metrics.get("environment")}
         if len(values) > 1:
-            why = (" (the BLAS library, version and kernel: the last bits of every matrix product differ, and a "
-                   "chaotic run can end elsewhere)" if key == "blas" else "")
-            lines.append(f"runs were made with different `{key}`{why}: {', '.join(sorted(values))}")
+            lines.append(f"runs were made with different `{key}`: {', '.join(sorted(values))}")
+    if len(platforms) > 1:  # over every run found, repeats included (a repeat under another BLAS is dropped)
+        lines.append("runs were made with different `blas` (the BLAS library, version and kernel: the last bits of "
+                     "every matrix product differ, and a chaotic run can end elsewhere; `--group-by blas_kernel` "
+                     f"compares them): {', '.join(platforms)}")
     if dropped:
         lines.append(f"{len(dropped)} run{'s' if len(dropped) > 1 else ''} repeat the config and seeds of another and "
                      "count once (the most recent kept): "
@@ -367,7 +370,7 @@ def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Compar
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = ["summary.csv", "comparisons.csv", "runs.csv", *(FIGURE_FILES if plots else ()), "summary.md"]
+    names = ["summary.csv", "comparisons.csv", "runs.csv", *FIGURE_FILES, "summary.md"]  # summary.md last
     staging = Path(tempfile.mkdtemp(prefix=".summary-", dir=out_dir))
     try:
         _csv(staging / "summary.csv", group_rows(c.summaries, c.metrics), SUMMARY_COLUMNS)
@@ -382,23 +385,24 @@ def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Compar
             cp.plot_decision_boundaries(c.groups, staging / "decision_boundaries.png")
         md, console = summary_text(c, title=title, plots=plots, quick=quick)
         runfolder.atomic_write(staging / "summary.md", lambda f: f.write(md.encode()))
+        made = [name for name in names if (staging / name).exists()]  # a figure with nothing to draw is not made
         with deferred():  # a few renames: an interrupt waits for them
-            if not plots:  # figures of an earlier comparison in this folder would no longer match its tables
-                for name in FIGURE_FILES:
+            for name in FIGURE_FILES:  # figures of an earlier comparison here would not match the new tables
+                if name not in made:
                     (out_dir / name).unlink(missing_ok=True)
-            for name in names:
+            for name in made:
                 os.replace(staging / name, out_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     stop_if_interrupted()
-    written = [out_dir / name for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv")]
-    return console, written + [out_dir / name for name in FIGURE_FILES if plots]
+    return console, [out_dir / name for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv",
+                                                 *FIGURE_FILES) if name in made]
 
 
 def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tuple[str, str]:
     """``summary.md`` and the console text of a comparison."""
     table = markdown_table(c.summaries, c.metrics)
-    warn = warnings_for(c.runs, c.groups, c.keys, c.dropped)
+    warn = warnings_for(c.runs, c.groups, c.keys, c.dropped, c.platforms)
     best = which_is_best(c.summaries, c.diffs, c.primary, baseline=c.baseline, quick=quick)
     diff_lines = differences(c.runs, c.groups, c.keys)
     primary = c.primary

@@ -389,23 +389,27 @@ def test_a_sweep_whose_every_job_failed_says_so_and_not_the_metric(tmp_path, cap
 
 
 def test_runs_from_two_blas_kernels_are_flagged_filtered_and_grouped(runs_dir, tmp_path):
-    """Issue 23: a comparison of runs made under two BLAS kernels warns, naming both; `where` selects
-    a kernel and `--group-by blas_kernel` compares them."""
+    """Issue 23: the same runs made under two BLAS kernels. By default they are repeats (counted once) and
+    the summary warns, naming both; `where` selects a kernel; `--group-by blas_kernel` keeps both and
+    compares them."""
     from nninit.runs import where
 
-    root = tmp_path / "runs"
-    shutil.copytree(runs_dir, root)
-    for k, folder in enumerate(sorted(root.iterdir())):
-        metrics = json.loads((folder / "metrics.json").read_text())
-        kernel = "Haswell" if k % 2 else "SkylakeX"
-        metrics["environment"].update(blas=f"openblas 0.3.31 {kernel}", blas_kernel=kernel)
-        (folder / "metrics.json").write_text(json.dumps(metrics))
-    table, _ = write_summary([root], tmp_path / "out", plots=False)
+    for kernel in ("Haswell", "SkylakeX"):
+        shutil.copytree(runs_dir, tmp_path / kernel)
+        for metrics_file in (tmp_path / kernel).glob("*/metrics.json"):
+            metrics = json.loads(metrics_file.read_text())
+            metrics["environment"].update(blas=f"openblas 0.3.31 {kernel}", blas_kernel=kernel)
+            metrics_file.write_text(json.dumps(metrics))
+    folders = [tmp_path / "Haswell", tmp_path / "SkylakeX"]
+    table, _ = write_summary(folders, tmp_path / "out", plots=False)
     assert "runs were made with different `blas`" in table and "openblas 0.3.31 Haswell, openblas 0.3.31 SkylakeX" in table
-    runs, _ = find_runs([root])
-    assert len(where(runs, ["blas_kernel=Haswell"])) == 4
-    assert sorted(group_runs(runs, ["blas_kernel"])) == ["blas_kernel=Haswell", "blas_kernel=SkylakeX"]
-    write_summary([root], tmp_path / "by_kernel", group_by=["blas_kernel"], plots=False)
+    assert "8 runs repeat the config and seeds of another and count once" in table
+    runs, _ = find_runs(folders)
+    assert len(where(runs, ["blas_kernel=Haswell"])) == 8
+    write_summary(folders, tmp_path / "by_kernel", group_by=["blas_kernel"], plots=False)
+    rows = _rows(tmp_path / "by_kernel" / "summary.csv")
+    assert {r["group"] for r in rows} == {"blas_kernel=Haswell", "blas_kernel=SkylakeX"}
+    assert all(r["n"] == "2" for r in rows if r["metric"] == "test_accuracy")  # seeds 1, 2 under each kernel
 
 
 def test_an_interrupted_summary_leaves_the_folder_as_it_was(runs_dir, tmp_path, monkeypatch):

@@ -97,7 +97,8 @@ def test_where_keeps_the_runs_that_meet_every_condition(index_dir, conditions, e
     ("init", "--where 'init': expected KEY=VALUE"),
     ("=he", "--where '=he': expected KEY=VALUE"),
     ("", "--where '': expected KEY=VALUE"),
-    ("foo=1", "--where 'foo=1': no run has the key 'foo'; accepted: status, name, tags and the config keys"),
+    ("foo=1", "--where 'foo=1': no run has the key 'foo'; accepted: status, name, tags, blas, blas_library, blas_version, "
+              "blas_kernel, cpu and the config keys"),
     ("learning_rate=0.01", "no run has the key 'learning_rate'"),
 ])
 def test_a_bad_condition_is_a_clear_error(index_dir, condition, message):
