@@ -72,6 +72,9 @@ try:  # from the moment the handlers are in, an interrupt is an interrupt, not a
         # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
         signals.interrupt_on_ctrl_c()
         signals.interrupt_on_scheduler_signals()
+        # held until a job runs (nninit.hydra_app.task): a Ctrl-C while Hydra starts up would otherwise land
+        # in Hydra's own code and come out as another error (exit 1, a traceback); it waits a second instead
+        signals.block_stop_signals()
     if __name__ == "__main__" and not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i",
                                        "--info", "--version", "-sc", "--shell-completion"} & set(sys.argv[1:]):
         # a single run: a second process imports scikit-learn and draws the data while this one

@@ -8,7 +8,6 @@ import functools
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
 import sys
@@ -216,6 +215,7 @@ class ValidateBeforeStart(Callback):
         elif _holds_runs(run_dir):
             _refuse(f"hydra.run.dir={run_dir} already holds a run (metrics.json); choose a new folder, "
                     f"or add resume=true to finish it (the same config only)")
+        unblock_stop_signals()  # Hydra's set-up is done (run.py held them): a Ctrl-C that came meanwhile stops here
 
     def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
         release()
@@ -258,8 +258,11 @@ class ValidateBeforeStart(Callback):
         # the summary's imports, in a process of their own on the core left idle while Hydra
         # composes every job's config to check it (a second or more, on one core)
         _SUMMARY[:] = [Prepared(("nninit.summary", "nninit.comparison_plots"))]
-        if "joblib" in str(config.hydra.launcher.get("_target_", "")):
+        launcher = str(config.hydra.launcher.get("_target_", ""))
+        if "joblib" in launcher:
             _stop_workers_after_they_record(sweep_dir)
+        elif "basic_launcher" not in launcher:  # jobs elsewhere (a cluster): this process waits, and stops on Ctrl-C
+            unblock_stop_signals()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         release()  # after SummarizeSweep wrote the summary (Hydra ends the callbacks in reverse order)
@@ -269,9 +272,10 @@ def _stop_workers_after_they_record(sweep_dir: str) -> None:
     """A joblib sweep stopped by Ctrl-C or SIGTERM: the workers record ``interrupted`` before the
     launcher kills them (:func:`nninit.signals.forward_stop_signals`), and a job a worker could not
     record in time is recorded by this process once the launcher has stopped (:func:`record_stopped_jobs`)."""
-    from nninit.signals import forward_stop_signals
+    from nninit.signals import child_processes, forward_stop_signals
 
-    forward_stop_signals(lambda: not running_jobs(sweep_dir))
+    workers_started = lambda: any("loky" in command for command in child_processes().values())  # noqa: E731
+    forward_stop_signals(lambda: not running_jobs(sweep_dir), workers_started)
     _LOCAL_WORKERS[:] = [sweep_dir]
 
 
@@ -530,9 +534,8 @@ def task(cfg: DictConfig) -> dict:
     interrupt_on_scheduler_signals()
     try:
         return _task(cfg)
-    finally:
-        if multiprocessing.parent_process() is not None:  # a launcher's worker between jobs: a stop signal
-            block_stop_signals()  # waits for the next job (the launcher stops idle workers itself)
+    finally:  # between jobs (Hydra composes the next one; a joblib worker waits) a stop signal waits
+        block_stop_signals()  # for the next job, or the summary (SummarizeSweep) or the exit
 
 
 def _task(cfg: DictConfig) -> dict:
@@ -593,6 +596,8 @@ class SummarizeSweep(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from nninit.summary import write_summary
+
+        unblock_stop_signals()  # the summary can be stopped (its files are written all or nothing)
 
         sweep_dir = config.hydra.sweep.dir
         summary = _SUMMARY.pop() if _SUMMARY else None

@@ -69,6 +69,7 @@ def _helper_life(work, conn, other_end, *args) -> None:
     process that forked it has ended, it ends quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
+    signals.unblock_stop_signals()  # forked while the run or sweep held them (run.py)
     for name in THREAD_VARIABLES:  # read when numpy is first imported (not yet, when forked early)
         os.environ[name] = "1"
     other_end.close()  # the forking process's end: closed here, so that its exit ends recv()

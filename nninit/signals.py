@@ -118,16 +118,18 @@ def unblock_stop_signals() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
-def _child_pids() -> list[int]:
-    """This process's child processes (Linux's ``/proc/PID/task/TID/children``; empty elsewhere)."""
-    pids: list[int] = []
+def child_processes() -> dict[int, str]:
+    """This process's child processes and their command lines (Linux's ``/proc``; empty elsewhere)."""
+    found: dict[int, str] = {}
     try:
         for task in os.listdir(f"/proc/{os.getpid()}/task"):
             with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
-                pids.extend(int(pid) for pid in children.read().split())
+                for pid in map(int, children.read().split()):
+                    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                        found[pid] = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         pass
-    return pids
+    return found
 
 
 GRACE_S = 10.0
@@ -144,16 +146,19 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = GRACE_S, poll_s
     return True
 
 
-def forward_stop_signals(recorded: Callable[[], bool], grace_s: float = GRACE_S) -> threading.Thread | None:
+def forward_stop_signals(recorded: Callable[[], bool], launched: Callable[[], bool] = lambda: True,
+                         grace_s: float = GRACE_S) -> threading.Thread | None:
     """In the parent of a local sweep whose jobs run in worker processes (Hydra's joblib launcher):
     pass a stop signal on to the workers, and stop this process only once they have recorded it.
 
     Without this, the launcher answers its own Ctrl-C by killing its workers (joblib's loky uses
     SIGKILL) at once, while they are still writing ``interrupted``: their folders would keep saying
     ``running``. Here a thread takes SIGINT and SIGTERM (the main thread blocks them, and so do the
-    workers started after this call: :func:`block_stop_signals`), sends the signal to every child
-    process, waits until ``recorded()`` is true (or ``grace_s`` seconds), then raises the signal in
-    the main thread (:func:`_thread.interrupt_main`), which stops the sweep as before.
+    workers started after this call: :func:`block_stop_signals`), waits until ``launched()`` (the
+    launcher is running its jobs: before, the main thread is composing the jobs' configs inside Hydra,
+    where an interrupt comes out as another error), sends the signal to every child process, waits
+    until ``recorded()`` is true (or ``grace_s`` seconds each), then raises the signal in the main
+    thread (:func:`_thread.interrupt_main`), which stops the sweep as before.
 
     Returns the thread, or None outside the main thread (where Python allows no signal handling).
     """
@@ -166,7 +171,8 @@ def forward_stop_signals(recorded: Callable[[], bool], grace_s: float = GRACE_S)
         block_stop_signals()  # this thread takes them with sigwait only
         while True:
             signum = signal.sigwait(STOP_SIGNALS)
-            for pid in _child_pids():
+            wait_until(launched, 6 * grace_s)
+            for pid in child_processes():
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signum)
             wait_until(recorded, grace_s)

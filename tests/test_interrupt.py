@@ -193,3 +193,27 @@ def test_stopping_a_joblib_sweep(tmp_path, moment, how):
         _readable(sweep_dir / job)
     time.sleep(0.5)  # the launcher's workers are gone with the sweep: none left behind
     assert not subprocess.run(["pgrep", "-f", str(sweep_dir)], capture_output=True).stdout
+
+
+COMPOSING = '''
+import os, signal
+from hydra.experimental.callback import Callback
+
+class Stop(Callback):  # after nninit's checks, before Hydra's sweeper composes every job's config
+    def on_multirun_start(self, config, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+'''
+
+
+def test_ctrl_c_while_a_joblib_sweep_composes_its_jobs(tmp_path):
+    """A Ctrl-C that lands while Hydra composes the jobs' configs (inside Hydra's own code, where it came
+    out as an UnboundLocalError or an OmegaConf error, exit 1) waits until the launcher runs: the sweep
+    then stops as on any Ctrl-C, exit 130, no traceback, no job left 'running'."""
+    (tmp_path / "stoppers.py").write_text(COMPOSING)
+    sweep_dir = tmp_path / "sweep"
+    proc = subprocess.run([sys.executable, str(REPO / "run.py"), "-m", "hydra/launcher=joblib", "init=zeros,he,xavier",
+                           "seed=1,2,3,4", "+hydra.callbacks.stop._target_=stoppers.Stop",
+                           f"hydra.sweep.dir={sweep_dir}"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path), "MPLBACKEND": "Agg"})
+    assert proc.returncode == 130 and "Traceback" not in proc.stderr, (proc.returncode, proc.stderr[-3000:])
+    assert all(m["status"] == "interrupted" for m in _job_statuses(sweep_dir).values()), _job_statuses(sweep_dir)
