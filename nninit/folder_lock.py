@@ -64,11 +64,15 @@ def lock_folder(folder: str, fresh: bool = False) -> None:
     Raises
     ------
     FolderBusy
-        When a live process owns the folder.
+        When a live process owns the folder, or a folder above it (a run into a job folder of a sweep
+        that is running).
     """
     folder = os.path.abspath(folder)
     if folder in _HELD:
         return
+    above = _owned_above(folder)
+    if above is not None:  # e.g. a run into a job folder of a sweep that is running
+        raise FolderBusy(*above)
     created = [folder] if fresh else []
     parent = folder
     while not os.path.isdir(parent):  # the folders this call creates, innermost first
@@ -78,6 +82,26 @@ def lock_folder(folder: str, fresh: bool = False) -> None:
     with signals_held():  # an interrupt never leaves a lock file that no one will remove
         _lock(folder)
         _CREATED[folder] = list(dict.fromkeys(created))
+
+
+def _owned_above(folder: str) -> tuple[str, str] | None:
+    """The nearest folder above ``folder`` that another live process owns, with what its owner recorded."""
+    parent = os.path.dirname(folder)
+    while parent != os.path.dirname(parent):
+        try:
+            fd = os.open(os.path.join(parent, LOCK_FILE), os.O_RDONLY)
+        except OSError:  # no lock file there (the usual case)
+            parent = os.path.dirname(parent)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # taken at once when no one owns it
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return parent, os.read(fd, 4096).decode(errors="replace").strip()
+        finally:
+            os.close(fd)
+        parent = os.path.dirname(parent)
+    return None
 
 
 def _lock(folder: str) -> None:

@@ -143,3 +143,20 @@ def test_a_folder_made_for_a_lock_and_left_empty_is_removed_with_it(tmp_path):
     folder_lock.lock_folder(claimed, fresh=True)
     folder_lock.release(claimed)
     assert not claimed.exists()
+
+
+def test_a_folder_inside_an_owned_folder_is_refused_to_another_process(tmp_path):
+    """A run into a job folder of a running sweep (the fresh-eyes review's defect 1): the sweep's lock
+    covers every folder below it; once released, the folder below can be taken."""
+    from nninit import folder_lock
+
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    folder_lock.lock_folder(sweep)
+    try:
+        message = _try_lock_elsewhere(sweep / "5_init=xavier,seed=3")
+        assert message.startswith(f"{sweep} is in use by another command (pid {os.getpid()}: "), message
+    finally:
+        folder_lock.release(sweep)
+    (sweep / "5_init=xavier,seed=3").mkdir()
+    assert _try_lock_elsewhere(sweep / "5_init=xavier,seed=3") == "locked"
