@@ -134,6 +134,11 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+MAX_COUNT = 2**53
+"""The largest iteration count (``train.num_iterations``, ``train.print_every``) the loop indexes exactly:
+recorded iterations are placed with float64 arithmetic (``numpy.linspace``), exact for integers up to 2**53."""
+
+
 def _int_at_least(key: str, v: Any, low: int, high: int | None = None) -> None:
     if not _is_int(v) or v < low or (high is not None and v > high):
         rule = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
@@ -277,6 +282,6 @@ def validate(cfg: dict) -> None:
 
     _fits_in_memory(cfg)
     _positive("train.learning_rate", train["learning_rate"])
-    _int_at_least("train.num_iterations", train["num_iterations"], 0)
-    _int_at_least("train.print_every", train["print_every"], 1)
+    _int_at_least("train.num_iterations", train["num_iterations"], 0, MAX_COUNT)
+    _int_at_least("train.print_every", train["print_every"], 1, MAX_COUNT)
     _int_at_least("seed", cfg["seed"], 0, MAX_SEED)

@@ -67,6 +67,9 @@ def test_composition_refuses(overrides):
     (["train.learning_rate=nan"], "train.learning_rate"),
     (["train.learning_rate=inf"], "train.learning_rate"),
     (["train.num_iterations=-5"], "train.num_iterations"),
+    (["train.num_iterations=9007199254740993"], "train.num_iterations"),  # 2**53 + 1: past what the loop indexes
+    (["train.num_iterations=99999999999999999999999"], "train.num_iterations"),  # past int64: was a traceback
+    (["train.print_every=9007199254740993"], "train.print_every"),
     (["train.print_every=0"], "train.print_every"),
     (["data.n_train=1"], "data.n_train"),
     (["data.noise=-0.1"], "data.noise"),
