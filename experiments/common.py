@@ -66,6 +66,15 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
         print(f"{name}: error: --out {args.out}: no such folder (--report-only reads a finished experiment)",
               file=sys.stderr)
         return 2
+    if args.check_kernel:
+        from nninit.blas import kernel_selected_by
+
+        got = kernel_selected_by(args.check_kernel)
+        if (got or "").lower() != args.check_kernel.lower():
+            print(f"{name}: error: --check-kernel {args.check_kernel}: OPENBLAS_CORETYPE={args.check_kernel} runs the "
+                  f"{got or 'unknown'} kernel here (OpenBLAS falls back for a name it does not know or this CPU cannot "
+                  f"run); choose a kernel it selects, e.g. Haswell on an AVX2 CPU", file=sys.stderr)
+            return 2
     out = experiment_dir(name, args.out)
     code = 0
     if not args.report_only:

@@ -57,3 +57,26 @@ def numerical_platform() -> dict:
     return {"blas": " ".join(str(v) for v in (library, version, kernel) if v) or None,
             "blas_library": library, "blas_version": version, "blas_kernel": kernel,
             "blas_threads": info.get("num_threads"), "cpu": cpu_model()}
+
+
+def kernel_selected_by(coretype: str | None) -> str | None:
+    """The kernel numpy's OpenBLAS runs when started with ``OPENBLAS_CORETYPE=coretype`` (None: the
+    machine's own choice), asked of a fresh Python process (the variable is read when the library
+    loads). OpenBLAS falls back to another kernel for a name it does not know or the CPU cannot run,
+    so a caller compares the answer with what it asked for.
+
+    Returns
+    -------
+    str or None
+        The kernel's name, or None when numpy's BLAS is not OpenBLAS or the process failed.
+    """
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    proc = subprocess.run([sys.executable, "-c", "from nninit.blas import numerical_platform as p; "
+                           "print(p()['blas_kernel'])"], env=env, capture_output=True, text=True, timeout=120)
+    answer = proc.stdout.strip()
+    return answer if proc.returncode == 0 and answer not in ("", "None") else None

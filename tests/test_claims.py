@@ -103,3 +103,15 @@ def test_a_kernel_check_marks_each_claim_kept_or_flipped(tmp_path, monkeypatch):
     text = (tmp_path / "report.md").read_text()
     assert "| A | holds | holds | kept |" in text and "| B | holds | not decided | **flipped** |" in text
     assert "| C | holds | not measured | **flipped** |" in text and "1 of 3 verdicts kept, 2 flipped" in text
+
+
+def test_a_kernel_openblas_does_not_select_is_refused_before_any_sweep(tmp_path):
+    """--check-kernel Bogus: OpenBLAS silently runs its own kernel for an unknown name, so the check
+    would compare a kernel with itself; refused (exit 2) naming what runs instead, nothing written."""
+    import subprocess
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(REPO / "experiments" / "deep_relu.py"), "--quick", "--check-kernel",
+                           "Bogus", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "--check-kernel Bogus: OPENBLAS_CORETYPE=Bogus runs the" in proc.stderr, proc.stderr
+    assert not out.exists()

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import REFERENCE, REPO
 from nninit import runfolder
-from nninit.blas import numerical_platform
+from nninit.blas import kernel_selected_by, numerical_platform
 from test_reference import assert_matches_the_notebook
 
 CANDIDATES = ("Prescott", "Core2", "Nehalem", "Sandybridge", "Haswell", "SkylakeX", "Cooperlake",
@@ -26,22 +26,11 @@ CANDIDATES = ("Prescott", "Core2", "Nehalem", "Sandybridge", "Haswell", "Skylake
 """OpenBLAS's x86-64 kernels, oldest first; which exist is asked of the library itself."""
 
 
-def _kernel_with(coretype: str | None) -> str | None:
-    """The kernel numpy's OpenBLAS reports when started with ``OPENBLAS_CORETYPE=coretype`` (None:
-    not OpenBLAS, or it did not start)."""
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-    if coretype:
-        env["OPENBLAS_CORETYPE"] = coretype
-    proc = subprocess.run([sys.executable, "-c", "from nninit.blas import numerical_platform as p; "
-                           "print(p()['blas_kernel'])"], env=env, capture_output=True, text=True, timeout=60)
-    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() != "None" else None
-
-
 @functools.lru_cache(maxsize=1)
 def selectable_kernels() -> tuple[str, ...]:
     """The kernels that ``OPENBLAS_CORETYPE`` really selects here: the library reports the one asked
     for (an unknown or unsupported name falls back to another, which is then not counted twice)."""
-    found = [k for k in CANDIDATES if (_kernel_with(k) or "").lower() == k.lower()]
+    found = [k for k in CANDIDATES if (kernel_selected_by(k) or "").lower() == k.lower()]
     return tuple(found)
 
 
@@ -59,9 +48,9 @@ def test_a_forced_kernel_is_the_one_recorded():
     kernels = selectable_kernels()
     if len(kernels) < 2:
         pytest.skip(f"this numpy's BLAS offers {len(kernels)} selectable OpenBLAS kernel(s): {kernels}")
-    native = _kernel_with(None)
+    native = kernel_selected_by(None)
     other = next(k for k in kernels if k != native)
-    assert _kernel_with(other) == other != native
+    assert kernel_selected_by(other) == other != native
 
 
 @pytest.mark.slow
