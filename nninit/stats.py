@@ -129,8 +129,9 @@ def mean_interval(values, *, confidence: float = CONFIDENCE, method: str = "auto
     v = _finite(values)
     if v.size < 2:
         return math.nan, math.nan, "none"
-    if np.all(v == v[0]):
-        return float(v[0]), float(v[0]), "exact"
+    if np.ptp(v) <= ROUNDING * np.abs(v).max():  # equal up to rounding: the mean is exact, and so is its interval
+        mean = float(np.clip(v.mean(), v.min(), v.max()))
+        return mean, mean, "exact"
     method = _resolved(method, v.size)
     ci = _bootstrap((v,), np.mean, confidence, method, random_state) if method != "t" else None
     if ci is None:
@@ -252,14 +253,16 @@ def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: f
     (paired t or Welch), so that the interval excludes 0 exactly when p < 1 - confidence.
 
     The zero-variance cases are decided exactly: when the values (paired: the per-seed differences)
-    spread by at most :data:`ROUNDING` times their largest magnitude, p is 0 unless the difference is
-    0 (then 1) and the interval is the difference itself.
+    spread by at most :data:`ROUNDING` times their largest magnitude, p is 0 and the interval is the
+    difference itself, unless the difference is itself within rounding of 0 (at most ROUNDING times
+    that magnitude): then it is no difference, p = 1 and the interval [0, 0].
     """
     d = a - b if paired else None
     spread = np.ptp(d) if paired else max(np.ptp(a), np.ptp(b))
     diff = float(d.mean()) if paired else float(a.mean() - b.mean())
-    if spread <= ROUNDING * max(np.abs(a).max(), np.abs(b).max()):  # identical up to rounding (b = a + 0.01 per seed)
-        return (0.0 if diff != 0 else 1.0), diff, diff
+    rounding = ROUNDING * max(np.abs(a).max(), np.abs(b).max())
+    if spread <= rounding:  # identical up to rounding (b = a + 0.01 per seed)
+        return (0.0, diff, diff) if abs(diff) > rounding else (1.0, 0.0, 0.0)
     with warnings.catch_warnings():  # one group may be constant (zeros: 50 % every seed); that is fine
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         res = stats.ttest_1samp(d, 0.0) if paired else stats.ttest_ind(a, b, equal_var=False)

@@ -318,15 +318,14 @@ def test_single_precision_values_are_summarised_in_double_precision():
     assert e.mean == x64.mean() and e.std == x64.std(ddof=1)
 
 
-def test_bca_of_values_equal_up_to_rounding_falls_back_to_the_t_interval():
-    """scipy's BCa cannot be computed here (NaN, with a 0/0 and a warning); the t interval is given instead."""
+def test_values_equal_up_to_rounding_have_an_exact_interval_without_a_warning():
+    """30 values one ulp apart: scipy's BCa cannot be computed there (NaN, with a 0/0 and a warning), and
+    no interval is needed: the values are equal up to rounding (stats.ROUNDING), the mean is exact."""
     x = np.array([0.5] * 29 + [np.nextafter(0.5, 1.0)])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)  # scipy's t-test: nearly identical
         low, high, used = stats.mean_interval(x)
-    half = sps.t.ppf(0.975, 29) * x.std(ddof=1) / math.sqrt(30)
-    assert used == "t" and (low, high) == pytest.approx((x.mean() - half, x.mean() + half), rel=1e-15)
+    assert used == "exact" and low == high and x.min() <= low <= x.max()
 
 
 # --- Wilson's interval at its edges --------------------------------------------------------------------
@@ -600,3 +599,17 @@ def test_a_group_comparison_passes_its_confidence_on():
 def test_an_unknown_baseline_is_named():
     with pytest.raises(KeyError, match="'w'"):
         stats.compare_groups("test_accuracy", _groups(3, {"x": 0.9, "y": 0.8}), higher_is_better=True, baseline="w")
+
+
+def test_a_difference_at_rounding_level_is_no_difference():
+    """The fresh-eyes review: he = 0.1 on every seed, xavier = 0.1 (1 + 1e-15), lecun = 0.1 + i 1e-17 were
+    ranked with p < 0.001. Values equal up to rounding (ROUNDING, relative) have an exact mean, and a
+    difference within rounding of 0 is none: p = 1, the interval [0, 0], indistinguishable."""
+    he = np.full(5, 0.1)
+    for other in (np.full(5, 0.1 * (1 + 1e-15)), 0.1 + np.arange(5) * 1e-17):
+        assert stats.mean_interval(other)[2] == "exact"
+        for paired in (True, False):
+            p, low, high = stats._test_and_interval(he, other, paired, 0.95)
+            assert (p, low, high) == (1.0, 0.0, 0.0)
+    p, low, high = stats._test_and_interval(he, he + 0.01, True, 0.95)  # a real difference, no spread: decided
+    assert p == 0.0 and low == high == pytest.approx(-0.01)
