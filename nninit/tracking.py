@@ -38,11 +38,12 @@ import json
 import logging
 import math
 import os
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from nninit import runfolder
@@ -342,7 +343,39 @@ def _log_mlflow(run_dir: Path, tracker: dict, sweep_dir: str | None, launch_dir:
             _refuse_inside(store, run_dir, "store",
                            "set tracker.tracking_uri or MLFLOW_TRACKING_URI to a store outside it")
         with store_lock(store):
+            if store is not None and urllib.parse.urlsplit(uri).scheme.startswith("sqlite") and not store.exists():
+                create_sqlite_store(uri, store)
             return _log_to(MlflowClient(tracking_uri=uri), run_dir, metrics, tracker, sweep_dir)
+
+
+def create_sqlite_store(uri: str, store: Path) -> None:
+    """Create a new sqlite MLflow store all at once: MLflow builds its schema (tens of migrations) in a
+    temporary database beside ``store``, which is then renamed into place. A Ctrl-C in the middle left
+    a half-migrated database that MLflow could never open again ("table ... already exists"); now it
+    leaves nothing. Call it holding :func:`store_lock`.
+
+    Parameters
+    ----------
+    uri : str
+        The store's ``sqlite:///`` URI (absolute, :func:`resolve_store`).
+    store : Path
+        Its database file, which does not exist yet.
+    """
+    from mlflow.tracking import MlflowClient
+    from sqlalchemy.engine import make_url
+
+    store.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{store.name}.", suffix=".creating", dir=store.parent)
+    os.close(fd)
+    os.unlink(tmp)  # a name only: MLflow creates the database
+    try:
+        MlflowClient(make_url(uri).set(database=tmp).render_as_string(hide_password=False)).search_experiments(
+            max_results=1)  # builds the schema
+        os.replace(tmp, store)
+    finally:
+        for leftover in (tmp, tmp + "-journal", tmp + "-wal", tmp + "-shm"):
+            with suppress(FileNotFoundError):
+                os.unlink(leftover)
 
 
 @contextmanager

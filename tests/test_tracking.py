@@ -422,3 +422,27 @@ with store_lock(Path({str(store)!r})):
         assert (tmp_path / "holder_done").exists()
     assert holder.wait(timeout=60) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["holder_done"]
+
+
+def test_a_new_sqlite_store_is_created_all_at_once(tmp_path, monkeypatch):
+    """The fresh-eyes review: a Ctrl-C while the first run built a new store's schema left a half-migrated
+    database that MLflow could never open ("table logged_models already exists"). The schema is built in
+    a temporary database renamed into place: interrupted, nothing is left; completed, MLflow reads it."""
+    from mlflow.tracking import MlflowClient
+
+    from nninit import tracking
+
+    store = tmp_path / "store" / "mlflow.db"
+    uri = f"sqlite:///{store}"
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(MlflowClient, "search_experiments", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            tracking.create_sqlite_store(uri, store)
+    assert not store.exists() and list(store.parent.iterdir()) == []
+    tracking.create_sqlite_store(uri, store)
+    assert [e.name for e in MlflowClient(uri).search_experiments()] == ["Default"]
+    assert sorted(p.name for p in store.parent.iterdir()) == ["mlflow.db"]
