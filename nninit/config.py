@@ -109,14 +109,14 @@ class ConfigError(ValueError):
 
 def tag_list(tags: Any) -> list[str]:
     """The ``tags`` of a run as a list of strings: a list of labels, or one label (``tags=baseline``
-    is ``[baseline]``); null is none.
+    is ``[baseline]``); null, or nothing (``tags=``), is none.
 
     Raises
     ------
     ConfigError
         When ``tags`` is neither, or a tag is not text or a number.
     """
-    if tags is None:
+    if tags is None or tags == "":  # tags= (nothing after the =) is no tag, not an empty one
         return []
     if isinstance(tags, (str, int, float)):
         tags = [tags]  # one label

@@ -167,6 +167,7 @@ def _labels(overrides):
 @pytest.mark.parametrize("override, tags", [
     ("tags=baseline", ["baseline"]),  # without brackets: Hydra's raw 'str is not a ListConfig' before
     ("tags=[baseline,lr_sweep]", ["baseline", "lr_sweep"]), ("tags=[]", []), ("tags=null", []), ("tags=7", ["7"]),
+    ("tags=", []),  # nothing after the =: no tag (it recorded [''])
 ])
 def test_tags_are_a_list_of_labels_or_one_label(override, tags):
     assert _labels([override])["tags"] == tags
