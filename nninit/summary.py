@@ -235,8 +235,11 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
     """Lines naming what differs between groups, and the seeds pooled within them."""
     lines = []
     for key in keys:
-        values = [str(grp[0].get(key)) for grp in groups.values()]
-        lines.append(f"- `{key}` differs between groups: {', '.join(dict.fromkeys(values))}")
+        values = list(dict.fromkeys("null" if grp[0].get(key) is None else str(grp[0].get(key)) for grp in groups.values()))
+        if len(values) > 1:  # a key asked for (--group-by) whose runs all share one value differs in nothing
+            lines.append(f"- `{key}` differs between groups: {', '.join(values)}")
+        else:
+            lines.append(f"- `{key}` is {values[0]} in every run")
     for key in (k for k in varying_keys(runs) if k in SEED_KEYS and k not in keys):
         within = max(len({json.dumps(r.config.get(key)) for r in members}) for members in groups.values())
         if within > 1:

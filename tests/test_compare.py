@@ -428,3 +428,9 @@ def test_an_interrupted_summary_leaves_the_folder_as_it_was(runs_dir, tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         write_summary([runs_dir], out, plots=True, title="a second summary")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_grouping_key_that_all_runs_share_is_said_to_be_shared(runs_dir, tmp_path):
+    """--group-by name on runs without a name: one group; the summary said "`name` differs between groups: None"."""
+    table, _ = write_summary([runs_dir], tmp_path, group_by=["name"], plots=False)
+    assert "differs between groups" not in table and "`name` is null in every run" in table
