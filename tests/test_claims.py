@@ -105,6 +105,7 @@ def test_a_kernel_check_marks_each_claim_kept_or_flipped(tmp_path, monkeypatch):
     assert "| C | holds | not measured | **flipped** |" in text and "1 of 3 verdicts kept, 2 flipped" in text
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_a_kernel_openblas_does_not_select_is_refused_before_any_sweep(tmp_path):
     """--check-kernel Bogus: OpenBLAS silently runs its own kernel for an unknown name, so the check
     would compare a kernel with itself; refused (exit 2) naming what runs instead, nothing written."""

@@ -121,6 +121,7 @@ def test_added_keys_are_refused(overrides, key):
         validate(compose(overrides))
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_init_and_data_keys_match_their_files():
     from nninit.config import DATA_KEYS, INIT_KEYS
 

@@ -148,6 +148,7 @@ def test_log_axes_with_a_small_range_have_decimal_labels(drawn, tmp_path):
     assert "0.2" in labels and "0.5" in labels and not any("10^" in t or "times" in t for t in labels)
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_two_processes_draw_the_same_files_as_one(seed_run, tmp_path, monkeypatch):
     """The helper process draws its share of the figures; the folder ends the same as with one process."""
     import shutil
@@ -170,6 +171,7 @@ def test_two_processes_draw_the_same_files_as_one(seed_run, tmp_path, monkeypatc
                                                    "layer_stats.png", "decision_boundary.gif"])
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_a_helper_that_dies_leaves_its_figures_to_the_run(seed_run, tmp_path, caplog):
     import shutil
 
@@ -330,6 +332,7 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
 
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_the_animation_drawn_while_the_run_trains_is_the_one_drawn_from_its_folder(tmp_path, monkeypatch):
     """The helper draws the animation's frames from the snapshots sent while the run trains; the
     GIF is the one drawn afterwards from the saved snapshots, byte for byte."""

@@ -44,6 +44,7 @@ def test_every_run_records_its_numerical_platform():
     assert here["cpu"]
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_a_forced_kernel_is_the_one_recorded():
     kernels = selectable_kernels()
     if len(kernels) < 2:

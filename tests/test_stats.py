@@ -24,6 +24,7 @@ def test_interval_of_the_mean_covers_the_true_mean_95_percent_of_the_time(n, met
     assert 0.93 <= hits / 1000 <= 0.97
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_bootstrap_interval_coverage_where_auto_uses_it():
     """From BOOTSTRAP_MIN_N values on, auto uses scipy's BCa bootstrap; it is calibrated there."""
     rng = np.random.default_rng(7)

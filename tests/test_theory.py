@@ -193,6 +193,7 @@ def test_phase_is_decided_by_the_critical_line(wv, bv):
     assert float(T.length_map("tanh", wv, bv, q)) == pytest.approx(q, rel=1e-10)
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_a_wide_random_network_follows_the_maps():
     """Monte-Carlo over networks: pre-activations of a width-1500 tanh network (weights and biases
     drawn by initialize_parameters with bias_std) against the iterated covariance map."""

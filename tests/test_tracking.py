@@ -424,6 +424,7 @@ with store_lock(Path({str(store)!r})):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["holder_done"]
 
 
+@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_a_new_sqlite_store_is_created_all_at_once(tmp_path, monkeypatch):
     """The fresh-eyes review: a Ctrl-C while the first run built a new store's schema left a half-migrated
     database that MLflow could never open ("table logged_models already exists"). The schema is built in
