@@ -13,14 +13,12 @@ killed run never leaves a half-written file. Layout::
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
 import os
 import platform
-import signal
 import subprocess
 import tempfile
 from importlib import metadata
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from nninit.blas import numerical_platform
+from nninit.signals import signals_held
 
 METRICS, HISTORY = "metrics.json", "history.csv"
 _UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
@@ -58,22 +57,6 @@ def atomic_write(path: Path, write) -> None:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise
-
-
-_HELD = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextlib.contextmanager
-def signals_held():
-    """A block that Ctrl-C and SIGTERM do not cut: they are held for this thread (POSIX) and
-    delivered when the block ends, so that what it creates is also recorded (a temporary file's
-    name, a folder's lock)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if hasattr(signal, "pthread_sigmask") else None
-    try:
-        yield
-    finally:
-        if previous is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _json_safe(value):

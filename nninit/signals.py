@@ -105,6 +105,19 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """What stops a run or a sweep on this machine: Ctrl-C and ``kill`` (a scheduler's time limit)."""
 
 
+@contextlib.contextmanager
+def signals_held():
+    """A block that Ctrl-C and SIGTERM do not cut: they are held for this thread (POSIX) and delivered
+    when the block ends, so that what it creates is also recorded (a temporary file's name, a folder's
+    lock). The thread's earlier mask comes back, so it nests inside :func:`block_stop_signals`."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def block_stop_signals() -> None:
     """Hold SIGINT and SIGTERM pending in the calling thread. Processes and threads started from it
     inherit the block: a launcher's worker processes then start (their imports, before any handler of
