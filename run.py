@@ -9,10 +9,10 @@ def _exit_now(code: int = 0) -> None:
     import logging
     import os
 
-    if "nninit.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
-        sys.modules["nninit.plot_worker"].stop_early()
-    if "nninit.folder_lock" in sys.modules:  # an interrupted run gives up its folder's lock too
-        sys.modules["nninit.folder_lock"].release()
+    if "nninit.figures.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
+        sys.modules["nninit.figures.plot_worker"].stop_early()
+    if "nninit.record.folder_lock" in sys.modules:  # an interrupted run gives up its folder's lock too
+        sys.modules["nninit.record.folder_lock"].release()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -20,12 +20,12 @@ def _exit_now(code: int = 0) -> None:
 
 
 def _run_folder() -> str | None:
-    """This process's run folder: the one its run writes (``nninit.experiment``), else the folder
+    """This process's run folder: the one its run writes (``nninit.app.experiment``), else the folder
     of Hydra's job log when it holds Hydra's ``.hydra`` (the job started, the run not yet)."""
     import logging
     import os
 
-    written = getattr(sys.modules.get("nninit.experiment"), "run_dir_of_this_process", None)  # None: its import cut short
+    written = getattr(sys.modules.get("nninit.app.experiment"), "run_dir_of_this_process", None)  # None: its import cut short
     if written is not None and written() is not None:
         return str(written())
     for handler in logging.getLogger().handlers:
@@ -52,9 +52,9 @@ def _what_the_run_folder_keeps() -> str:
 
 
 def _interrupted() -> None:
-    sweep = sys.modules["nninit.hydra_app"].sweep_dir_of_this_process() if "nninit.hydra_app" in sys.modules else None
+    sweep = sys.modules["nninit.app.hydra_app"].sweep_dir_of_this_process() if "nninit.app.hydra_app" in sys.modules else None
     if sweep:
-        sys.modules["nninit.hydra_app"].record_stopped_jobs()  # jobs whose worker was ended before recording
+        sys.modules["nninit.app.hydra_app"].record_stopped_jobs()  # jobs whose worker was ended before recording
         print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
               f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
         sys.exit(130)  # the launcher's workers are stopped by the interpreter's exit
@@ -64,7 +64,7 @@ def _interrupted() -> None:
     _exit_now(130)
 
 
-from nninit import signals  # noqa: E402  (tiny: the handlers go in before the slow imports)
+from nninit.record import signals  # noqa: E402  (tiny: the handlers go in before the slow imports)
 
 try:  # from the moment the handlers are in, an interrupt is an interrupt, not a traceback
     if __name__ == "__main__":
@@ -72,19 +72,19 @@ try:  # from the moment the handlers are in, an interrupt is an interrupt, not a
         # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
         signals.interrupt_on_ctrl_c()
         signals.interrupt_on_scheduler_signals()
-        # held until a job runs (nninit.hydra_app.task): a Ctrl-C while Hydra starts up would otherwise land
+        # held until a job runs (nninit.app.hydra_app.task): a Ctrl-C while Hydra starts up would otherwise land
         # in Hydra's own code and come out as another error (exit 1, a traceback); it waits a second instead
         signals.block_stop_signals()
     if __name__ == "__main__" and not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i",
                                        "--info", "--version", "-sc", "--shell-completion"} & set(sys.argv[1:]):
         # a single run: a second process imports scikit-learn and draws the data while this one
-        # imports Hydra and composes the config, then draws half the figures (nninit.plot_worker)
-        from nninit import plot_worker
+        # imports Hydra and composes the config, then draws half the figures (nninit.figures.plot_worker)
+        from nninit.figures import plot_worker
 
         plot_worker.start_early()
     import hydra
 
-    from nninit import hydra_app  # registers the configs and resolvers
+    from nninit.app import hydra_app  # registers the configs and resolvers
 except BaseException:
     if signals.interrupt_received():  # KeyboardInterrupt, or ImportError when it landed in a C extension
         _interrupted()

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 from common import heading, main, write_text
-from nninit.compare import summarize
-from nninit.config import INIT_NAMES
-from nninit.summary import markdown_table, which_is_best, write_comparison
+
+from nninit.analysis.compare import summarize
+from nninit.analysis.summary import markdown_table, which_is_best
+from nninit.app.config import INIT_NAMES
+from nninit.app.report import write_comparison
 
 NAME = "all_inits"
 DATASETS = ("circles", "moons")

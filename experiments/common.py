@@ -11,9 +11,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from nninit import stats  # noqa: E402
-from nninit.hydra_app import override, unique_dir  # noqa: E402
-from nninit.runs import Run, find_runs  # noqa: E402
+from nninit.analysis import stats  # noqa: E402
+from nninit.app.hydra_app import override, unique_dir  # noqa: E402
+from nninit.record.runs import Run, find_runs  # noqa: E402
 
 
 def parse_args(description: str, argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,7 +67,7 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
               file=sys.stderr)
         return 2
     if args.check_kernel:
-        from nninit.blas import kernel_selected_by
+        from nninit.record.blas import kernel_selected_by
 
         got = kernel_selected_by(args.check_kernel)
         if (got or "").lower() != args.check_kernel.lower():
@@ -118,7 +118,7 @@ def check_kernel(kernel: str, out: Path, text: str, sweeps, report, args: argpar
     under both, each marked kept or **flipped**. Returns the sweeps' exit code."""
     import os
 
-    from nninit.blas import numerical_platform
+    from nninit.record.blas import numerical_platform
 
     other = out / f"kernel_{kernel}"
     env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
@@ -156,7 +156,7 @@ def load_runs(folder: Path, *, completed: bool = False) -> list[Run]:
 
 
 def interval(values, bounds: tuple[float, float] = stats.UNBOUNDED) -> tuple[float, float, float, int]:
-    """The mean of the finite ``values``, its 95 % interval (:func:`nninit.stats.describe`: t below 30
+    """The mean of the finite ``values``, its 95 % interval (:func:`nninit.analysis.stats.describe`: t below 30
     values) clipped to ``bounds``, the range the quantity can take (``stats.NON_NEGATIVE`` for costs,
     norms, standard deviations, singular values: their intervals never go below 0), and how many values.
     NaN mean and interval for no value, NaN interval for one."""
@@ -176,7 +176,7 @@ def heading(title: str, quick: bool, reduced: str) -> list[str]:
 
 
 def write_text(path: Path, text: str) -> None:
-    from nninit.runfolder import atomic_write
+    from nninit.record.runfolder import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(text.encode()))

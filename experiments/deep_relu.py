@@ -15,13 +15,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from common import heading, load_runs, main, write_text
 from depth_signal import decide
-from nninit import stats
-from nninit.compare import summarize
-from nninit.plots import new_figure, save_figure
-from nninit.summary import markdown_table, which_is_best, write_comparison
+
+from nninit.analysis import stats
+from nninit.analysis.compare import summarize
+from nninit.analysis.summary import markdown_table, which_is_best
+from nninit.app.report import write_comparison
+from nninit.figures.plots import new_figure, save_figure
 
 NAME = "deep_relu"
 DEPTHS = (22, 30)
@@ -142,7 +143,7 @@ def report(out: Path, quick: bool = False) -> str:
     lines += [f"ReLU networks of {' and '.join(map(str, depths))} hidden layers, {WIDTH} units wide, trained on "
               f"make_circles (300 examples) by full-batch gradient descent, learning rate {LEARNING_RATE}, "
               "Xavier (`init=xavier`: variance 1/fan_in for these square layers) against He (`init=he`: 2/fan_in). "
-              "Theory (`nninit.theory`): for ReLU χ₁ = σ_w²/2, so He sits on the critical line (χ₁ = 1, "
+              "Theory (`nninit.numerics.theory`): for ReLU χ₁ = σ_w²/2, so He sits on the critical line (χ₁ = 1, "
               "`critical_weight_variance('relu', 0) == 2`) and Xavier deep in the ordered phase (χ₁ = 1/2: the "
               "signal and the gradients shrink by 2 per layer). Every number is a mean over seeds [95 % interval]; "
               "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep summaries). "

@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
+from common import heading, load_runs, main, write_text
 from scipy import stats as sps
 
-from common import heading, load_runs, main, write_text
-from nninit import stats
-from nninit.plots import new_figure, save_figure
-from nninit.runs import deduplicate
+from nninit.analysis import stats
+from nninit.figures.plots import new_figure, save_figure
+from nninit.record.runs import deduplicate
 
 NAME = "depth_signal"
 INITS = ("xavier", "he", "lecun", "orthogonal", "lsuv")

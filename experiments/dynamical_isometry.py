@@ -18,12 +18,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import stats as sps
-
 from common import heading, interval, load_runs, main, write_text
 from depth_signal import decide
-from nninit import runfolder, stats, theory
-from nninit.plots import new_figure, save_figure
+from scipy import stats as sps
+
+from nninit.analysis import stats
+from nninit.figures.plots import new_figure, save_figure
+from nninit.numerics import theory
+from nninit.record import runfolder
 
 NAME = "dynamical_isometry"
 WIDTH = 200
@@ -107,7 +109,7 @@ def report(out: Path, quick: bool = False) -> str:
                f"{len(SEEDS.split(','))}")
     lines = heading("Dynamical isometry: the Jacobian's singular values against depth", quick, reduced)
     lines += [f"Networks {width} wide at initialization, at depths {', '.join(map(str, depths))}. tanh at the critical "
-              f"point σ_w² = {wv:.4f}, σ_b² = {bv:g} (χ₁ = 1, q* = {q:.4f}, from `nninit.theory`), with Gaussian "
+              f"point σ_w² = {wv:.4f}, σ_b² = {bv:g} (χ₁ = 1, q* = {q:.4f}, from `nninit.numerics.theory`), with Gaussian "
               f"weights (`init=variance_scaling init.distribution=normal init.scale=σ_w²`) or orthogonal ones "
               f"(`init=orthogonal init.gain=σ_w`); ReLU with He's σ_w² = 2, σ_b² = 0, Gaussian or orthogonal "
               f"(gain √2). Inputs: {width}-dimensional Gaussians whose second moment puts the first layer at q*. "

@@ -7,7 +7,7 @@ init.bias_std=sigma_b``), at initialization, over a grid of 8 weight variances x
 From each run's saved weights the report measures, on 60 training points, the per-layer second
 moment ``q_l``, the correlation ``c_l`` of pairs of inputs, the mean squared singular value
 ``chi_1`` of the layer Jacobians, the slope ``chi_c`` of the correlation map at its fixed point and
-the depth scale ``xi_c``, and sets them beside :mod:`nninit.theory` (Poole et al. 2016;
+the depth scale ``xi_c``, and sets them beside :mod:`nninit.numerics.theory` (Poole et al. 2016;
 Schoenholz et al. 2017). ``python experiments/edge_of_chaos.py --launcher joblib`` (112 runs, about
 6 minutes on 2 free cores).
 """
@@ -19,12 +19,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from common import heading, interval, load_runs, main, write_text
 from depth_signal import decide
-from nninit import runfolder, stats, theory
-from nninit.network import predict_proba
-from nninit.plots import POINT_COLORS, new_figure, save_figure
+
+from nninit.analysis import stats
+from nninit.figures.plots import POINT_COLORS, new_figure, save_figure
+from nninit.numerics import theory
+from nninit.numerics.network import predict_proba
+from nninit.record import runfolder
 
 NAME = "edge_of_chaos"
 WIDTH, DEPTH = 300, 50
@@ -158,7 +160,7 @@ def measure(run) -> dict:
 # ---- theory curves ----------------------------------------------------------------------------------
 def theory_curves(m: dict, depth: int, pairs: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mean-field ``q_l`` (mean over the examples) and ``c_l`` of the first ``pairs`` pairs, iterated with
-    :func:`nninit.theory.covariance_map` from each input's first layer ``sigma_w^2 x.x' / n_0 + sigma_b^2``."""
+    :func:`nninit.numerics.theory.covariance_map` from each input's first layer ``sigma_w^2 x.x' / n_0 + sigma_b^2``."""
     wv, bv, X = m["wv"], m["bv"], m["X"]
     G = wv * X.T @ X / X.shape[0] + bv
     q = np.diag(G).copy()
@@ -282,7 +284,7 @@ def report(out: Path, quick: bool = False) -> str:
         f"on the decay of `1 − c̄_l` (c̄_l the mean correlation of the pairs of inputs whose first-layer "
         f"correlation is below 0.7, fitted on the layers where `{FLOOR_ORDERED:g} < 1 − c̄_l ≤ {LINEAR:g}`); in the "
         f"chaotic phase `|c̄_l − c*|` meets the width-{width} noise (about 1/√width) within a few layers of the "
-        f"asymptotic regime, too soon for a fit. Theory: `nninit.theory` (Poole et al. 2016; Schoenholz et al. "
+        f"asymptotic regime, too soon for a fit. Theory: `nninit.numerics.theory` (Poole et al. 2016; Schoenholz et al. "
         f"2017). Measured numbers are means over seeds with their 95 % t interval; `inf` when χ_c ≥ 1.", "",
         "| σ_w² | σ_b² | phase (theory) | seeds | q* theory | q* measured | χ₁ theory | χ₁ measured | ξ_c theory "
         "| ξ_c measured (χ_c) | ξ_c measured (decay fit) |", "|---|---|---|---|---|---|---|---|---|---|---|"]

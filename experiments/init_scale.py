@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from common import heading, load_runs, main, write_text
-from nninit import stats
-from nninit.compare import summarize
-from nninit.plots import new_figure, save_figure
-from nninit.summary import which_is_best
+
+from nninit.analysis import stats
+from nninit.analysis.compare import summarize
+from nninit.analysis.summary import which_is_best
+from nninit.figures.plots import new_figure, save_figure
 
 NAME = "init_scale"
 SCALES = ("0.001", "0.01", "0.1", "1", "10", "100")

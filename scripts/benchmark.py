@@ -28,11 +28,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
+from nninit.app.hydra_app import override  # noqa: E402
 from nninit.data import load_dataset  # noqa: E402
-from nninit.hydra_app import override  # noqa: E402
-from nninit.initializers import initialize_parameters  # noqa: E402
-from nninit.naive import naive_train  # noqa: E402
-from nninit.training import train  # noqa: E402
+from nninit.numerics.initializers import initialize_parameters  # noqa: E402
+from nninit.numerics.naive import naive_train  # noqa: E402
+from nninit.numerics.training import train  # noqa: E402
 
 
 def seed_run(repeats: int, num_iterations: int = 15000) -> dict:
@@ -115,7 +115,7 @@ import sys
 sys.path.insert(0, {str(REPO)!r})
 import numpy as np
 from sklearn.datasets import make_circles
-from nninit.naive import naive_train
+from nninit.numerics.naive import naive_train
 
 X, Y = make_circles(n_samples=300, noise=0.05, random_state=1)
 X, Y = X.T, Y.reshape(1, -1).astype(float)
@@ -233,7 +233,7 @@ def table(results: dict) -> str:
 
 def plot(results: dict, path: Path) -> None:
     """Top: the three ratios; bottom: time per iteration (and GFLOP/s) as the problem grows."""
-    from nninit.plots import new_figure, save_figure
+    from nninit.figures.plots import new_figure, save_figure
 
     fig = new_figure(13.0, 7.5)
     axes = fig.subplots(2, 3)
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         out = Path(args.out)
     else:
-        from nninit.hydra_app import unique_dir
+        from nninit.app.hydra_app import unique_dir
 
         now = dt.datetime.now()
         out = Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_benchmark"))
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     results["sweep"] = sweep(out, args.quick, repeats=3)
     print("start-up ...", flush=True)
     results["startup"] = startup(out)
-    from nninit.runfolder import write_json
+    from nninit.record.runfolder import write_json
 
     write_json(out / "benchmark.json", results)
     plot(results, out / "benchmark.png")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from nninit.cli import exit_with  # noqa: E402
-from nninit.summary import write_summary  # noqa: E402
+from nninit.app.cli import exit_with  # noqa: E402
+from nninit.app.report import write_summary  # noqa: E402
 
 
 class _Once(argparse.Action):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from nninit.cli import exit_with  # noqa: E402
-from nninit.runs import find_runs  # noqa: E402
+from nninit.app.cli import exit_with  # noqa: E402
+from nninit.record.runs import find_runs  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print(f"plots.py: error: no run folder under {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    from nninit.plots import plot_run
+    from nninit.figures.plots import plot_run
 
     code = 0
     for run in runs:

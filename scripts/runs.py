@@ -6,7 +6,7 @@
     python scripts/runs.py outputs/ --format csv > runs.csv
 
 Runs are found recursively and read by the same reader as ``scripts/compare.py``
-(:mod:`nninit.runs`). Each line: when it started (local time), its name, its overrides, status,
+(:mod:`nninit.record.runs`). Each line: when it started (local time), its name, its overrides, status,
 iterations run, train and test accuracy, final cost and folder; the table fits the terminal's width
 (long overrides and names are cut with '…'; ``--format csv`` gives them whole). ``--where KEY=VALUE`` (repeatable:
 all must hold) keeps the runs whose config key (``init``, ``init.name``, ``train.learning_rate``,
@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from nninit.cli import exit_with
-from nninit.runs import Run, find_runs, parse_condition, where
+from nninit.app.cli import exit_with
+from nninit.record.runs import Run, find_runs, parse_condition, where
 
 COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accuracy", "test_accuracy", "final_cost",
            "folder")

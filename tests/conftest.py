@@ -41,7 +41,7 @@ def compose(overrides: list[str] | None = None) -> dict:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nninit import hydra_app
+    from nninit.app import hydra_app
 
     hydra_app.setup()
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):

@@ -5,8 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from nninit.activations import (ACTIVATIONS, activate, backprop_activation, calculate_gain, calculate_gain_squared,
-                                check_activation)
+from nninit.numerics.activations import (
+    ACTIVATIONS,
+    activate,
+    backprop_activation,
+    calculate_gain,
+    calculate_gain_squared,
+    check_activation,
+)
 
 ACCEPTED = "accepted: relu, leaky_relu, tanh, sigmoid"
 
@@ -71,4 +77,4 @@ def test_gain_tables_and_their_errors():
     for fn in (calculate_gain, calculate_gain_squared):
         with pytest.raises(ValueError) as info:
             fn("swish")
-        assert str(info.value) == f"no gain for activation 'swish'; accepted: linear, relu, leaky_relu, tanh, sigmoid"
+        assert str(info.value) == "no gain for activation 'swish'; accepted: linear, relu, leaky_relu, tanh, sigmoid"

@@ -4,7 +4,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "experiments"))
@@ -59,7 +58,7 @@ import common  # noqa: E402
 import edge_of_chaos  # noqa: E402
 import init_scale  # noqa: E402
 
-from nninit import stats  # noqa: E402
+from nninit.analysis import stats  # noqa: E402
 
 SKEWED = [0.2, 0.4, 2.5]  # three costs: the t interval of their mean is [-2.1, 4.2]
 

@@ -16,7 +16,6 @@ import hydra
 import numpy as np
 import pytest
 import sklearn
-
 from conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow
@@ -102,7 +101,7 @@ def test_two_runs_started_together_get_their_own_folders(tmp_path):
 
 
 def test_unique_dir_never_reuses_a_folder(tmp_path):
-    from nninit.hydra_app import claim_dir, unique_dir
+    from nninit.app.hydra_app import claim_dir, unique_dir
 
     base = str(tmp_path / "run")
     names = []

@@ -8,15 +8,17 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import compose
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import compose
-from nninit import runfolder, stats
-from nninit.compare import resolve_baseline
-from nninit.experiment import run
-from nninit.runs import Run, deduplicate, default_group_keys, find_runs, group_runs
-from nninit.summary import COMPARISON_COLUMNS, fmt_estimate, write_summary
+from nninit.analysis import stats
+from nninit.analysis.compare import resolve_baseline
+from nninit.analysis.summary import COMPARISON_COLUMNS, fmt_estimate
+from nninit.app.experiment import run
+from nninit.app.report import write_summary
+from nninit.record import runfolder
+from nninit.record.runs import Run, deduplicate, default_group_keys, find_runs, group_runs
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +151,7 @@ def test_which_is_best_says_indistinguishable_and_worse_with_the_numbers(three_i
     row = summary[("init=he", "test_accuracy")]
     assert int(row["n"]) == 6 and float(row["mean"]) == pytest.approx(he.mean)
     assert float(row["ci_low"]) == pytest.approx(he.ci_low) and float(row["iqm"]) == pytest.approx(he.iqm)
-    assert f"| init=he | 6 | 0 | 0 |" in md
+    assert "| init=he | 6 | 0 | 0 |" in md
 
 
 def test_a_copied_run_counts_once_with_a_warning(three_inits, tmp_path, caplog):
@@ -293,7 +295,7 @@ def test_a_missing_or_garbled_history_is_said_and_never_counted_as_zero(tmp_path
 def test_comparison_figures_draw_what_they_say(three_inits, tmp_path, monkeypatch):
     """accuracy.png: a point per seed, the mean with its interval, the chance level; differences.png:
     one difference per other group, coloured by verdict; cost_curves.png is skipped without histories."""
-    from nninit import comparison_plots
+    from nninit.figures import comparison_plots
 
     figures = {}
     monkeypatch.setattr(comparison_plots, "save_figure", lambda fig, path: figures.setdefault(path.name, fig))
@@ -350,8 +352,8 @@ def test_a_group_whose_runs_all_have_one_value_is_drawn_and_summarized(tmp_path)
 
 def test_the_accuracy_figure_never_draws_a_negative_error_bar(tmp_path, monkeypatch):
     """A mean a rounding error outside its clipped interval gets an error bar of 0 on that side."""
-    from nninit import comparison_plots
-    from nninit.compare import GroupSummary
+    from nninit.analysis.compare import GroupSummary
+    from nninit.figures import comparison_plots
 
     figures = {}
     monkeypatch.setattr(comparison_plots, "save_figure", lambda fig, path: figures.setdefault(path.name, fig))
@@ -364,7 +366,7 @@ def test_the_accuracy_figure_never_draws_a_negative_error_bar(tmp_path, monkeypa
 def test_group_by_seed_groups_by_seed_within_each_config(three_inits):
     """--group-by seed pooled he, he_uniform and zeros into one group per seed; now each group is one
     config at one seed, and the label says both."""
-    from nninit.compare import summarize
+    from nninit.analysis.compare import summarize
 
     c = summarize([three_inits], group_by=["seed"])
     assert c.keys == ["seed", "init.name"] and len(c.groups) == 18
@@ -393,7 +395,7 @@ def test_runs_from_two_blas_kernels_are_flagged_filtered_and_grouped(runs_dir, t
     """Issue 23: the same runs made under two BLAS kernels. By default they are repeats (counted once) and
     the summary warns, naming both; `where` selects a kernel; `--group-by blas_kernel` keeps both and
     compares them."""
-    from nninit.runs import where
+    from nninit.record.runs import where
 
     for kernel in ("Haswell", "SkylakeX"):
         shutil.copytree(runs_dir, tmp_path / kernel)
@@ -416,7 +418,7 @@ def test_runs_from_two_blas_kernels_are_flagged_filtered_and_grouped(runs_dir, t
 def test_an_interrupted_summary_leaves_the_folder_as_it_was(runs_dir, tmp_path, monkeypatch):
     """Ctrl-C while the figures are drawn: no tables without their summary.md, no temporary folder; the
     summary written before stays whole."""
-    from nninit import comparison_plots
+    from nninit.figures import comparison_plots
 
     out = tmp_path / "out"
     write_summary([runs_dir], out, plots=False)

@@ -3,10 +3,10 @@
 import math
 
 import pytest
+from conftest import compose
 from hydra.errors import ConfigCompositionException
 
-from conftest import compose
-from nninit.config import INIT_NAMES, ConfigError, validate
+from nninit.app.config import INIT_NAMES, ConfigError, validate
 
 
 def test_defaults_are_the_notebooks_experiment():
@@ -31,7 +31,8 @@ def test_every_init_option_composes_and_validates(init):
 
 def test_group_files_are_the_supported_options():
     from conftest import REPO
-    from nninit.config import DATA_NAMES
+
+    from nninit.app.config import DATA_NAMES
 
     assert sorted(p.stem for p in (REPO / "conf" / "init").glob("*.yaml")) == sorted(INIT_NAMES)
     assert sorted(p.stem for p in (REPO / "conf" / "data").glob("*.yaml")) == sorted(DATA_NAMES)
@@ -123,7 +124,7 @@ def test_added_keys_are_refused(overrides, key):
 
 @pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_init_and_data_keys_match_their_files():
-    from nninit.config import DATA_KEYS, INIT_KEYS
+    from nninit.app.config import DATA_KEYS, INIT_KEYS
 
     for name, keys in INIT_KEYS.items():
         assert sorted(compose([f"init={name}"])["init"]) == sorted(keys), name
@@ -155,11 +156,11 @@ def test_zero_iterations_is_valid():
 
 
 def _labels(overrides):
+    from conftest import REPO
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from conftest import REPO
-    from nninit import hydra_app
+    from nninit.app import hydra_app
 
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         return hydra_app.labels(hydra_compose(config_name="config", overrides=overrides))

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from nninit.diagnostics import STAT_NAMES, distinct_units, layer_statistics
-from nninit.network import Cache, backward, forward, new_grads
-from nninit.training import train
+from nninit.numerics.diagnostics import STAT_NAMES, distinct_units, layer_statistics
+from nninit.numerics.network import Cache, backward, forward, new_grads
+from nninit.numerics.training import train
 
 LAYERS = [3, 6, 4, 1]
 

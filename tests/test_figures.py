@@ -5,12 +5,13 @@ import logging
 
 import numpy as np
 import pytest
+from conftest import compose
 from matplotlib.image import imread
 
-from conftest import compose
-from nninit import plots, runfolder
-from nninit.experiment import MAX_FRAMES, run, snapshot_iterations
-from nninit.network import accuracy, cost_from_preactivation, output_preactivation
+from nninit.app.experiment import MAX_FRAMES, run, snapshot_iterations
+from nninit.figures import plots
+from nninit.numerics.network import accuracy, cost_from_preactivation, output_preactivation
+from nninit.record import runfolder
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def drawn(monkeypatch):
         save(fig, path, dpi)
 
     monkeypatch.setattr(plots, "save_figure", keep)
-    monkeypatch.setattr("nninit.plot_worker.ENABLED", False)  # every figure drawn here, where they are kept
+    monkeypatch.setattr("nninit.figures.plot_worker.ENABLED", False)  # every figure drawn here, where they are kept
     return figures
 
 
@@ -153,7 +154,7 @@ def test_two_processes_draw_the_same_files_as_one(seed_run, tmp_path, monkeypatc
     """The helper process draws its share of the figures; the folder ends the same as with one process."""
     import shutil
 
-    from nninit import plot_worker
+    from nninit.figures import plot_worker
 
     folder, metrics = seed_run
     copies = {}
@@ -175,7 +176,7 @@ def test_two_processes_draw_the_same_files_as_one(seed_run, tmp_path, monkeypatc
 def test_a_helper_that_dies_leaves_its_figures_to_the_run(seed_run, tmp_path, caplog):
     import shutil
 
-    from nninit import plot_worker
+    from nninit.figures import plot_worker
 
     folder, metrics = seed_run
     copy = tmp_path / "copy"
@@ -204,11 +205,11 @@ def test_run_label_names_the_run_by_its_overrides():
 
 
 def test_progress_is_a_log_line_off_a_terminal_and_quiet_for_short_runs(caplog):
-    from nninit.progress import Progress
+    from nninit.record.progress import Progress
 
     now = [0.0]
     progress = Progress(15000, interactive=False, clock=lambda: now[0])
-    with caplog.at_level(logging.INFO, logger="nninit.progress"):
+    with caplog.at_level(logging.INFO, logger="nninit.record.progress"):
         for i in range(0, 15001, 250):
             now[0] = i / 1000  # 1,000 it/s: 15 s in all
             progress(i)
@@ -216,7 +217,7 @@ def test_progress_is_a_log_line_off_a_terminal_and_quiet_for_short_runs(caplog):
     assert lines and lines[0] == "iteration 10000/15000 (1,000 it/s, about 5 s left)"
     caplog.clear()
     quick = Progress(15000, interactive=False, clock=lambda: now[0])
-    with caplog.at_level(logging.INFO, logger="nninit.progress"):
+    with caplog.at_level(logging.INFO, logger="nninit.record.progress"):
         for i in range(0, 15001, 250):
             now[0] = i / 20000  # 0.75 s in all
             quick(i)
@@ -224,7 +225,7 @@ def test_progress_is_a_log_line_off_a_terminal_and_quiet_for_short_runs(caplog):
 
 
 def test_progress_is_a_bar_on_a_terminal(capsys):
-    from nninit.progress import Progress
+    from nninit.record.progress import Progress
 
     now = [0.0]
     progress = Progress(15000, interactive=True, clock=lambda: now[0])
@@ -258,8 +259,8 @@ def test_the_helper_draws_the_same_data_set_as_the_run(caplog):
     """The helper process draws the data set while the run warms up matplotlib: the same bytes as
     drawn in the run's process, as arrays of the run's own (writeable, contiguous); a helper that
     died leaves the data to the run."""
-    from nninit import plot_worker
     from nninit.data import make_dataset
+    from nninit.figures import plot_worker
 
     data_cfg = compose(["data=moons", "data.n_train=50", "data.train_seed=7"])["data"]
     expected = make_dataset(data_cfg)
@@ -281,7 +282,7 @@ def test_the_helper_draws_the_same_data_set_as_the_run(caplog):
 
 
 def test_a_helper_started_early_is_adopted_by_the_run_or_stopped():
-    from nninit import plot_worker
+    from nninit.figures import plot_worker
 
     plot_worker.start_early()
     if plot_worker._early is None:
@@ -315,7 +316,7 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
     raises the error itself)."""
     import os
 
-    from nninit import plot_worker
+    from nninit.figures import plot_worker
 
     prepared = plot_worker.Prepared(("json",))
     if prepared.process is None:
@@ -336,7 +337,7 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
 def test_the_animation_drawn_while_the_run_trains_is_the_one_drawn_from_its_folder(tmp_path, monkeypatch):
     """The helper draws the animation's frames from the snapshots sent while the run trains; the
     GIF is the one drawn afterwards from the saved snapshots, byte for byte."""
-    from nninit import plot_worker
+    from nninit.figures import plot_worker
 
     if plot_worker._cores() < 2:
         pytest.skip("one core: no helper process")

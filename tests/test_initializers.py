@@ -9,12 +9,12 @@ import pytest
 from conftest import REPO
 from scipy import stats
 
-from nninit import initializers as ini
-from nninit.activations import calculate_gain, calculate_gain_squared
-from nninit.config import INIT_NAMES
-from nninit.experiment import initial_parameters
-from nninit.lsuv import lsuv
-from nninit.network import Cache, forward
+from nninit.app.config import INIT_NAMES
+from nninit.app.experiment import initial_parameters
+from nninit.numerics import initializers as ini
+from nninit.numerics.activations import calculate_gain, calculate_gain_squared
+from nninit.numerics.lsuv import lsuv
+from nninit.numerics.network import Cache, forward
 
 FAN_IN, FAN_OUT = 1000, 600  # unequal, so that the modes differ
 
@@ -63,7 +63,7 @@ def test_truncated_normal_constant():
     # std of N(0,1) truncated to [-2, 2]: sqrt(1 - 2*2*phi(2) / (2*Phi(2) - 1))
     phi = math.exp(-2) / math.sqrt(2 * math.pi)
     mass = math.erf(2 / math.sqrt(2))
-    assert ini.TRUNCATED_NORMAL_STD == pytest.approx(math.sqrt(1 - 4 * phi / mass), rel=1e-12)
+    assert pytest.approx(math.sqrt(1 - 4 * phi / mass), rel=1e-12) == ini.TRUNCATED_NORMAL_STD
 
 
 @pytest.mark.parametrize("name, preset", [

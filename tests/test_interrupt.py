@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -38,7 +37,7 @@ def _readable(path):
     """Every file in a run folder can be read back whole."""
     from matplotlib.image import imread
 
-    from nninit import runfolder
+    from nninit.record import runfolder
 
     for f in path.rglob("*"):
         if f.is_dir():

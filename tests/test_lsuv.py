@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from nninit.lsuv import lsuv
+from nninit.numerics.lsuv import lsuv
 
 
 def test_a_variance_at_exactly_tol_from_one_is_rescaled():
@@ -65,7 +65,7 @@ def test_the_caller_parameters_are_not_modified():
 def test_a_dead_layer_is_left_as_it_is_with_a_warning(caplog):
     params = _biased()
     params["b1"][:] = -10.0  # every hidden unit dead on every example: layer 2's output is constant
-    with caplog.at_level(logging.WARNING, logger="nninit.lsuv"):
+    with caplog.at_level(logging.WARNING, logger="nninit.numerics.lsuv"):
         out, passes = lsuv(params, X_LINE)
     assert passes[1] == 0 and np.array_equal(out["W2"], params["W2"])
     assert caplog.messages == ["LSUV: layer 2's output has variance 0.0 on the batch and cannot be rescaled"]

@@ -7,10 +7,22 @@ import warnings
 import numpy as np
 import pytest
 
-from nninit.activations import ACTIVATIONS
-from nninit.initializers import initialize_parameters
-from nninit.network import (Cache, accuracy, backward, backward_layers, cost_from_preactivation, forward, forward_layers,
-                            layer_lists, new_grads, output_preactivation, predict, predict_proba)
+from nninit.numerics.activations import ACTIVATIONS
+from nninit.numerics.initializers import initialize_parameters
+from nninit.numerics.network import (
+    Cache,
+    accuracy,
+    backward,
+    backward_layers,
+    cost_from_preactivation,
+    forward,
+    forward_layers,
+    layer_lists,
+    new_grads,
+    output_preactivation,
+    predict,
+    predict_proba,
+)
 
 
 def _cost(params, X, Y, activation):

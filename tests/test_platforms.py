@@ -15,11 +15,11 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REFERENCE, REPO
-from nninit import runfolder
-from nninit.blas import kernel_selected_by, numerical_platform
 from test_reference import assert_matches_the_notebook
+
+from nninit.record import runfolder
+from nninit.record.blas import kernel_selected_by, numerical_platform
 
 CANDIDATES = ("Prescott", "Core2", "Nehalem", "Sandybridge", "Haswell", "SkylakeX", "Cooperlake",
               "SapphireRapids", "Zen")

@@ -24,12 +24,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from nninit import initializers as ini
-from nninit import stats
-from nninit.activations import ACTIVATIONS, activate, backprop_activation, sigmoid
-from nninit.lsuv import lsuv
-from nninit.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
-from nninit.training import blew_up, train
+from nninit.analysis import stats
+from nninit.numerics import initializers as ini
+from nninit.numerics.activations import ACTIVATIONS, activate, backprop_activation, sigmoid
+from nninit.numerics.lsuv import lsuv
+from nninit.numerics.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
+from nninit.numerics.training import blew_up, train
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # saturated sigmoids
 

@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import compose
-from nninit import runfolder
-from nninit.experiment import initial_parameters, run
-from nninit.initializers import initialize_parameters
+
+from nninit.app.experiment import initial_parameters, run
+from nninit.numerics.initializers import initialize_parameters
+from nninit.record import runfolder
 
 
 def _layers_dims(key: str) -> list[int]:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nninit.initializers import initialize_parameters
-from nninit.training import BLOWUP_FACTOR, blew_up, train
+from nninit.numerics.initializers import initialize_parameters
+from nninit.numerics.training import BLOWUP_FACTOR, blew_up, train
 
 
 def test_a_cost_that_blows_up_is_a_divergence(circles):
@@ -94,7 +94,7 @@ def test_resume_skips_finished_jobs_and_reruns_the_others(tmp_path):
 
 
 def test_resolving_a_folder_name_creates_nothing_and_claiming_is_exclusive(tmp_path):
-    from nninit.hydra_app import claim_dir, unique_dir
+    from nninit.app.hydra_app import claim_dir, unique_dir
 
     base = str(tmp_path / "outputs" / "run")
     assert unique_dir(base) == base and not (tmp_path / "outputs").exists()
@@ -123,7 +123,7 @@ def _cgroup_tree(tmp_path, v2_limits=None, v1_limit=None):
 
 
 def test_memory_limit_is_the_smallest_of_physical_cgroup_and_slurm(tmp_path):
-    from nninit.memory import memory_limit
+    from nninit.record.memory import memory_limit
 
     proc, root = _cgroup_tree(tmp_path, v2_limits=[("", "max"), ("user", 3 * 2**30), ("job", "max")])
     assert memory_limit(env={}, proc_cgroup=proc, cgroup_root=root) == (3 * 2**30, "the cgroup memory limit")
@@ -142,7 +142,8 @@ def test_memory_limit_is_the_smallest_of_physical_cgroup_and_slurm(tmp_path):
 
 def test_a_run_too_big_for_its_allocation_is_refused_naming_the_key(monkeypatch):
     from conftest import compose
-    from nninit.config import ConfigError, validate
+
+    from nninit.app.config import ConfigError, validate
 
     monkeypatch.setenv("SLURM_MEM_PER_NODE", "2048")  # the slurm launcher's mem_gb: 2
     big_data = compose(["data.n_train=25000000", "model.hidden_dims=[]", "train.num_iterations=5"])
@@ -159,7 +160,8 @@ def test_a_run_too_big_for_its_allocation_is_refused_naming_the_key(monkeypatch)
 def test_a_network_too_big_for_any_data_blames_the_network(monkeypatch):
     """model.hidden_dims=[1000000000] was refused blaming data.n_train=300 ('at most about 0 examples fit')."""
     from conftest import compose
-    from nninit.config import ConfigError, validate
+
+    from nninit.app.config import ConfigError, validate
 
     monkeypatch.setenv("SLURM_MEM_PER_NODE", "2048")
     with pytest.raises(ConfigError, match=r"^model.hidden_dims=\[1000000000\] is not accepted: its parameters .* "
@@ -184,7 +186,8 @@ def test_the_estimate_is_above_the_measured_peak(overrides, tmp_path):
     import sys
 
     from conftest import REPO, compose
-    from nninit.memory import estimated_bytes
+
+    from nninit.record.memory import estimated_bytes
 
     probe = ("import resource, subprocess, sys; "
              "p = subprocess.run(sys.argv[1:], capture_output=True); assert p.returncode == 0, p.stderr[-2000:]; "
@@ -206,7 +209,7 @@ def test_a_quoted_override_gives_back_the_value(value):
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    from nninit.hydra_app import override
+    from nninit.app.hydra_app import override
 
     parsed = OverridesParser.create().parse_override(override("hydra.sweep.dir", value))
     assert parsed.key_or_group == "hydra.sweep.dir"
@@ -252,8 +255,8 @@ def test_lsuv_from_any_finite_scale(circles, gain):
     every layer ends with its output variance within tol of 1, as from an ordinary scale."""
     import warnings
 
-    from nninit.activations import activate
-    from nninit.lsuv import lsuv
+    from nninit.numerics.activations import activate
+    from nninit.numerics.lsuv import lsuv
 
     start = initialize_parameters([2, 10, 5, 1], "orthogonal", np.random.RandomState(3))
     scaled = {k: v * gain if k.startswith("W") else v for k, v in start.items()}
@@ -270,7 +273,7 @@ def test_lsuv_from_any_finite_scale(circles, gain):
 
 
 def test_lsuv_still_says_when_a_layer_is_dead(circles, caplog):
-    from nninit.lsuv import lsuv
+    from nninit.numerics.lsuv import lsuv
 
     params = initialize_parameters([2, 10, 5, 1], "orthogonal", np.random.RandomState(3))
     params["W2"][...] = 0.0
@@ -338,7 +341,7 @@ NAMES = st.integers(0, 300).flatmap(lambda n: st.text(
 
 @given(NAMES)
 def test_a_folder_name_fits_in_255_bytes_of_valid_utf8(text):
-    from nninit.hydra_app import job_dirname, run_name
+    from nninit.app.hydra_app import job_dirname, run_name
 
     for name in (job_dirname(text), run_name("he", text, text or None)):
         encoded = name.encode("utf-8")  # raises on a lone surrogate: not valid UTF-8
@@ -348,7 +351,7 @@ def test_a_folder_name_fits_in_255_bytes_of_valid_utf8(text):
 
 
 def test_a_long_name_is_cut_on_a_character_boundary_and_keeps_its_hash():
-    from nninit.hydra_app import job_dirname
+    from nninit.app.hydra_app import job_dirname
 
     cjk = "実" * 120  # 360 bytes: Errno 36 when the limit counted characters
     name = job_dirname(cjk)
@@ -367,7 +370,7 @@ def test_a_run_named_in_cjk_characters_gets_a_folder(tmp_path):
 
 
 def test_the_expected_duration_is_below_what_runs_take():
-    from nninit.experiment import LONG_RUN_S, expected_seconds
+    from nninit.app.experiment import LONG_RUN_S, expected_seconds
 
     # the notebook's run takes 0.55 s on an idle machine (README's benchmark): the estimate stays below
     assert expected_seconds([2, 10, 5, 1], 300, 15000) < 0.55
@@ -385,7 +388,8 @@ def test_a_run_expected_to_take_hours_says_so_before_it_trains(iterations, warne
     import logging
 
     from conftest import compose
-    from nninit import experiment
+
+    from nninit.app import experiment
 
     def stopped_at_once(*args, **kwargs):  # the long loop is not run: the warning must be there already
         raise KeyboardInterrupt
@@ -408,7 +412,8 @@ def test_a_run_expected_to_take_hours_says_so_before_it_trains(iterations, warne
 def test_an_integer_key_given_a_float_is_refused_naming_it(value):
     """Hydra refuses train.num_iterations=1e11 on the command line (its schema says int); the Python API too."""
     from conftest import compose
-    from nninit.config import ConfigError, validate
+
+    from nninit.app.config import ConfigError, validate
 
     cfg = compose()
     cfg["train"]["num_iterations"] = value

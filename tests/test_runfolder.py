@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO
-from nninit import runfolder
+
+from nninit.record import runfolder
 
 
 def test_a_writer_failing_half_way_leaves_the_previous_file_intact(tmp_path):
@@ -80,14 +80,14 @@ def test_environment_records_the_versions_in_use_and_the_commit():
 
 def _try_lock_elsewhere(folder):
     """What another process gets when it tries to lock ``folder``: 'locked', or its FolderBusy message."""
-    code = ("import sys\nfrom nninit.folder_lock import FolderBusy, lock_folder\ntry:\n    lock_folder(sys.argv[1])\n"
+    code = ("import sys\nfrom nninit.record.folder_lock import FolderBusy, lock_folder\ntry:\n    lock_folder(sys.argv[1])\n"
             "    print('locked')\nexcept FolderBusy as busy:\n    print(busy)")
     return subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
                           check=True, timeout=60).stdout.strip()
 
 
 def test_a_locked_folder_is_refused_to_another_process_naming_the_owner(tmp_path):
-    from nninit import folder_lock
+    from nninit.record import folder_lock
 
     folder = tmp_path / "run"
     folder_lock.lock_folder(folder)
@@ -103,7 +103,7 @@ def test_a_locked_folder_is_refused_to_another_process_naming_the_owner(tmp_path
 
 
 def test_a_forked_child_never_releases_its_parents_folder(tmp_path):
-    from nninit import folder_lock
+    from nninit.record import folder_lock
 
     folder = tmp_path / "sweep"
     folder_lock.lock_folder(folder)
@@ -122,7 +122,7 @@ def test_a_forked_child_never_releases_its_parents_folder(tmp_path):
 def test_a_folder_made_for_a_lock_and_left_empty_is_removed_with_it(tmp_path):
     """A command stopped or refused before it wrote anything leaves no empty folder (nor the parents
     made for it); a folder that holds something, or that existed before, stays."""
-    from nninit import folder_lock
+    from nninit.record import folder_lock
 
     empty = tmp_path / "a" / "b" / "run"
     folder_lock.lock_folder(empty)
@@ -148,7 +148,7 @@ def test_a_folder_made_for_a_lock_and_left_empty_is_removed_with_it(tmp_path):
 def test_a_folder_inside_an_owned_folder_is_refused_to_another_process(tmp_path):
     """A run into a job folder of a running sweep (the fresh-eyes review's defect 1): the sweep's lock
     covers every folder below it; once released, the folder below can be taken."""
-    from nninit import folder_lock
+    from nninit.record import folder_lock
 
     sweep = tmp_path / "sweep"
     sweep.mkdir()

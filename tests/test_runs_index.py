@@ -1,4 +1,4 @@
-"""The run index (scripts/runs.py), the --where filter of nninit.runs, and compare.py's --where and
+"""The run index (scripts/runs.py), the --where filter of nninit.record.runs, and compare.py's --where and
 --group-by name, on tiny run folders written in-process under tmp_path."""
 
 import csv
@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, compose
-from nninit.config import ConfigError
-from nninit.experiment import run
-from nninit.runs import find_runs, group_runs, resolve_group_keys, where
-from nninit.summary import write_summary
+
+from nninit.app.config import ConfigError
+from nninit.app.experiment import run
+from nninit.app.report import write_summary
+from nninit.record.runs import find_runs, group_runs, resolve_group_keys, where
 
 # folder: (overrides, name, tags)
 RUNS = {

@@ -7,10 +7,10 @@ import sys
 import threading
 
 import pytest
-
 from conftest import compose
-from nninit import signals
-from nninit.experiment import run
+
+from nninit.app.experiment import run
+from nninit.record import signals
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_a_run_stops_at_its_next_check_after_an_interrupt_that_was_swallowed(fre
 def test_a_second_interrupt_while_the_helper_stops_leaves_the_final_status(fresh, tmp_path, monkeypatch):
     """The run writes its final status before it stops its helper process (up to half a second):
     a second Ctrl-C there must not leave the folder saying 'running'."""
-    from nninit import plot_worker
+    from nninit.figures import plot_worker
 
     def interrupted_close(self):
         raise KeyboardInterrupt("the second Ctrl-C")
@@ -80,7 +80,7 @@ def test_a_signal_while_the_final_status_is_written_is_remembered_not_raised(fre
 def test_a_second_ctrl_c_while_an_interrupted_run_records_it_leaves_interrupted(fresh, tmp_path, monkeypatch):
     """The run's final metrics.json is written inside signals.deferred: a Ctrl-C that lands in that
     write (here: raised by the write itself, as the signal handler would) does not leave 'running'."""
-    from nninit import runfolder
+    from nninit.record import runfolder
 
     real_write = runfolder.write_json
     calls = []

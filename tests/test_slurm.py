@@ -166,7 +166,7 @@ def test_a_slurm_sweep_writes_every_job_and_the_summary(slurm_env, tmp_path):
 
 def _iterations_for(seconds: float, tmp_path: Path) -> int:
     """How many iterations of the default network take about ``seconds`` on this machine now."""
-    from nninit.experiment import run
+    from nninit.app.experiment import run
 
     n = 30_000
     metrics = run(compose([f"train.num_iterations={n}"]), tmp_path / "calibration")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from nninit import stats
+from nninit.analysis import stats
 
 
 @pytest.mark.parametrize("n, method", [(3, "auto"), (5, "auto"), (10, "t")])

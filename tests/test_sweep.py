@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO, run_cli
 
 pytestmark = pytest.mark.slow
@@ -139,7 +138,7 @@ def test_slurm_launcher_config_composes(tmp_path, monkeypatch):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nninit import hydra_app
+    from nninit.app import hydra_app
 
     monkeypatch.chdir(tmp_path)  # resolving hydra.sweep.dir creates the folder
     hydra_app.setup()

@@ -1,4 +1,4 @@
-"""nninit.theory against closed forms, independent quadrature and Monte-Carlo; and init.bias_std.
+"""nninit.numerics.theory against closed forms, independent quadrature and Monte-Carlo; and init.bias_std.
 
 Monte-Carlo checks allow 4.5 standard errors (a false alarm about once in 150,000 per check) with
 fixed seeds, so they are deterministic; the quadrature is checked against scipy.integrate to 1e-9.
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy import stats as sps
 
-from nninit import initializers as ini
-from nninit import theory as T
-from nninit.config import ConfigError, validate
+from nninit.app.config import ConfigError, validate
+from nninit.numerics import initializers as ini
+from nninit.numerics import theory as T
 
 Z_MAX = 4.5
 
@@ -273,7 +273,7 @@ def test_config_refuses_bias_std_with_a_constant_bias():
 
 
 def test_bias_std_reaches_the_run(circles):
-    from nninit.experiment import initial_parameters
+    from nninit.app.experiment import initial_parameters
 
     cfg = compose(["init=variance_scaling", "init.distribution=normal", "init.scale=1.76", "init.bias_std=0.3",
                    "model.activation=tanh"])

@@ -61,8 +61,9 @@ def test_deep_relu_quick(tmp_path):
 def test_deep_relu_quick_checked_under_a_second_blas_kernel(tmp_path):
     """--check-kernel reruns the sweeps under another OpenBLAS kernel and tabulates every claim under both
     (a quick run decides nothing under either, so every verdict is kept)."""
-    from nninit.blas import numerical_platform
     from test_platforms import selectable_kernels
+
+    from nninit.record.blas import numerical_platform
 
     others = [k for k in selectable_kernels() if k != numerical_platform()["blas_kernel"]]
     if not others:
@@ -77,8 +78,8 @@ def test_deep_relu_quick_checked_under_a_second_blas_kernel(tmp_path):
 def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
     import edge_of_chaos as E
 
-    from nninit import initializers as ini
-    from nninit import theory
+    from nninit.numerics import initializers as ini
+    from nninit.numerics import theory
 
     wv, bv, width, depth = 4.0, 0.05, 600, 24  # chaotic, xi_c = 7: the pairs reach c* by layer 12
     params = ini.initialize_parameters([2] + [width] * depth, "variance_scaling", np.random.RandomState(0),
@@ -121,8 +122,8 @@ def test_jacobian_singular_values_of_orthogonal_linear_layers(tmp_path):
     """With tanh near 0 (tiny inputs, no bias) an orthogonal network's J is orthogonal: every singular value 1."""
     import dynamical_isometry as D
 
-    from nninit import initializers as ini
-    from nninit import runfolder
+    from nninit.numerics import initializers as ini
+    from nninit.record import runfolder
 
     width, depth = 30, 6
     params = ini.initialize_parameters([width] * (depth + 1) + [1], "orthogonal", np.random.RandomState(0))

@@ -16,12 +16,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import REPO, compose, run_cli
 from hydra.types import RunMode
 
-from conftest import REPO, compose, run_cli
-from nninit.experiment import run
-from nninit.runs import flatten
-from nninit.tracking import log_run, resolve_store, store_lock, track
+from nninit.app.experiment import run
+from nninit.app.tracking import log_run, resolve_store, store_lock, track
+from nninit.record.runs import flatten
 
 mlflow = pytest.importorskip("mlflow", reason="MLflow is in the test extra: pip install -e '.[test]'")
 from mlflow.entities import ViewType
@@ -347,7 +347,7 @@ def test_a_diverged_run_keeps_nan_leaves_infinity_out_with_a_warning_and_is_fini
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["status"] == "diverged" and metrics["final_cost"] is None  # NaN, written as null
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    with caplog.at_level(logging.WARNING, logger="nninit.tracking"):
+    with caplog.at_level(logging.WARNING, logger="nninit.app.tracking"):
         run_id = log_run(folder, {"name": "mlflow", "tracking_uri": uri, "experiment": "diverged"})
     client = MlflowClient(tracking_uri=uri)
     logged = client.get_run(run_id)
@@ -361,7 +361,7 @@ def test_a_diverged_run_keeps_nan_leaves_infinity_out_with_a_warning_and_is_fini
         finite = [(s, v) for s, v in points if not math.isinf(v)]
         assert len(got) == len(finite) and all(s == t and _same(v, w) for (s, v), (t, w) in zip(got, finite)), key
     (warning,) = [r.getMessage() for r in caplog.records
-                  if r.name == "nninit.tracking" and r.levelno >= logging.WARNING]
+                  if r.name == "nninit.app.tracking" and r.levelno >= logging.WARNING]
     assert f"{len(infinite)} infinite value(s) not logged" in warning
     key, step = min(infinite)
     assert f"{key} at step {step} (" in warning
@@ -378,9 +378,9 @@ def test_an_experiment_whose_artifacts_lie_in_the_run_folder_is_refused(tmp_path
     before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     MlflowClient(tracking_uri=uri).create_experiment("inside", artifact_location=str(folder / "mlruns"))
-    with caplog.at_level(logging.WARNING, logger="nninit.tracking"):
+    with caplog.at_level(logging.WARNING, logger="nninit.app.tracking"):
         track({"tracker": {"name": "mlflow", "tracking_uri": uri, "experiment": "inside"}}, _hydra(folder))
-    (warning,) = [r.getMessage() for r in caplog.records if r.name == "nninit.tracking"]
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "nninit.app.tracking"]
     assert f"artifact location of experiment 'inside' {folder / 'mlruns'} is inside the run folder" in warning
     assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
     assert not (folder / "mlruns").exists()
@@ -408,7 +408,7 @@ def test_the_store_lock_is_taken_in_turn_by_processes_and_left_nowhere(tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
 from pathlib import Path
-from nninit.tracking import store_lock
+from nninit.app.tracking import store_lock
 with store_lock(Path({str(store)!r})):
     print("held", flush=True)
     sys.stdin.readline()
@@ -431,7 +431,7 @@ def test_a_new_sqlite_store_is_created_all_at_once(tmp_path, monkeypatch):
     a temporary database renamed into place: interrupted, nothing is left; completed, MLflow reads it."""
     from mlflow.tracking import MlflowClient
 
-    from nninit import tracking
+    from nninit.app import tracking
 
     store = tmp_path / "store" / "mlflow.db"
     uri = f"sqlite:///{store}"

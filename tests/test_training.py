@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import pytest
 
-import nninit.training as training
-from nninit.initializers import initialize_parameters
-from nninit.training import train
+import nninit.numerics.training as training
+from nninit.numerics.initializers import initialize_parameters
+from nninit.numerics.training import train
 
 
 def _he(layers_dims=(2, 10, 5, 1)):
@@ -57,7 +57,7 @@ def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_fi
     """
     X, Y = np.array([[1.0]]), np.array([[0.0]])
     params = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]]), "W2": np.array([[1e10]]), "b2": np.array([[0.0]])}
-    with caplog.at_level(logging.INFO, logger="nninit.training"):
+    with caplog.at_level(logging.INFO, logger="nninit.numerics.training"):
         result = train(X, Y, params, learning_rate=1e300, num_iterations=20, print_every=5)
     assert [(row["iteration"], row["cost"]) for row in result.history] == [(0, 1e10), (5, 0.0)]
     assert result.status == "diverged" and result.diverged_at == 5 and result.iterations_run == 5
@@ -69,7 +69,7 @@ def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_fi
 def test_the_log_is_the_notebooks(caplog):
     """'Cost after iteration i: <cost>' at every recorded iteration before the last (the final state is not logged)."""
     X, Y = np.array([[0.5, -1.0, 2.0, 0.1]]), np.array([[1.0, 0.0, 1.0, 0.0]])
-    with caplog.at_level(logging.INFO, logger="nninit.training"):
+    with caplog.at_level(logging.INFO, logger="nninit.numerics.training"):
         result = train(X, Y, _he((1, 3, 1)), learning_rate=0.1, num_iterations=25, print_every=10)
     assert [row["iteration"] for row in result.history] == [0, 10, 20, 25]
     assert caplog.messages == [f"Cost after iteration {row['iteration']}: {row['cost']}" for row in result.history[:3]]
@@ -80,7 +80,7 @@ def test_the_saturation_note_counts_the_examples_on_the_wrong_side_once(caplog):
     X = np.array([[1.0, 1.0, -1.0, -1.0, 1e-4]])  # Z = 1000 x: sigmoid exactly 1, 1, 0, 0, and 0.52
     Y = np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])  # wrong, right, wrong, right, unsaturated
     params = {"W1": np.array([[1000.0]]), "b1": np.array([[0.0]])}
-    with caplog.at_level(logging.INFO, logger="nninit.training"):
+    with caplog.at_level(logging.INFO, logger="nninit.numerics.training"):
         result = train(X, Y, params, learning_rate=1e-6, num_iterations=20, print_every=10)
     notes = [m for m in caplog.messages if m.startswith("Note:")]
     assert notes == [f"Note: at iteration 0 the sigmoid output rounds to exactly 0 or 1 on the wrong side for 2 "
@@ -92,7 +92,7 @@ def test_the_saturation_note_counts_the_examples_on_the_wrong_side_once(caplog):
 
 def test_no_saturation_note_when_saturated_on_the_right_side(caplog):
     X, Y = np.array([[1.0, -1.0]]), np.array([[1.0, 0.0]])
-    with caplog.at_level(logging.INFO, logger="nninit.training"):
+    with caplog.at_level(logging.INFO, logger="nninit.numerics.training"):
         train(X, Y, {"W1": np.array([[1000.0]]), "b1": np.array([[0.0]])}, learning_rate=0.1, num_iterations=0)
     assert not [m for m in caplog.messages if m.startswith("Note:")]
 
@@ -108,7 +108,7 @@ def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch, caplog):
         return real_backward(*args, **kwargs)
 
     monkeypatch.setattr(training, "backward_layers", interrupting_backward)
-    with caplog.at_level(logging.WARNING, logger="nninit.training"):
+    with caplog.at_level(logging.WARNING, logger="nninit.numerics.training"):
         result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=1000, print_every=50)
     assert caplog.messages == ["Interrupted after 119 iterations; recording the state there and keeping what was recorded"]
     assert result.status == "interrupted"
@@ -131,7 +131,7 @@ def test_diagnostics_do_not_change_the_numbers(circles):
 @pytest.mark.parametrize("layers_dims", [(2, 10, 5, 1), (2, 1), (2, 8, 8, 8, 8, 1)])
 def test_harness_loop_equals_the_naive_loop(circles, layers_dims):
     """The optimized loop computes the same parameters as the course-style loop, to 1e-12."""
-    from nninit.naive import naive_train
+    from nninit.numerics.naive import naive_train
 
     params = _he(layers_dims)
     naive, costs = naive_train(circles.X_train, circles.Y_train, params, 0.01, 2000)
@@ -147,7 +147,7 @@ def test_run_files_get_the_usual_permissions(tmp_path):
     """Atomic writes go through a temporary file (mode 0600); the result must be 0666 less the umask."""
     import stat
 
-    from nninit import runfolder
+    from nninit.record import runfolder
 
     runfolder.write_json(tmp_path / "m.json", {"a": 1})
     assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o666 & ~runfolder._UMASK
@@ -167,7 +167,7 @@ def test_the_defaults(circles):
 
 
 def test_a_blow_up_is_logged_with_its_numbers(circles, caplog):
-    with caplog.at_level(logging.WARNING, logger="nninit.training"):
+    with caplog.at_level(logging.WARNING, logger="nninit.numerics.training"):
         result = train(circles.X_train, circles.Y_train, _he(), learning_rate=1e6, num_iterations=3000)
     first, last = result.history[0]["cost"], result.history[-1]["cost"]
     assert result.status == "diverged" and result.diverged_at == 1000 and result.iterations_run == 1000
@@ -239,7 +239,7 @@ def test_an_interrupt_right_after_a_recorded_row_adds_no_second_row(circles):
                 raise KeyboardInterrupt
 
     handler = Interrupt()
-    logger = logging.getLogger("nninit.training")
+    logger = logging.getLogger("nninit.numerics.training")
     logger.addHandler(handler)
     old_level = logger.level
     logger.setLevel(logging.INFO)
@@ -270,7 +270,7 @@ def test_wall_time_is_the_time_in_the_loop(circles):
 
 def test_test_set_rows_are_the_cost_and_accuracies_of_the_recorded_parameters(circles):
     """With X_test, Y_test each row also holds test_cost, train_accuracy and test_accuracy of that row's parameters."""
-    from nninit.network import accuracy, cost_from_preactivation, output_preactivation
+    from nninit.numerics.network import accuracy, cost_from_preactivation, output_preactivation
 
     data = dict(X_test=circles.X_test, Y_test=circles.Y_test)
     kwargs = dict(learning_rate=0.5, print_every=40, activation="leaky_relu", negative_slope=0.3)
@@ -334,7 +334,7 @@ def test_a_state_that_cannot_be_measured_at_the_interrupt_keeps_the_rows(circles
 
     calls = {"n": 0}
     monkeypatch.setattr(training, "layer_statistics", statistics)
-    with caplog.at_level(logging.WARNING, logger="nninit.training"):
+    with caplog.at_level(logging.WARNING, logger="nninit.numerics.training"):
         result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=100,
                        print_every=50, diagnostics=True)
     assert result.status == "interrupted" and result.iterations_run == 15

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nninit.network import Cache
+from nninit.numerics.network import Cache
 
 STAT_NAMES = ("z_mean", "z_std", "z_sq", "a_mean", "a_std", "dead", "w_norm", "grad_norm", "distinct")
 """Per-layer column prefixes; the column for layer ``l`` is ``f"{name}_{l}"``."""
@@ -55,7 +55,7 @@ def layer_statistics(
     Parameters
     ----------
     parameters, grads : dict of str to ndarray
-        Current parameters and the gradients from :func:`nninit.network.backward`.
+        Current parameters and the gradients from :func:`nninit.numerics.network.backward`.
     cache : Cache
         Buffers holding the pass's ``Z`` and ``A``.
 

@@ -47,7 +47,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize
 
-from nninit.activations import check_activation
+from nninit.numerics.activations import check_activation
 
 PIECEWISE_LINEAR = ("relu", "leaky_relu")
 """Activations computed in closed form (arc-cosine kernels)."""

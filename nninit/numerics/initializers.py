@@ -173,7 +173,7 @@ _DISTRIBUTION_DOC = """    distribution : {'normal', 'untruncated_normal', 'trun
 _SCALE_DOC = """    scale : float or None, keyword-only, default=None
         The variance multiplier ``gain**2`` itself, given instead of ``gain`` when it is known
         in closed form: ``init.gain=auto`` passes
-        :func:`nninit.activations.calculate_gain_squared` (exactly 2 for ReLU).
+        :func:`nninit.numerics.activations.calculate_gain_squared` (exactly 2 for ReLU).
 
     Returns
     -------
@@ -339,7 +339,7 @@ WEIGHT_INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
     "pytorch_default": pytorch_default,
     "variance_scaling": variance_scaling,
 }
-"""Weight initializers by name; ``lsuv`` (in :mod:`nninit.lsuv`) starts from ``orthogonal``."""
+"""Weight initializers by name; ``lsuv`` (in :mod:`nninit.numerics.lsuv`) starts from ``orthogonal``."""
 
 
 def random_bias(fan_out: int, rng: np.random.RandomState, bias_std: float) -> np.ndarray:
@@ -348,7 +348,7 @@ def random_bias(fan_out: int, rng: np.random.RandomState, bias_std: float) -> np
     Poole et al. (2016), "Exponential expressivity in deep neural networks through transient
     chaos", section 2, and Schoenholz et al. (2017), "Deep information propagation": ``b_i ~ N(0,
     sigma_b**2)``, so that ``bias_std**2`` is their ``sigma_b**2`` (the ``bias_variance`` of
-    :mod:`nninit.theory`). ``bias_std == 0`` returns zeros without drawing, so the generator's
+    :mod:`nninit.numerics.theory`). ``bias_std == 0`` returns zeros without drawing, so the generator's
     state, and every later draw, is as with no biases drawn at all.
 
     Parameters

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nninit.activations import activate, backprop_activation, sigmoid
+from nninit.numerics.activations import activate, backprop_activation, sigmoid
 
 
 class Cache:

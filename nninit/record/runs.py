@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nninit import runfolder
+from nninit.record import runfolder
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ LABEL_KEYS = ("name",)
 """Pseudo config keys: labels recorded in ``metrics.json`` beside the config (not part of what is
 run), usable as group keys (``--group-by name``) and in :func:`where`; never grouped by unless asked."""
 PLATFORM_KEYS = ("blas", "blas_library", "blas_version", "blas_kernel", "cpu")
-"""The numerical platform a run recorded (``metrics.json``'s ``environment``, :mod:`nninit.blas`): usable in
+"""The numerical platform a run recorded (``metrics.json``'s ``environment``, :mod:`nninit.record.blas`): usable in
 :func:`where` (``blas_kernel=Haswell``) and as group keys (``--group-by blas_kernel``), never grouped by unless asked."""
 WHERE_KEYS = ("status", "name", "tags", *PLATFORM_KEYS)
 """Keys :func:`where` accepts besides the config keys: ``tags`` matches a run that holds the tag."""

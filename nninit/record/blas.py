@@ -76,7 +76,7 @@ def kernel_selected_by(coretype: str | None) -> str | None:
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     if coretype:
         env["OPENBLAS_CORETYPE"] = coretype
-    proc = subprocess.run([sys.executable, "-c", "from nninit.blas import numerical_platform as p; "
+    proc = subprocess.run([sys.executable, "-c", "from nninit.record.blas import numerical_platform as p; "
                            "print(p()['blas_kernel'])"], env=env, capture_output=True, text=True, timeout=120)
     answer = proc.stdout.strip()
     return answer if proc.returncode == 0 and answer not in ("", "None") else None

@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
-from nninit.activations import ACTIVATIONS
 from nninit.data import DATASETS
-from nninit.initializers import (
+from nninit.numerics.activations import ACTIVATIONS
+from nninit.numerics.initializers import (
     DISTRIBUTIONS,
     MODES,
     NORMAL_DISTRIBUTIONS,
     WEIGHT_INITIALIZERS,
 )
-from nninit.memory import estimated_bytes, memory_limit
+from nninit.record.memory import estimated_bytes, memory_limit
 
 MAX_SEED = 2**32 - 1
 INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)
@@ -163,7 +163,7 @@ def _known_keys(prefix: str, node: dict, keys: tuple[str, ...], owner: str = "")
 
 
 def _fits_in_memory(cfg: dict) -> None:
-    """Refuse a run that needs more memory than this process may use (:mod:`nninit.memory`),
+    """Refuse a run that needs more memory than this process may use (:mod:`nninit.record.memory`),
     naming the key to change: ``model.hidden_dims`` when the network does not fit even with the
     smallest data (2 training and 2 test examples), else ``data.n_train`` (or ``data.n_test``) with
     the number of examples that fit."""

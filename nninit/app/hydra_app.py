@@ -19,9 +19,9 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from nninit.config import ConfigError, register_configs, tag_list, validate
-from nninit.folder_lock import FolderBusy, lock_folder, release
-from nninit.signals import block_stop_signals, unblock_stop_signals, wait_until
+from nninit.app.config import ConfigError, register_configs, tag_list, validate
+from nninit.record.folder_lock import FolderBusy, lock_folder, release
+from nninit.record.signals import block_stop_signals, unblock_stop_signals, wait_until
 
 log = logging.getLogger("nninit")
 
@@ -180,7 +180,7 @@ class ValidateBeforeStart(Callback):
     what is accepted; nothing is written. The default folder is created here, atomically, so that
     no two runs share one; a read-only command (``--cfg``, ``--help``, ``--info``) never reaches
     this and writes nothing. The run or sweep folder is then locked for the command's lifetime
-    (:mod:`nninit.folder_lock`): a second command into it is refused, and nothing of the first
+    (:mod:`nninit.record.folder_lock`): a second command into it is refused, and nothing of the first
     is touched. A folder that already holds a finished run (an explicit ``hydra.run.dir`` /
     ``hydra.sweep.dir``) is refused the same way, unless ``resume=true``; resuming a folder whose
     runs all finished changes nothing in it. Every sweep check reads the jobs the sweeper will
@@ -253,11 +253,11 @@ class ValidateBeforeStart(Callback):
             _refuse(f"hydra.sweep.dir={sweep_dir} already holds runs; choose a new folder, or add resume=true to "
                     f"rerun only the jobs that did not finish")
         _record_sweep(sweep_dir, to_run)
-        from nninit.plot_worker import Prepared
+        from nninit.figures.plot_worker import Prepared
 
         # the summary's imports, in a process of their own on the core left idle while Hydra
         # composes every job's config to check it (a second or more, on one core)
-        _SUMMARY[:] = [Prepared(("nninit.summary", "nninit.comparison_plots"))]
+        _SUMMARY[:] = [Prepared(("nninit.app.report",))]
         launcher = str(config.hydra.launcher.get("_target_", ""))
         if "joblib" in launcher:
             _stop_workers_after_they_record(sweep_dir)
@@ -270,9 +270,9 @@ class ValidateBeforeStart(Callback):
 
 def _stop_workers_after_they_record(sweep_dir: str) -> None:
     """A joblib sweep stopped by Ctrl-C or SIGTERM: the workers record ``interrupted`` before the
-    launcher kills them (:func:`nninit.signals.forward_stop_signals`), and a job a worker could not
+    launcher kills them (:func:`nninit.record.signals.forward_stop_signals`), and a job a worker could not
     record in time is recorded by this process once the launcher has stopped (:func:`record_stopped_jobs`)."""
-    from nninit.signals import child_processes, forward_stop_signals
+    from nninit.record.signals import child_processes, forward_stop_signals
 
     workers_started = lambda: any("loky" in command for command in child_processes().values())  # noqa: E731
     forward_stop_signals(lambda: not running_jobs(sweep_dir), workers_started)
@@ -285,7 +285,7 @@ _LOCAL_WORKERS: list[str] = []
 
 def running_jobs(sweep_dir: str) -> list[str]:
     """The job folders of ``sweep_dir`` whose ``metrics.json`` says ``running``."""
-    from nninit.runfolder import METRICS, read_json
+    from nninit.record.runfolder import METRICS, read_json
 
     found = []
     with os.scandir(sweep_dir) as entries:
@@ -303,7 +303,7 @@ def record_stopped_jobs() -> list[str]:
     """After a joblib sweep was stopped (its workers are gone): a job folder still saying ``running``
     was ended by the launcher before its worker could record it; record it ``interrupted``, with that
     reason, so that the folder tells the truth and ``resume=true`` reruns it. Returns those folders."""
-    from nninit.runfolder import METRICS, read_json, write_json
+    from nninit.record.runfolder import METRICS, read_json, write_json
 
     if not _LOCAL_WORKERS:
         return []
@@ -317,7 +317,7 @@ def record_stopped_jobs() -> list[str]:
 
 
 def _own(folder: str, fresh: bool = False) -> None:
-    """Lock ``folder`` for this command (:func:`nninit.folder_lock.lock_folder`), or refuse the command."""
+    """Lock ``folder`` for this command (:func:`nninit.record.folder_lock.lock_folder`), or refuse the command."""
     try:
         lock_folder(folder, fresh)
     except FolderBusy as busy:
@@ -325,7 +325,7 @@ def _own(folder: str, fresh: bool = False) -> None:
 
 
 _SUMMARY: list = []
-"""The process prepared to write the sweep's summary (:class:`nninit.plot_worker.Prepared`)."""
+"""The process prepared to write the sweep's summary (:class:`nninit.figures.plot_worker.Prepared`)."""
 _SWEEP_DIR: list[str] = []
 """The folder of the sweep this process runs (for the advice printed on Ctrl-C)."""
 
@@ -429,7 +429,7 @@ SWEEP_PROGRESS = ".nninit_progress"
 
 
 def _record_sweep(sweep_dir: str, to_run: int | None) -> None:
-    from nninit.runfolder import write_json
+    from nninit.record.runfolder import write_json
 
     write_json(os.path.join(sweep_dir, SWEEP_STATE), {"jobs": to_run, "started": time.time()})
     try:
@@ -441,7 +441,7 @@ def _record_sweep(sweep_dir: str, to_run: int | None) -> None:
 def _log_sweep_progress(sweep_dir: str, status: str) -> None:
     """``job k/N done (status), about T left``: k counts the jobs of this sweep that ended, N the
     jobs it runs (a resumed sweep does not count the jobs it keeps)."""
-    from nninit.runfolder import read_json
+    from nninit.record.runfolder import read_json
 
     try:
         fd = os.open(os.path.join(sweep_dir, SWEEP_PROGRESS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
@@ -504,8 +504,8 @@ def finished_run(folder: str, cfg: dict) -> dict | None:
     ConfigError
         When the folder holds a run of another config: resuming never overwrites it.
     """
-    from nninit.runfolder import METRICS, read_json
-    from nninit.runs import flatten
+    from nninit.record.runfolder import METRICS, read_json
+    from nninit.record.runs import flatten
 
     try:
         metrics = read_json(os.path.join(folder, METRICS))
@@ -528,7 +528,7 @@ def task(cfg: DictConfig) -> dict:
     """
     # in whatever process runs the job (run.py, a joblib worker, a submitit job): Ctrl-C, SIGTERM and submitit's
     # SIGUSR2 stop the run as Ctrl-C does, so that it records 'interrupted'
-    from nninit.signals import interrupt_on_ctrl_c, interrupt_on_scheduler_signals
+    from nninit.record.signals import interrupt_on_ctrl_c, interrupt_on_scheduler_signals
 
     interrupt_on_ctrl_c()
     interrupt_on_scheduler_signals()
@@ -540,8 +540,8 @@ def task(cfg: DictConfig) -> dict:
 
 def _task(cfg: DictConfig) -> dict:
     unblock_stop_signals()  # a joblib worker starts with them held (forward_stop_signals); one pending now stops the job
-    from nninit.experiment import run
-    from nninit.tracking import track
+    from nninit.app.experiment import run
+    from nninit.app.tracking import track
 
     hydra_cfg = HydraConfig.get()
     if _resume(cfg):
@@ -595,7 +595,7 @@ class SummarizeSweep(Callback):
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from nninit.summary import write_summary
+        from nninit.app.report import write_summary
 
         unblock_stop_signals()  # the summary can be stopped (its files are written all or nothing)
 
@@ -622,7 +622,7 @@ class SummarizeSweep(Callback):
 
 
 def _statuses(sweep_dir: str) -> list[tuple[str, str]]:
-    from nninit.runs import find_runs
+    from nninit.record.runs import find_runs
 
     runs, skipped = find_runs([sweep_dir])
     return [(str(r.path), r.metrics.get("status")) for r in runs] + [(str(p), "failed") for p, _ in skipped]

@@ -28,7 +28,7 @@ import os
 import signal
 from pathlib import Path
 
-from nninit import signals
+from nninit.record import signals
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _serve_run(conn) -> None:
     ``("warm_up",)`` by importing matplotlib, ``("draw", run_dir, metrics, only, animation)``
     with the paths written; ``None`` stops the helper."""
     warm, frames = False, None
-    logging.getLogger("nninit.plots").setLevel(logging.ERROR)  # an invalid MPLBACKEND: said once, by the run
+    logging.getLogger("nninit.figures.plots").setLevel(logging.ERROR)  # an invalid MPLBACKEND: said once, by the run
     import sklearn.datasets  # noqa: F401  (the slow import, done while the run imports Hydra)
 
     while True:
@@ -100,7 +100,7 @@ def _serve_run(conn) -> None:
 
                 conn.send(("ok", make_dataset(*args)))
                 continue
-            from nninit import plots
+            from nninit.figures import plots
 
             if not warm:
                 plots.warm_up()
@@ -121,9 +121,9 @@ def _serve_run(conn) -> None:
 def _add_frame(frames, kind: str, args):
     """The helper's animation: ``("animation", X, Y, title, activation, negative_slope)`` starts
     it, each ``("frame", i, parameters, row)`` adds a frame (the first one makes the
-    :class:`nninit.plots.BoundaryAnimation`). None once a frame failed: the run's figure is then
+    :class:`nninit.figures.plots.BoundaryAnimation`). None once a frame failed: the run's figure is then
     drawn from its saved snapshots."""
-    from nninit import plots
+    from nninit.figures import plots
 
     if kind == "animation":
         return args
@@ -217,7 +217,7 @@ class FigureDrawer:
             return make_dataset(data_cfg)
         sent = self._send(("dataset", data_cfg))
         if self.figures:
-            from nninit import plots
+            from nninit.figures import plots
 
             plots.warm_up()
         data = self._answer(sent)
@@ -227,7 +227,7 @@ class FigureDrawer:
         return Dataset(*(np.array(a) for a in (data.X_train, data.Y_train, data.X_test, data.Y_test)))
 
     def frames(self, X, Y, title: str, activation: str, negative_slope: float, bytes_per_frame: int, count: int):
-        """A callback for :func:`nninit.training.train`'s ``on_snapshot`` that sends each snapshot
+        """A callback for :func:`nninit.numerics.training.train`'s ``on_snapshot`` that sends each snapshot
         to the helper, which draws the animation's frames while the run trains; None when there is
         no helper, the inputs are not 2-d, or the snapshots would not fit in the pipe's buffer
         (:data:`STREAM_BYTES`: the training must never wait for the helper)."""
@@ -247,8 +247,8 @@ class FigureDrawer:
             self.close()
 
     def draw(self, run_dir: Path, metrics: dict, *, animation: bool) -> list[Path]:
-        """Every figure of the run (``nninit.plots.plot_run``), shared with the helper when there is one."""
-        from nninit import plots
+        """Every figure of the run (``nninit.figures.plots.plot_run``), shared with the helper when there is one."""
+        from nninit.figures import plots
 
         if self.process is None:
             return plots.plot_run(run_dir, metrics, animation=animation)
@@ -289,7 +289,7 @@ def _prepare_and_call(conn, modules: tuple[str, ...]) -> None:
 
     for name in modules:
         importlib.import_module(name)
-    from nninit import plots
+    from nninit.figures import plots
 
     plots.warm_up()
     request = conn.recv()

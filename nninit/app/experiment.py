@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from nninit import runfolder
-from nninit.activations import calculate_gain, calculate_gain_squared
-from nninit.config import validate
-from nninit.initializers import VARIANCE_PRESETS, initialize_parameters
-from nninit.lsuv import lsuv
-from nninit.network import accuracy
-from nninit.plot_worker import FigureDrawer
-from nninit.progress import Progress
-from nninit.signals import deferred, interrupt_received, stop_if_interrupted
-from nninit.training import train
+from nninit.app.config import validate
+from nninit.figures.plot_worker import FigureDrawer
+from nninit.numerics.activations import calculate_gain, calculate_gain_squared
+from nninit.numerics.initializers import VARIANCE_PRESETS, initialize_parameters
+from nninit.numerics.lsuv import lsuv
+from nninit.numerics.network import accuracy
+from nninit.numerics.training import train
+from nninit.record import runfolder
+from nninit.record.progress import Progress
+from nninit.record.signals import deferred, interrupt_received, stop_if_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,10 @@ NON_WEIGHT_KEYS = ("name", "bias", "bias_std", "tol", "max_iter")
 def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
     """Initial parameters for a validated config, and facts about the initialization.
 
-    ``init.gain='auto'`` becomes :func:`nninit.activations.calculate_gain` of
+    ``init.gain='auto'`` becomes :func:`nninit.numerics.activations.calculate_gain` of
     ``model.activation``; the presets of ``variance_scaling`` (he, xavier, lecun and their
     uniform forms) receive its square in closed form instead
-    (:func:`nninit.activations.calculate_gain_squared`, exactly 2 for ReLU), so that ReLU
+    (:func:`nninit.numerics.activations.calculate_gain_squared`, exactly 2 for ReLU), so that ReLU
     with ``gain=auto`` draws the same arrays as ``gain=null``. ``lsuv`` draws an orthogonal
     start and rescales it on ``X``.
 
@@ -179,7 +179,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     Parameters
     ----------
     cfg : dict
-        Composed configuration as plain containers (keys of :class:`nninit.config.Config`).
+        Composed configuration as plain containers (keys of :class:`nninit.app.config.Config`).
     run_dir : str or Path
         The run folder (created if missing).
     overrides : list of str, optional
@@ -188,7 +188,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         ``name`` (str or None) and ``tags`` (list of str), recorded in ``metrics.json`` beside the
         config (they label a run; they are not part of what is run).
     figures : bool, default=True
-        Draw the run's figures (``nninit.plots.plot_run``; they can be drawn later from the folder).
+        Draw the run's figures (``nninit.figures.plots.plot_run``; they can be drawn later from the folder).
     animation : bool, default=False
         Also keep ``params_history.npz`` and draw ``decision_boundary.gif``.
 
@@ -199,7 +199,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         not an error). While the run is under way ``metrics.json`` says ``running``; the final
         status is written only once every file of the run folder is there, so a run stopped in the
         middle (Ctrl-C, SIGTERM, a crash) never reads ``completed``. An interrupted run is
-        recorded at once, without figures (``nninit.plots.plot_run`` draws them from the folder).
+        recorded at once, without figures (``nninit.figures.plots.plot_run`` draws them from the folder).
 
     Raises
     ------
@@ -246,7 +246,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else ()
         on_snapshot = None
         if snapshot_at and figures:  # the animation's frames, drawn by the helper while this process trains
-            from nninit.plots import run_label
+            from nninit.figures.plots import run_label
 
             on_snapshot = helper.frames(data.X_train, data.Y_train, run_label(metrics), model["activation"],
                                         model["negative_slope"], 8 * n_parameters, len(snapshot_at))

@@ -1,7 +1,7 @@
 """Compare groups of finished runs: per-group estimates and pairwise differences, computed once.
 
-Reads runs through :mod:`nninit.runs` and computes with :mod:`nninit.stats`; :func:`summarize`
-returns a :class:`Comparison`, which :mod:`nninit.summary` writes as tables, text and figures.
+Reads runs through :mod:`nninit.record.runs` and computes with :mod:`nninit.analysis.stats`; :func:`summarize`
+returns a :class:`Comparison`, which :mod:`nninit.analysis.summary` writes as tables, text and figures.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from nninit import stats
-from nninit.runs import (
+from nninit.analysis import stats
+from nninit.record.runs import (
     PLATFORM_KEYS,
     SHORT_NAMES,
     Run,
@@ -23,7 +23,7 @@ from nninit.runs import (
     group_runs,
     resolve_group_keys,
 )
-from nninit.runs import where as select
+from nninit.record.runs import where as select
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def summarize_groups(groups: dict[str, list[Run]], metrics: tuple[str, ...] = DE
 def compare_summaries(summaries: list[GroupSummary], metrics: tuple[str, ...], *,
                       baseline: str | None = None) -> list[stats.Difference]:
     """Pairwise comparisons (or each group against ``baseline``) for every metric, Bonferroni-adjusted
-    over the pairs of each metric (:func:`nninit.stats.compare_groups`)."""
+    over the pairs of each metric (:func:`nninit.analysis.stats.compare_groups`)."""
     rows = []
     for m in metrics:
         rows += stats.compare_groups(m, {s.label: s.values[m] for s in summaries},

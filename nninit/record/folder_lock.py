@@ -15,7 +15,7 @@ import fcntl
 import os
 import sys
 
-from nninit.signals import signals_held
+from nninit.record.signals import signals_held
 
 LOCK_FILE = ".nninit.lock"
 """The lock file inside an owned folder (present only while a command owns the folder, or after one was killed)."""

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nninit.blas import numerical_platform
-from nninit.signals import signals_held
+from nninit.record.blas import numerical_platform
+from nninit.record.signals import signals_held
 
 METRICS, HISTORY = "metrics.json", "history.csv"
 _UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
@@ -151,7 +151,7 @@ def environment() -> dict:
     dict
         ``python``, ``numpy``, ``scikit-learn``, ``hydra-core``, ``matplotlib``, ``nninit``
         (None when not installed), ``platform``, the numerical platform (``blas``, ``blas_library``,
-        ``blas_version``, ``blas_kernel``, ``blas_threads``, ``cpu``: :func:`nninit.blas.numerical_platform`),
+        ``blas_version``, ``blas_kernel``, ``blas_threads``, ``cpu``: :func:`nninit.record.blas.numerical_platform`),
         ``git_commit`` (None outside a checkout) and ``git_dirty`` (uncommitted changes to tracked files).
     """
     env = {"python": platform.python_version(), "platform": platform.platform()}

@@ -1,7 +1,7 @@
 """Full-batch gradient descent, with the cost and checks only on recorded iterations.
 
 The loop keeps every array it needs preallocated (parameters and gradients each in one flat
-buffer, the pass buffers in a :class:`~nninit.network.Cache`), updates in place, and touches no
+buffer, the pass buffers in a :class:`~nninit.numerics.network.Cache`), updates in place, and touches no
 configuration object: only plain numbers reach it.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nninit.activations import sigmoid
-from nninit.diagnostics import layer_statistics
-from nninit.network import (
+from nninit.numerics.activations import sigmoid
+from nninit.numerics.diagnostics import layer_statistics
+from nninit.numerics.network import (
     Cache,
     allocate_parameters,
     backward_layers,
@@ -44,7 +44,7 @@ class TrainResult:
         Final ``W1, b1, ...`` (fresh arrays; the input parameters are not modified).
     history : list of dict
         One row per recorded iteration: ``iteration``, ``cost`` and, with diagnostics, the
-        per-layer statistics of :func:`nninit.diagnostics.layer_statistics`.
+        per-layer statistics of :func:`nninit.numerics.diagnostics.layer_statistics`.
     status : {'completed', 'diverged', 'interrupted'}
         On ``KeyboardInterrupt`` the loop stops, and a last history row records the cost of the
         parameters as they are at that point.
@@ -126,7 +126,7 @@ def train(
     activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
     negative_slope : float, default=0.01
     diagnostics : bool, default=False
-        Also record per-layer statistics (see :mod:`nninit.diagnostics`) in each history row.
+        Also record per-layer statistics (see :mod:`nninit.numerics.diagnostics`) in each history row.
     X_test, Y_test : ndarray of float64, shapes (n_x, m_test) and (1, m_test), optional
         With them, each recorded row also holds ``test_cost`` and, with the train set's,
         ``train_accuracy`` and ``test_accuracy`` (computed only at recorded iterations).

@@ -1,7 +1,7 @@
 """Figures comparing groups of runs, drawn from their run folders and their statistics.
 
-Imports the run reader (:mod:`nninit.runs`) and the statistics' result types only; nothing
-imports back, so :mod:`nninit.compare` draws through this module without a cycle.
+Imports the run reader (:mod:`nninit.record.runs`) and the statistics' result types only; nothing
+imports back, so :mod:`nninit.analysis.compare` draws through this module without a cycle.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nninit import runfolder
-from nninit.plots import (
+from nninit.analysis.stats import Difference
+from nninit.figures.plots import (
     draw_decision_boundary,
     group_styles,
     log_axis,
@@ -20,8 +20,8 @@ from nninit.plots import (
     plot_series,
     save_figure,
 )
-from nninit.runs import Run
-from nninit.stats import Difference
+from nninit.record import runfolder
+from nninit.record.runs import Run
 
 MAX_SEEDS_SHOWN = 5
 
@@ -82,7 +82,7 @@ def plot_accuracy(summaries, path: Path) -> None:
 
     Parameters
     ----------
-    summaries : list of nninit.compare.GroupSummary
+    summaries : list of nninit.analysis.compare.GroupSummary
         Need ``label``, ``runs``, ``values`` and ``estimates`` of ``train_accuracy`` and
         ``test_accuracy`` (a missing metric is skipped).
     """

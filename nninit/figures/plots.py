@@ -48,8 +48,8 @@ from matplotlib.colors import ListedColormap  # noqa: E402  (after the backend i
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from nninit import runfolder  # noqa: E402
-from nninit.network import predict_proba  # noqa: E402
+from nninit.numerics.network import predict_proba  # noqa: E402
+from nninit.record import runfolder  # noqa: E402
 
 DPI = 100
 REGION_COLORS = ("#f6c3a8", "#b9d7ea")  # predicted class 0, 1 (light)
@@ -268,7 +268,7 @@ class BoundaryAnimation:
     layer and writes its caption, and Pillow (matplotlib's own image library) writes the GIF.
     Redrawing the whole figure for every frame, as matplotlib's animation writers do, cost
     about 55 ms a frame here; this costs a few. Frames can be added while the run trains
-    (:class:`nninit.plot_worker.FigureDrawer` does, on the other core) or afterwards from the
+    (:class:`nninit.figures.plot_worker.FigureDrawer` does, on the other core) or afterwards from the
     saved snapshots (:func:`animate_decision_boundary`); the file is the same.
 
     Parameters

@@ -2,7 +2,7 @@
 
 Parameters live in a dict, the cost is computed on every iteration, and every update creates new
 arrays. It exists as the baseline of ``scripts/benchmark.py`` and of the tests that check that
-the harness's optimized loop (:func:`nninit.training.train`) computes the same parameters. It
+the harness's optimized loop (:func:`nninit.numerics.training.train`) computes the same parameters. It
 supports the ReLU hidden layers and sigmoid output of the seed network, at any depth.
 """
 

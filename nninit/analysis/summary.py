@@ -2,7 +2,7 @@
 and the figures, in plain words and with every number's interval.
 
 Used by the sweep callback at the end of a multirun, by ``scripts/compare.py`` and by the
-named experiments. The numbers come from :func:`nninit.compare.summarize`.
+named experiments. The numbers come from :func:`nninit.analysis.compare.summarize`.
 """
 
 from __future__ import annotations
@@ -11,22 +11,16 @@ import csv
 import io
 import json
 import math
-import os
-import shutil
-import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
-from nninit import runfolder, stats
-from nninit.compare import (
-    PRIMARY_METRIC,
+from nninit.analysis import stats
+from nninit.analysis.compare import (
     Comparison,
     GroupSummary,
     higher_is_better,
-    summarize,
 )
-from nninit.runs import SEED_KEYS, SHORT_NAMES, Run, varying_keys
-from nninit.signals import deferred, stop_if_interrupted
+from nninit.record import runfolder
+from nninit.record.runs import SEED_KEYS, SHORT_NAMES, Run, varying_keys
 
 COMPARISON_COLUMNS = ("metric", "group_a", "group_b", "paired", "n_a", "n_b", "difference", "ci_low", "ci_high",
                       "p_value", "p_adjusted", "prob_improvement", "verdict")
@@ -249,7 +243,7 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
 
 # ---------------------------------------------------------------- files
 
-def _csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
@@ -296,110 +290,6 @@ def run_rows(groups: dict[str, list[Run]]) -> list[dict]:
                          "diverged_at": m.get("diverged_at"), "wall_time_s": m.get("wall_time_s"),
                          "error": m.get("error"), "run_dir": str(r.path)})
     return rows
-
-
-def write_summary(
-    paths: list[str | Path],
-    out_dir: str | Path,
-    *,
-    group_by: list[str] | None = None,
-    metrics: tuple[str, ...] | None = None,
-    primary: str = PRIMARY_METRIC,
-    baseline: str | None = None,
-    method: str = "auto",
-    where: list[str] | None = None,
-    title: str = "Comparison",
-    plots: bool = True,
-    quick: bool = False,
-) -> tuple[str, list[Path]]:
-    """Find the runs under ``paths`` and write the summary files and plots.
-
-    Parameters
-    ----------
-    paths : list of path
-        Run folders and/or folders holding runs (searched recursively).
-    out_dir : path
-        Where to write (created).
-    group_by : list of str, optional
-        Config keys to group by (``init`` means ``init.name``). Default: every key that varies
-        across the runs except the seeds.
-    metrics : tuple of str, optional
-        Columns of the grouped table: ``metrics.json`` keys or ``history.csv`` columns (final
-        row). Default: train and test accuracy and the final cost, plus ``dead`` when recorded.
-        ``primary`` is added when missing.
-    primary : str, default='test_accuracy'
-        The metric that "Which is best?", ``accuracy.png`` and ``differences.png`` are about.
-    baseline : str, optional
-        ``KEY=VALUE`` (e.g. ``init=he``) or a group label: compare every group to that one
-        instead of all pairs.
-    method : {'auto', 't', 'bca', 'percentile'}
-        The interval of a mean (:func:`nninit.stats.mean_interval`).
-    where : list of str, optional
-        ``KEY=VALUE`` conditions (:func:`nninit.runs.where`): only the runs that meet all of them
-        are compared, chosen before repeats are counted and groups are formed.
-    title : str
-    plots : bool, default=True
-        Draw ``cost_curves.png``, ``accuracy.png``, ``differences.png`` and ``decision_boundaries.png``.
-    quick : bool, default=False
-        A reduced run: the summary says so and ranks nothing.
-
-    Returns
-    -------
-    text : str
-        What the console shows: the warnings, the grouped table, "Which is best?", what differs.
-    written : list of Path
-
-    Raises
-    ------
-    LookupError
-        When no run folder is found, or none meets ``where``.
-    ValueError
-        For an unknown ``group_by`` key, metric, baseline, method or ``where`` key, or a
-        malformed ``where`` condition.
-    """
-    c = summarize(paths, group_by=group_by, metrics=metrics, primary=primary, baseline=baseline, method=method,
-                  where=where)
-    return write_comparison(c, out_dir, title=title, plots=plots, quick=quick)
-
-
-def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Comparison", plots: bool = True,
-                     quick: bool = False) -> tuple[str, list[Path]]:
-    """Write the files of :func:`write_summary` for a comparison already computed.
-
-    All or nothing: the files are made in a temporary folder inside ``out_dir`` and moved into place
-    together at the end (``summary.md`` last), with interrupts held for those renames; a Ctrl-C or an
-    error while the tables or figures are made leaves ``out_dir`` as it was (no tables without their
-    ``summary.md``, no figures of another comparison beside new tables).
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = ["summary.csv", "comparisons.csv", "runs.csv", *FIGURE_FILES, "summary.md"]  # summary.md last
-    staging = Path(tempfile.mkdtemp(prefix=".summary-", dir=out_dir))
-    try:
-        _csv(staging / "summary.csv", group_rows(c.summaries, c.metrics), SUMMARY_COLUMNS)
-        _csv(staging / "comparisons.csv", [asdict(d) for d in c.diffs], list(COMPARISON_COLUMNS))
-        _csv(staging / "runs.csv", run_rows(c.groups), RUN_COLUMNS)
-        if plots:
-            from nninit import comparison_plots as cp
-
-            cp.plot_cost_curves(c.groups, staging / "cost_curves.png")
-            cp.plot_accuracy(c.summaries, staging / "accuracy.png")
-            cp.plot_differences(c.diffs, c.primary, c.reference, staging / "differences.png", quick=quick)
-            cp.plot_decision_boundaries(c.groups, staging / "decision_boundaries.png")
-        md, console = summary_text(c, title=title, plots=plots, quick=quick)
-        runfolder.atomic_write(staging / "summary.md", lambda f: f.write(md.encode()))
-        made = [name for name in names if (staging / name).exists()]  # a figure with nothing to draw is not made
-        with deferred():  # a few renames: an interrupt waits for them
-            for name in FIGURE_FILES:  # figures of an earlier comparison here would not match the new tables
-                if name not in made:
-                    (out_dir / name).unlink(missing_ok=True)
-            for name in made:
-                os.replace(staging / name, out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    stop_if_interrupted()
-    return console, [out_dir / name for name in ("summary.csv", "summary.md", "comparisons.csv", "runs.csv",
-                                                 *FIGURE_FILES) if name in made]
 
 
 def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tuple[str, str]:

@@ -46,8 +46,8 @@ import warnings
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from nninit import runfolder
-from nninit.folder_lock import LOCK_FILE
+from nninit.record import runfolder
+from nninit.record.folder_lock import LOCK_FILE
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _plain(node) -> dict:
 def track(cfg, hydra_cfg) -> None:
     """Log the job's run folder to the tracker chosen by ``cfg.tracker``; never raises.
 
-    Called by :func:`nninit.hydra_app.task` once :func:`nninit.experiment.run` has returned or
+    Called by :func:`nninit.app.hydra_app.task` once :func:`nninit.app.experiment.run` has returned or
     raised, so the folder is final. ``tracker=none`` (the default) does nothing.
 
     Parameters
@@ -394,7 +394,7 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
     from mlflow.entities import Metric, Param
     from mlflow.exceptions import MlflowException
 
-    from nninit.runs import flatten
+    from nninit.record.runs import flatten
 
     experiment = tracker.get("experiment") or (str(sweep_dir) if sweep_dir else DEFAULT_EXPERIMENT)
     found = client.get_experiment_by_name(experiment)
@@ -445,7 +445,7 @@ def _log_to(client, run_dir: Path, metrics: dict, tracker: dict, sweep_dir: str 
         points = [point for point in points if not math.isinf(point.value)]
         for start in range(0, len(points), _BATCH):
             client.log_batch(run_id, metrics=points[start:start + _BATCH])
-        for folder, _, files in os.walk(run_dir):  # every file but the folder's lock (nninit.folder_lock)
+        for folder, _, files in os.walk(run_dir):  # every file but the folder's lock (nninit.record.folder_lock)
             relative = os.path.relpath(folder, run_dir)
             for name in sorted(f for f in files if f != LOCK_FILE):
                 client.log_artifact(run_id, os.path.join(folder, name), None if relative == "." else relative)

@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 
-log = logging.getLogger("nninit.progress")
+log = logging.getLogger("nninit.record.progress")
 
 SHOW_AFTER_S = 5.0
 """A run expected to take longer than this shows its progress."""

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from nninit.activations import activate
+from nninit.numerics.activations import activate
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def lsuv(
     Parameters
     ----------
     parameters : dict of str to ndarray of float64
-        Starting ``W1, b1, ...`` (normally from :func:`nninit.initializers.orthogonal`); copied.
+        Starting ``W1, b1, ...`` (normally from :func:`nninit.numerics.initializers.orthogonal`); copied.
     X : ndarray of float64, shape (n_x, m)
         The batch (the training set).
     activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'

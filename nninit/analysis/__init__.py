@@ -1,0 +1,1 @@
+"""The analysis: statistics, grouping runs, comparisons and their tables. It draws nothing."""
