@@ -25,6 +25,7 @@ from scipy import stats as sps
 from nninit.analysis import stats
 from nninit.figures.plots import new_figure, save_figure
 from nninit.numerics import theory
+from nninit.numerics.activations import Activation
 from nninit.record import runfolder
 
 NAME = "dynamical_isometry"
@@ -42,8 +43,8 @@ QUICK = {"width": 40, "depths": (2, 8), "seeds": "1,2"}
 
 def critical_tanh() -> tuple[float, float, float]:
     """(sigma_w^2, sigma_b^2, q*) of the tanh critical point used."""
-    wv = theory.critical_weight_variance("tanh", TANH_BIAS_VARIANCE)
-    return wv, TANH_BIAS_VARIANCE, theory.q_star("tanh", wv, TANH_BIAS_VARIANCE)
+    wv = theory.critical_weight_variance(Activation("tanh"), TANH_BIAS_VARIANCE)
+    return wv, TANH_BIAS_VARIANCE, theory.q_star(Activation("tanh"), wv, TANH_BIAS_VARIANCE)
 
 
 def jacobian_singular_values(run, examples: int = EXAMPLES) -> np.ndarray:

@@ -25,6 +25,7 @@ from depth_signal import decide
 from nninit.analysis import stats
 from nninit.figures.plots import POINT_COLORS, new_figure, save_figure
 from nninit.numerics import theory
+from nninit.numerics.activations import Activation
 from nninit.numerics.network import predict_proba
 from nninit.record import runfolder
 
@@ -141,7 +142,7 @@ def measure(run) -> dict:
     """Everything the report needs from one run."""
     wv, bv = variances(run)
     params, Z, X = forward(run)
-    scales = theory.depth_scales("tanh", wv, bv)
+    scales = theory.depth_scales(Activation("tanh"), wv, bv)
     q = np.array([np.mean(z * z) for z in Z])
     i, j = far_pairs(Z[0], scales.c_star)
     c = correlations(Z, i, j)
@@ -166,13 +167,13 @@ def theory_curves(m: dict, depth: int, pairs: int = 3) -> tuple[np.ndarray, np.n
     q = np.diag(G).copy()
     qs = [q.mean()]
     for _ in range(depth - 1):
-        q = theory.length_map("tanh", wv, bv, q)
+        q = theory.length_map(Activation("tanh"), wv, bv, q)
         qs.append(q.mean())
     i, j = m["pairs"][0][:pairs], m["pairs"][1][:pairs]
     q1, q2, c = G[i, i], G[j, j], G[i, j] / np.sqrt(G[i, i] * G[j, j])
     cs = [c]
     for _ in range(depth - 1):
-        q1, q2, c = theory.covariance_map("tanh", wv, bv, q1, q2, c)
+        q1, q2, c = theory.covariance_map(Activation("tanh"), wv, bv, q1, q2, c)
         cs.append(c)
     return np.arange(1, depth + 1), np.array(qs), np.array(cs)
 
@@ -227,7 +228,7 @@ def _log_xi(v: float) -> float:
 def peak_claim(rows: dict, bv: float, quick: bool) -> tuple[str, str] | None:
     """Does the measured xi_c of the row sigma_b^2 = bv peak at the two grid points bracketing the critical
     sigma_w^2? Per other grid point, the paired-by-seed difference of log xi_c (peak minus it), t interval."""
-    target = theory.critical_weight_variance("tanh", bv)
+    target = theory.critical_weight_variance(Activation("tanh"), bv)
     row = sorted(w for (w, b) in rows if b == bv)
     below, above = [w for w in row if w <= target], [w for w in row if w > target]
     if not below or not above or len(row) < 3:
@@ -290,8 +291,8 @@ def report(out: Path, quick: bool = False) -> str:
         "| ξ_c measured (χ_c) | ξ_c measured (decay fit) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     q_claims, rows, deviations = [], {}, []
     for (wv, bv), members in sorted(grid.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        scales = theory.depth_scales("tanh", wv, bv)
-        chi = theory.chi1("tanh", wv, bv)
+        scales = theory.depth_scales(Activation("tanh"), wv, bv)
+        chi = theory.chi1(Activation("tanh"), wv, bv)
         phase = "ordered" if chi < 0.98 else ("chaotic" if chi > 1.02 else "critical")
         rows[(wv, bv)] = (members, scales, chi)
         rel = [m["q_star"] / scales.q_star - 1 for m in members]
@@ -328,7 +329,7 @@ def report(out: Path, quick: bool = False) -> str:
                 for m in members:
                     by_seed.setdefault(m["seed"], []).append((wv, m["chi1"]))
         mean, low, high, n = interval([critical_from_chi(points) for points in by_seed.values()], stats.NON_NEGATIVE)
-        target = theory.critical_weight_variance("tanh", bv)
+        target = theory.critical_weight_variance(Activation("tanh"), bv)
         text = f"{_fmt(mean, low, high, 4)} (n={n}) against {target:.4f}"
         if bv == fixed:
             verdict = decide(low, high, ((1 - CRITICAL_TOLERANCE) * target, (1 + CRITICAL_TOLERANCE) * target), n,
@@ -376,7 +377,7 @@ def picture_points(rows) -> list[tuple[str, float, float]]:
     """An ordered, the most nearly critical and a chaotic grid point at PICTURE_BIAS (or the nearest bias)."""
     bv = min({b for _, b in rows}, key=lambda b: abs(b - PICTURE_BIAS))
     row = sorted(w for w, b in rows if b == bv)
-    target = theory.critical_weight_variance("tanh", bv)
+    target = theory.critical_weight_variance(Activation("tanh"), bv)
     critical = min(row, key=lambda w: abs(w - target))
     return [("ordered", row[0], bv), ("near critical", critical, bv), ("chaotic", row[-1], bv)]
 
@@ -425,7 +426,7 @@ def plot_phase_diagram(rows, path: Path) -> None:
     mesh = ax.pcolormesh(_edges(wvs), bv_edges, np.log10(xi), cmap="viridis", shading="flat")
     fig.colorbar(mesh, ax=ax, label="log10 measured ξ_c (layers)")
     b_line = np.linspace(0.0, bv_edges[-1], 60)
-    w_line = [theory.critical_weight_variance("tanh", b) for b in b_line]
+    w_line = [theory.critical_weight_variance(Activation("tanh"), b) for b in b_line]
     ax.plot(w_line, b_line, color="w", linewidth=2.5)
     ax.plot(w_line, b_line, color="k", linewidth=1.2, label="theory: χ₁ = 1 (edge of chaos)")
     for name, w, marker in (("LeCun, Xavier", 1.0, "o"), ("He", 2.0, "s"), ("Xavier, gain 5/3", 25 / 9, "^")):
@@ -451,7 +452,7 @@ def plot_regions(rows, path: Path, resolution: int = 150) -> None:
         X, Y = data["X_train"], data["Y_train"]
         lo, hi = X.min(axis=1) - 0.5, X.max(axis=1) + 0.5
         xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-        proba = predict_proba(np.vstack([xx.ravel(), yy.ravel()]), params, "tanh")
+        proba = predict_proba(np.vstack([xx.ravel(), yy.ravel()]), params, Activation("tanh"))
         with np.errstate(divide="ignore"):
             logit = np.log(proba) - np.log1p(-proba)
         z = (logit - np.median(logit)).reshape(xx.shape)

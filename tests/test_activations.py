@@ -7,6 +7,8 @@ import pytest
 
 from nninit.numerics.activations import (
     ACTIVATIONS,
+    RELU,
+    Activation,
     activate,
     backprop_activation,
     calculate_gain,
@@ -25,36 +27,58 @@ def test_check_activation_accepts_the_four_and_names_them_when_refusing():
     assert str(info.value) == f"model.activation='swish' is not supported; {ACCEPTED}"
 
 
-@pytest.mark.parametrize("call", [
-    lambda Z: activate(Z, np.empty_like(Z), "swish"),
-    lambda Z: backprop_activation(np.ones_like(Z), Z, Z, "swish"),
-])
-def test_an_unknown_activation_is_refused_by_name(call):
+def test_an_unknown_activation_is_refused_by_name():
     with pytest.raises(ValueError) as info:
-        call(np.zeros((2, 3)))
+        Activation("swish")
     assert str(info.value) == f"model.activation='swish' is not supported; {ACCEPTED}"
+
+
+@pytest.mark.parametrize("slope", [-0.1, 1.0, 1.5, math.nan, math.inf, "0.1", None, True])
+def test_a_slope_outside_zero_to_one_is_refused_with_its_value(slope):
+    with pytest.raises(ValueError) as info:
+        Activation("leaky_relu", slope)
+    assert str(info.value) == f"model.negative_slope={slope!r} must be a number in [0, 1)"
+
+
+def test_the_activation_value_is_immutable_and_compares_by_its_fields():
+    leaky = Activation("leaky_relu", 0.2)
+    assert leaky == Activation("leaky_relu", 0.2) != Activation("leaky_relu", 0.3)
+    assert RELU == Activation() == Activation("relu", 0.01)
+    assert hash(leaky) == hash(Activation("leaky_relu", 0.2))
+    with pytest.raises(AttributeError):
+        leaky.negative_slope = 0.5
+    assert Activation("leaky_relu", 0).negative_slope == 0  # an integer 0 is a slope
+
+
+def test_the_value_gives_the_gains_of_its_name_and_slope():
+    for name in ACTIVATIONS:
+        for slope in (0.0, 0.01, 0.5):
+            value = Activation(name, slope)
+            assert value.gain == calculate_gain(name, slope)
+            assert value.gain_squared == calculate_gain_squared(name, slope)
+    assert Activation("relu").gain_squared == 2.0
 
 
 def test_derivatives_at_zero_follow_pytorch():
     """At Z = 0: ReLU's derivative is 0 (the notebook's mask A > 0), leaky ReLU's is its slope."""
     Z = np.array([[-1.0, 0.0, 2.0]])
     relu, leaky = np.empty_like(Z), np.empty_like(Z)
-    activate(Z, relu, "relu")
-    activate(Z, leaky, "leaky_relu", 0.2)
+    activate(Z, relu, Activation("relu"))
+    activate(Z, leaky, Activation("leaky_relu", 0.2))
     assert relu.tolist() == [[0.0, 0.0, 2.0]] and leaky.tolist() == [[-0.2, 0.0, 2.0]]
     d_relu, d_leaky = np.ones_like(Z), np.ones_like(Z)
-    backprop_activation(d_relu, Z, relu, "relu")
-    backprop_activation(d_leaky, Z, leaky, "leaky_relu", 0.2)
+    backprop_activation(d_relu, Z, relu, Activation("relu"))
+    backprop_activation(d_leaky, Z, leaky, Activation("leaky_relu", 0.2))
     assert d_relu.tolist() == [[0.0, 0.0, 1.0]] and d_leaky.tolist() == [[0.2, 0.2, 1.0]]
 
 
 def test_the_default_slope_is_one_hundredth():
     Z = np.array([[-3.0, 0.5]])
     A = np.empty_like(Z)
-    activate(Z, A, "leaky_relu")
+    activate(Z, A, Activation("leaky_relu"))
     assert A.tolist() == [[-0.03, 0.5]]
     dA = np.ones_like(Z)
-    backprop_activation(dA, Z, A, "leaky_relu")
+    backprop_activation(dA, Z, A, Activation("leaky_relu"))
     assert dA.tolist() == [[0.01, 1.0]]
     assert calculate_gain_squared("leaky_relu") == 2.0 / (1.0 + 0.01**2)
     assert calculate_gain("leaky_relu") == math.sqrt(2.0 / (1.0 + 0.01**2))
@@ -66,7 +90,7 @@ def test_relu_writes_its_mask_into_the_buffer_it_is_given():
     A = np.maximum(Z, 0.0)
     mask = np.zeros(Z.shape, dtype=bool)
     dA = np.full(Z.shape, 2.0)
-    backprop_activation(dA, Z, A, "relu", mask=mask)
+    backprop_activation(dA, Z, A, RELU, mask=mask)
     assert mask.tolist() == [[False, False, True], [True, False, True]]
     assert dA.tolist() == [[0.0, 0.0, 2.0], [2.0, 0.0, 2.0]]
 

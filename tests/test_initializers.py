@@ -12,7 +12,7 @@ from scipy import stats
 from nninit.app.config import INIT_NAMES
 from nninit.app.experiment import initial_parameters
 from nninit.numerics import initializers as ini
-from nninit.numerics.activations import calculate_gain, calculate_gain_squared
+from nninit.numerics.activations import Activation, calculate_gain, calculate_gain_squared
 from nninit.numerics.lsuv import lsuv
 from nninit.numerics.network import Cache, forward
 
@@ -306,10 +306,10 @@ def test_zeros_are_zeros():
 def test_lsuv_gives_unit_variance_in_every_layer(circles, activation):
     layers_dims = [2] + [50] * 8 + [1]
     start = ini.initialize_parameters(layers_dims, "orthogonal", np.random.RandomState(0))
-    params, passes = lsuv(start, circles.X_train, activation=activation, tol=0.1, max_iter=10)
+    params, passes = lsuv(start, circles.X_train, activation=Activation(activation), tol=0.1, max_iter=10)
     assert len(passes) == len(layers_dims) - 1 and max(passes) <= 10 and sum(passes) > 0
     cache = Cache(layers_dims, circles.X_train)
-    forward(params, cache, activation)
+    forward(params, cache, Activation(activation))
     for l in range(1, len(layers_dims)):
         assert abs(cache.Z[l].var() - 1) < 0.1, f"layer {l}"
 
@@ -322,7 +322,7 @@ def _ratio_geomean(method, activation, seeds=range(1, 6), depth=50, width=100):
         dims = [2] + [width] * depth + [1]
         params = ini.initialize_parameters(dims, method, np.random.RandomState(seed))
         cache = Cache(dims, X)
-        forward(params, cache, activation)
+        forward(params, cache, Activation(activation))
         logs.append(np.diff(np.log([np.mean(cache.Z[l] ** 2) for l in range(1, depth + 1)])))
     return float(np.exp(np.mean(logs)))
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from nninit.numerics.activations import Activation
 from nninit.numerics.lsuv import lsuv
 
 
@@ -48,10 +49,10 @@ def test_at_most_max_iter_passes_ten_by_default():
 
 def test_the_defaults_are_relu_and_slope_one_hundredth():
     default, _ = lsuv(_biased(), X_LINE)
-    explicit, _ = lsuv(_biased(), X_LINE, activation="relu", negative_slope=0.01, tol=0.1, max_iter=10)
+    explicit, _ = lsuv(_biased(), X_LINE, activation=Activation("relu", 0.01), tol=0.1, max_iter=10)
     assert all(np.array_equal(default[k], explicit[k]) for k in default)
-    leaky, _ = lsuv(_biased(), X_LINE, activation="leaky_relu")
-    leaky_explicit, _ = lsuv(_biased(), X_LINE, activation="leaky_relu", negative_slope=0.01)
+    leaky, _ = lsuv(_biased(), X_LINE, activation=Activation("leaky_relu"))
+    leaky_explicit, _ = lsuv(_biased(), X_LINE, activation=Activation("leaky_relu", 0.01))
     assert all(np.array_equal(leaky[k], leaky_explicit[k]) for k in leaky)
     assert not np.array_equal(leaky["W2"], default["W2"])  # the slope matters in this network
 
@@ -81,7 +82,7 @@ def test_extreme_scales_work_whatever_numpys_error_settings(scale, x_scale):
              "W2": rng.standard_normal((4, 6)) * scale, "b2": np.zeros((4, 1)),
              "W3": rng.standard_normal((1, 4)) * scale, "b3": np.zeros((1, 1))}
     with np.errstate(all="raise"):
-        out, passes = lsuv(start, X, activation="tanh")
+        out, passes = lsuv(start, X, activation=Activation("tanh"))
     A = X
     for l in (1, 2, 3):
         Z = out[f"W{l}"] @ A + out[f"b{l}"]

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nninit.numerics.activations import ACTIVATIONS
+from nninit.numerics.activations import ACTIVATIONS, RELU, Activation
 from nninit.numerics.initializers import initialize_parameters
 from nninit.numerics.network import (
     Cache,
@@ -27,7 +27,7 @@ from nninit.numerics.network import (
 
 def _cost(params, X, Y, activation):
     cache = Cache([X.shape[0]] + [params[f"b{l}"].shape[0] for l in range(1, len(params) // 2 + 1)], X)
-    forward(params, cache, activation, 0.1)
+    forward(params, cache, Activation(activation, 0.1))
     return cost_from_preactivation(cache.Z[-1], Y)
 
 
@@ -44,8 +44,8 @@ def test_gradient_check(layers_dims, activation):
     for l in range(1, len(layers_dims)):
         params[f"b{l}"] = 0.1 * rng.standard_normal(params[f"b{l}"].shape)
     cache = Cache(layers_dims, X)
-    forward(params, cache, activation, 0.1)
-    grads = backward(Y, params, cache, new_grads(params), activation, 0.1)
+    forward(params, cache, Activation(activation, 0.1))
+    grads = backward(Y, params, cache, new_grads(params), Activation(activation, 0.1))
     h = 1e-5
     for key, value in params.items():
         numeric = np.zeros_like(value)
@@ -94,7 +94,9 @@ def _leaky_net():
 def test_the_defaults_are_relu_and_slope_one_hundredth():
     params, X, Y = _leaky_net()
     grads = {}
-    for args in ((), ("relu", 0.01), ("leaky_relu",), ("leaky_relu", 0.01), ("leaky_relu", 0.3)):
+    relu, leaky, leaky_explicit, steep = (Activation("relu", 0.01), Activation("leaky_relu"),
+                                          Activation("leaky_relu", 0.01), Activation("leaky_relu", 0.3))
+    for args in ((), (relu,), (leaky,), (leaky_explicit,), (steep,)):
         cache = Cache([2, 6, 5, 1], X)
         forward(params, cache, *args)
         grads[args] = backward(Y, params, cache, new_grads(params), *args)
@@ -102,14 +104,15 @@ def test_the_defaults_are_relu_and_slope_one_hundredth():
         assert np.array_equal(output_preactivation(X, params, *args), cache.Z[3])
         assert np.array_equal(predict(X, params, *args), (cache.A[3] > 0.5).astype(np.int64))
         assert accuracy(X, Y, params, *args) == np.mean((cache.A[3] > 0.5) == Y)
-    for a, b in ((), ("relu", 0.01)), (("leaky_relu",), ("leaky_relu", 0.01)):
+    for a, b in ((), (relu,)), ((leaky,), (leaky_explicit,)):
         assert all(np.array_equal(grads[a][k], grads[b][k]) for k in grads[a])
-    assert not np.array_equal(grads[("leaky_relu", 0.01)]["dW1"], grads[("leaky_relu", 0.3)]["dW1"])
+    assert not np.array_equal(grads[(leaky_explicit,)]["dW1"], grads[(steep,)]["dW1"])
     # one unit at x = -1: leaky output -slope, then Z = -slope + 0.05 decides the class
     tiny = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]]), "W2": np.array([[1.0]]), "b2": np.array([[0.05]])}
     X1, Y1 = np.array([[-1.0]]), np.array([[1.0]])
-    assert predict(X1, tiny, "leaky_relu").tolist() == [[1]] and accuracy(X1, Y1, tiny, "leaky_relu") == 1.0
-    assert predict(X1, tiny, "leaky_relu", 0.1).tolist() == [[0]] and accuracy(X1, Y1, tiny, "leaky_relu", 0.1) == 0.0
+    assert predict(X1, tiny, leaky).tolist() == [[1]] and accuracy(X1, Y1, tiny, leaky) == 1.0
+    slope = Activation("leaky_relu", 0.1)
+    assert predict(X1, tiny, slope).tolist() == [[0]] and accuracy(X1, Y1, tiny, slope) == 0.0
 
 
 def test_prediction_of_saturated_outputs_warns_about_nothing():
@@ -141,12 +144,12 @@ def test_the_relu_passes_allocate_nothing_per_iteration():
     W, b = layer_lists(params)
     W_T = [None] + [w.T for w in W[1:]]
     dW, db = layer_lists(grads, prefix="d")
-    forward_layers(W, b, cache, "relu", 0.01)
-    backward_layers(Y, W_T, cache, dW, db, "relu", 0.01)
+    forward_layers(W, b, cache, RELU)
+    backward_layers(Y, W_T, cache, dW, db, RELU)
     tracemalloc.start()
     try:
-        forward_layers(W, b, cache, "relu", 0.01)
-        backward_layers(Y, W_T, cache, dW, db, "relu", 0.01)
+        forward_layers(W, b, cache, RELU)
+        backward_layers(Y, W_T, cache, dW, db, RELU)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from nninit.analysis import stats
 from nninit.numerics import initializers as ini
-from nninit.numerics.activations import ACTIVATIONS, activate, backprop_activation, sigmoid
+from nninit.numerics.activations import ACTIVATIONS, Activation, activate, backprop_activation, sigmoid
 from nninit.numerics.lsuv import lsuv
 from nninit.numerics.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
 from nninit.numerics.training import blew_up, train
@@ -65,7 +65,7 @@ def networks(draw):
 
 def _cost(params, layers_dims, X, Y, activation, negative_slope):
     cache = Cache(layers_dims, X)
-    forward(params, cache, activation, negative_slope)
+    forward(params, cache, Activation(activation, negative_slope))
     return cost_from_preactivation(cache.Z[-1], Y)
 
 
@@ -74,10 +74,10 @@ def _cost(params, layers_dims, X, Y, activation, negative_slope):
 def test_backward_is_the_gradient_of_the_cost(net):
     layers_dims, activation, slope, params, X, Y = net
     cache = Cache(layers_dims, X)
-    forward(params, cache, activation, slope)
+    forward(params, cache, Activation(activation, slope))
     if activation in ("relu", "leaky_relu"):  # finite differences are wrong across a kink
         assume(all(np.abs(cache.Z[l]).min() > 1e-3 for l in range(1, len(layers_dims) - 1)))
-    grads = backward(Y, params, cache, new_grads(params), activation, slope)
+    grads = backward(Y, params, cache, new_grads(params), Activation(activation, slope))
     h = 1e-6
     roundoff = 8 * EPS * (1 + cost_from_preactivation(cache.Z[-1], Y)) / h  # of (plus - minus) / 2h
     for key, value in params.items():
@@ -110,9 +110,9 @@ def test_the_forward_pass_is_the_composition_of_the_layers(net):
                  "sigmoid": 1 / (1 + np.exp(-Z))}[activation]
     expected = 1 / (1 + np.exp(-Z))
     cache = Cache(layers_dims, X)
-    np.testing.assert_allclose(forward(params, cache, activation, slope), expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(forward(params, cache, Activation(activation, slope)), expected, rtol=1e-12, atol=0)
     np.testing.assert_allclose(cache.Z[L], Z, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(predict_proba(X, params, activation, slope), expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(predict_proba(X, params, Activation(activation, slope)), expected, rtol=1e-12, atol=0)
 
 
 @FAST
@@ -124,15 +124,15 @@ def test_activation_derivatives_are_the_derivatives(activation, slope, seed, sha
     Z = 3 * rng.standard_normal(shape)
     assume(np.abs(Z).min() > 1e-3)
     A, plus, minus = np.empty(shape), np.empty(shape), np.empty(shape)
-    activate(Z, A, activation, slope)
+    activate(Z, A, Activation(activation, slope))
     h = 1e-6
-    activate(Z + h, plus, activation, slope)
-    activate(Z - h, minus, activation, slope)
+    activate(Z + h, plus, Activation(activation, slope))
+    activate(Z - h, minus, Activation(activation, slope))
     dA = rng.standard_normal(shape)
     expected = dA * (plus - minus) / (2 * h)
     for mask in (None, np.empty(shape, dtype=bool)):
         got = dA.copy()
-        backprop_activation(got, Z, A, activation, slope, mask)
+        backprop_activation(got, Z, A, Activation(activation, slope), mask)
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
 
 
@@ -357,11 +357,11 @@ def test_initialize_parameters_draws_every_layer_w_before_b(method, sizes, bias,
 @given(net=networks(), tol=st.floats(0.01, 0.5), max_iter=st.integers(1, 10))
 def test_lsuv_leaves_every_layer_it_rescaled_at_unit_variance(net, tol, max_iter):
     layers_dims, activation, slope, params, X, _ = net
-    out, passes = lsuv(params, X, activation=activation, negative_slope=slope, tol=tol, max_iter=max_iter)
+    out, passes = lsuv(params, X, activation=Activation(activation, slope), tol=tol, max_iter=max_iter)
     assert len(passes) == len(layers_dims) - 1 and all(0 <= p <= max_iter for p in passes)
     assert all(np.array_equal(params[f"b{l}"], out[f"b{l}"]) for l in range(1, len(layers_dims)))
     cache = Cache(layers_dims, X)
-    forward(out, cache, activation, slope)
+    forward(out, cache, Activation(activation, slope))
     for l in range(1, len(layers_dims)):
         before, after = params[f"W{l}"], out[f"W{l}"]
         ratio = after.ravel()[np.argmax(np.abs(before))] / before.ravel()[np.argmax(np.abs(before))]
@@ -380,9 +380,9 @@ def test_lsuv_without_biases_needs_one_pass_per_layer(net, tol):
     """With zero biases Z = W A is linear in W: one division by sqrt(Var(Z)) makes the variance 1."""
     layers_dims, activation, slope, params, X, _ = net
     params = {key: np.zeros_like(value) if key[0] == "b" else value for key, value in params.items()}
-    out, passes = lsuv(params, X, activation=activation, negative_slope=slope, tol=tol, max_iter=10)
+    out, passes = lsuv(params, X, activation=Activation(activation, slope), tol=tol, max_iter=10)
     cache = Cache(layers_dims, X)
-    forward(out, cache, activation, slope)
+    forward(out, cache, Activation(activation, slope))
     for l in range(1, len(layers_dims)):
         var = float(np.mean((cache.Z[l] - cache.Z[l].mean()) ** 2))
         start = var * float(np.sum(params[f"W{l}"] ** 2) / np.sum(out[f"W{l}"] ** 2))  # before rescaling
@@ -401,21 +401,21 @@ def test_training_is_plain_gradient_descent(net, k, lr):
     """Every recorded row is the cost before that step; the run stops at the first row whose cost or
     parameters are not finite or whose cost blew up (``blew_up``), else completes after k steps."""
     layers_dims, activation, slope, params, X, Y = net
-    result = train(X, Y, params, learning_rate=lr, num_iterations=k, print_every=1, activation=activation,
-                   negative_slope=slope)
+    result = train(X, Y, params, learning_rate=lr, num_iterations=k, print_every=1,
+                   activation=Activation(activation, slope))
     state = {key: value.copy() for key, value in params.items()}
     costs, status = [], "completed"
     with np.errstate(over="ignore", invalid="ignore"):
         for i in range(k + 1):
             cache = Cache(layers_dims, X)
-            forward(state, cache, activation, slope)
+            forward(state, cache, Activation(activation, slope))
             costs.append(cost_from_preactivation(cache.Z[-1], Y))
             finite = math.isfinite(costs[-1]) and all(np.isfinite(v).all() for v in state.values())
             if not finite or blew_up(costs[-1], costs[0]):
                 status = "diverged"
                 break
             if i < k:
-                grads = backward(Y, state, cache, new_grads(state), activation, slope)
+                grads = backward(Y, state, cache, new_grads(state), Activation(activation, slope))
                 state = {key: value - lr * grads[f"d{key}"] for key, value in state.items()}
     stop = len(costs) - 1
     assert result.status == status and result.iterations_run == stop
@@ -431,7 +431,7 @@ def test_training_is_plain_gradient_descent(net, k, lr):
 def test_the_order_of_the_examples_does_not_matter(net, seed):
     layers_dims, activation, slope, params, X, Y = net
     order = np.random.RandomState(seed).permutation(X.shape[1])
-    kwargs = dict(learning_rate=0.1, num_iterations=3, print_every=1, activation=activation, negative_slope=slope)
+    kwargs = dict(learning_rate=0.1, num_iterations=3, print_every=1, activation=Activation(activation, slope))
     a = train(X, Y, params, **kwargs)
     b = train(np.ascontiguousarray(X[:, order]), np.ascontiguousarray(Y[:, order]), params, **kwargs)
     assert [r["cost"] for r in a.history] == pytest.approx([r["cost"] for r in b.history], rel=1e-12, abs=1e-15)

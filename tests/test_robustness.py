@@ -255,7 +255,7 @@ def test_lsuv_from_any_finite_scale(circles, gain):
     every layer ends with its output variance within tol of 1, as from an ordinary scale."""
     import warnings
 
-    from nninit.numerics.activations import activate
+    from nninit.numerics.activations import RELU, activate
     from nninit.numerics.lsuv import lsuv
 
     start = initialize_parameters([2, 10, 5, 1], "orthogonal", np.random.RandomState(3))
@@ -268,7 +268,7 @@ def test_lsuv_from_any_finite_scale(circles, gain):
         Z = params[f"W{l}"] @ A + params[f"b{l}"]
         assert abs(Z.var() - 1.0) < 0.1, (l, Z.var())
         A = np.empty_like(Z)
-        activate(Z, A, "relu", 0.01)
+        activate(Z, A, RELU)
     assert all(p <= 2 for p in passes)
 
 

@@ -19,7 +19,9 @@ from scipy import stats as sps
 from nninit.app.config import ConfigError, validate
 from nninit.numerics import initializers as ini
 from nninit.numerics import theory as T
+from nninit.numerics.activations import RELU, Activation
 
+TANH = Activation("tanh")
 Z_MAX = 4.5
 
 
@@ -35,31 +37,31 @@ def _bivariate(q1: float, q2: float, c: float, n: int, seed: int) -> tuple[np.nd
 
 # ---- ReLU: exact -----------------------------------------------------------------------------------
 def test_he_relu_is_exactly_critical():
-    assert T.critical_weight_variance("relu", 0.0) == 2.0
-    assert T.critical_weight_variance("relu", 0.3) == 2.0
-    assert abs(T.chi1("relu", 2.0, 0.0) - 1.0) < 1e-9
-    scales = T.depth_scales("relu", 2.0, 0.0)
+    assert T.critical_weight_variance(RELU, 0.0) == 2.0
+    assert T.critical_weight_variance(RELU, 0.3) == 2.0
+    assert abs(T.chi1(RELU, 2.0, 0.0) - 1.0) < 1e-9
+    scales = T.depth_scales(RELU, 2.0, 0.0)
     assert scales.chi_c == 1.0 and math.isinf(scales.xi_c)
 
 
 def test_he_relu_preserves_the_second_moment():
     q = np.array([1e-3, 0.5, 1.0, 7.0])
-    np.testing.assert_allclose(T.length_map("relu", 2.0, 0.0, q), q, rtol=1e-15)
-    assert T.q_star("relu", 2.0, 0.0, q0=0.7) == 0.7
+    np.testing.assert_allclose(T.length_map(RELU, 2.0, 0.0, q), q, rtol=1e-15)
+    assert T.q_star(RELU, 2.0, 0.0, q0=0.7) == 0.7
 
 
 def test_leaky_relu_closed_forms():
     a = 0.2
-    assert T.critical_weight_variance("leaky_relu", 0.0, negative_slope=a) == 2.0 / (1 + a * a)
-    assert T.chi1("leaky_relu", 2.0 / (1 + a * a), 0.1, negative_slope=a) == pytest.approx(1.0, abs=1e-12)
-    assert T.q_star("leaky_relu", 1.0, 0.3, negative_slope=a) == pytest.approx(0.3 / (1 - (1 + a * a) / 2))
+    assert T.critical_weight_variance(Activation("leaky_relu", a), 0.0) == 2.0 / (1 + a * a)
+    assert T.chi1(Activation("leaky_relu", a), 2.0 / (1 + a * a), 0.1) == pytest.approx(1.0, abs=1e-12)
+    assert T.q_star(Activation("leaky_relu", a), 1.0, 0.3) == pytest.approx(0.3 / (1 - (1 + a * a) / 2))
 
 
 def test_relu_q_star_and_divergence():
-    assert T.q_star("relu", 1.5, 0.1) == pytest.approx(0.1 / (1 - 0.75), rel=1e-15)
-    assert T.q_star("relu", 1.5, 0.0) == 0.0
-    assert math.isinf(T.q_star("relu", 2.5, 0.0))
-    assert math.isinf(T.q_star("relu", 2.0, 0.1))
+    assert T.q_star(RELU, 1.5, 0.1) == pytest.approx(0.1 / (1 - 0.75), rel=1e-15)
+    assert T.q_star(RELU, 1.5, 0.0) == 0.0
+    assert math.isinf(T.q_star(RELU, 2.5, 0.0))
+    assert math.isinf(T.q_star(RELU, 2.0, 0.1))
 
 
 @pytest.mark.parametrize("activation, slope", [("relu", 0.0), ("leaky_relu", 0.1), ("leaky_relu", 0.5)])
@@ -69,12 +71,12 @@ def test_arc_cosine_kernels_match_monte_carlo(activation, slope, q1, q2, c):
     phi = (lambda u: np.maximum(u, slope * u))
     dphi = (lambda u: np.where(u > 0, 1.0, slope))
     # covariance map: E[phi phi] through q12' = w E[phi phi] + b, with w = 1, b = 0
-    _, _, c_next = T.covariance_map(activation, 1.0, 0.0, q1, q2, c, negative_slope=slope)
-    q1n = T.length_map(activation, 1.0, 0.0, q1, negative_slope=slope)
-    q2n = T.length_map(activation, 1.0, 0.0, q2, negative_slope=slope)
+    _, _, c_next = T.covariance_map(Activation(activation, slope), 1.0, 0.0, q1, q2, c)
+    q1n = T.length_map(Activation(activation, slope), 1.0, 0.0, q1)
+    q2n = T.length_map(Activation(activation, slope), 1.0, 0.0, q2)
     _mc_close(phi(u1) * phi(u2), float(c_next * np.sqrt(q1n * q2n)))
     _mc_close(phi(u1) ** 2, float(q1n))
-    k0 = T._pair_kernels(activation, q1, q2, c, slope, derivative=True)
+    k0 = T._pair_kernels(Activation(activation, slope), q1, q2, c, derivative=True)
     _mc_close(dphi(u1) * dphi(u2), float(k0))
 
 
@@ -82,8 +84,8 @@ def test_relu_correlation_map_is_the_normalised_arc_cosine_kernel():
     c = np.linspace(-1, 1, 9)
     t = np.arccos(c)
     expected = (np.sin(t) + (np.pi - t) * c) / np.pi
-    np.testing.assert_allclose(T.correlation_map("relu", 2.0, 0.0, c), expected, rtol=1e-14, atol=1e-15)
-    np.testing.assert_allclose(T.correlation_map("relu", 1.3, 0.0, c), expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(T.correlation_map(RELU, 2.0, 0.0, c), expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(T.correlation_map(RELU, 1.3, 0.0, c), expected, rtol=1e-14, atol=1e-15)
 
 
 # ---- smooth activations: quadrature ----------------------------------------------------------------
@@ -123,14 +125,15 @@ def test_quadrature_of_a_kink_would_be_wrong():
 
 # ---- smooth activations: fixed points, criticality, Monte-Carlo ------------------------------------
 def test_tanh_critical_weight_variance_tends_to_one():
-    assert T.critical_weight_variance("tanh", 0.0) == 1.0
-    values = [T.critical_weight_variance("tanh", b) for b in (1e-4, 1e-6, 1e-8, 1e-10)]
+    assert T.critical_weight_variance(TANH, 0.0) == 1.0
+    values = [T.critical_weight_variance(TANH, b) for b in (1e-4, 1e-6, 1e-8, 1e-10)]
     assert all(v > 1 for v in values) and values == sorted(values, reverse=True)
     assert values[-1] - 1 < 1e-3
 
 
 @pytest.mark.parametrize("activation, bias_variance", [("tanh", 0.05), ("tanh", 0.3), ("tanh", 1e-3), ("sigmoid", 0.1)])
 def test_critical_point_is_where_chi1_is_one(activation, bias_variance):
+    activation = Activation(activation)
     w = T.critical_weight_variance(activation, bias_variance)
     assert T.chi1(activation, w, bias_variance) == pytest.approx(1.0, abs=1e-10)
     assert T.chi1(activation, 0.98 * w, bias_variance) < 1 < T.chi1(activation, 1.02 * w, bias_variance)
@@ -141,44 +144,44 @@ def test_critical_point_is_where_chi1_is_one(activation, bias_variance):
 def test_fixed_point_and_chi1_match_monte_carlo(activation, wv, bv):
     """q* solves q = wv E[phi(sqrt(q) z)^2] + bv, and chi_1 = wv E[phi'^2], by sampling z."""
     phi, d1, _ = T._derivatives(activation)
-    q = T.q_star(activation, wv, bv)
+    q = T.q_star(Activation(activation), wv, bv)
     assert q > 0
     z = np.random.default_rng(5).standard_normal(1_000_000)
     _mc_close(wv * phi(math.sqrt(q) * z) ** 2 + bv, q)
-    _mc_close(wv * d1(math.sqrt(q) * z) ** 2, T.chi1(activation, wv, bv))
+    _mc_close(wv * d1(math.sqrt(q) * z) ** 2, T.chi1(Activation(activation), wv, bv))
 
 
 @pytest.mark.parametrize("wv, bv", [(1.5, 0.05), (3.0, 0.2), (2.5, 0.01)])
 def test_correlation_map_matches_monte_carlo(wv, bv):
-    q = T.q_star("tanh", wv, bv)
+    q = T.q_star(TANH, wv, bv)
     for c in (-0.5, 0.2, 0.9):
         u1, u2 = _bivariate(q, q, c, 1_000_000, seed=int(100 * (c + 1)))
-        _mc_close((wv * np.tanh(u1) * np.tanh(u2) + bv) / q, float(T.correlation_map("tanh", wv, bv, c)))
+        _mc_close((wv * np.tanh(u1) * np.tanh(u2) + bv) / q, float(T.correlation_map(TANH, wv, bv, c)))
 
 
 def test_fixed_points_are_fixed_and_slopes_are_the_chis():
     for wv, bv in ((1.3, 0.05), (3.0, 0.1), (2.0, 0.0)):
-        scales = T.depth_scales("tanh", wv, bv)
+        scales = T.depth_scales(TANH, wv, bv)
         q, c = scales.q_star, scales.c_star
-        assert float(T.length_map("tanh", wv, bv, q)) == pytest.approx(q, rel=1e-12)
-        assert float(T.correlation_map("tanh", wv, bv, c)) == pytest.approx(c, abs=1e-11)
+        assert float(T.length_map(TANH, wv, bv, q)) == pytest.approx(q, rel=1e-12)
+        assert float(T.correlation_map(TANH, wv, bv, c)) == pytest.approx(c, abs=1e-11)
         h = 1e-5
-        slope_q = (T.length_map("tanh", wv, bv, q + h) - T.length_map("tanh", wv, bv, q - h)) / (2 * h)
+        slope_q = (T.length_map(TANH, wv, bv, q + h) - T.length_map(TANH, wv, bv, q - h)) / (2 * h)
         assert scales.chi_q == pytest.approx(float(slope_q), rel=1e-7)
         low = c - h if c < 1 else c - 2 * h
-        slope_c = (T.correlation_map("tanh", wv, bv, min(c + h, 1.0)) - T.correlation_map("tanh", wv, bv, low)) / (
+        slope_c = (T.correlation_map(TANH, wv, bv, min(c + h, 1.0)) - T.correlation_map(TANH, wv, bv, low)) / (
             min(c + h, 1.0) - low)
         assert scales.chi_c == pytest.approx(float(slope_c), rel=1e-4)
-        if T.chi1("tanh", wv, bv) > 1:
+        if T.chi1(TANH, wv, bv) > 1:
             assert c < 1 and scales.xi_c == pytest.approx(-1 / math.log(scales.chi_c))
         else:
-            assert c == 1.0 and scales.chi_c == pytest.approx(T.chi1("tanh", wv, bv), rel=1e-9)
-    assert T.c_star("tanh", 2.0, 0.0) == pytest.approx(0.0, abs=1e-10)  # odd activation, no bias
+            assert c == 1.0 and scales.chi_c == pytest.approx(T.chi1(TANH, wv, bv), rel=1e-9)
+    assert T.c_star(TANH, 2.0, 0.0) == pytest.approx(0.0, abs=1e-10)  # odd activation, no bias
 
 
 def test_xi_c_diverges_at_the_critical_line():
-    w = T.critical_weight_variance("tanh", 0.05)
-    near = [T.depth_scales("tanh", w * f, 0.05).xi_c for f in (0.8, 0.95, 0.99, 1.01, 1.05, 1.2)]
+    w = T.critical_weight_variance(TANH, 0.05)
+    near = [T.depth_scales(TANH, w * f, 0.05).xi_c for f in (0.8, 0.95, 0.99, 1.01, 1.05, 1.2)]
     assert near[2] > near[1] > near[0] and near[3] > near[4] > near[5]
     assert min(near[2], near[3]) > 50
 
@@ -186,11 +189,11 @@ def test_xi_c_diverges_at_the_critical_line():
 @settings(max_examples=25, deadline=None)
 @given(st.floats(0.3, 4.0), st.floats(0.001, 1.0))
 def test_phase_is_decided_by_the_critical_line(wv, bv):
-    w_crit = T.critical_weight_variance("tanh", bv)
+    w_crit = T.critical_weight_variance(TANH, bv)
     if abs(wv - w_crit) > 1e-6 * w_crit:
-        assert (T.chi1("tanh", wv, bv) > 1) == (wv > w_crit)
-    q = T.q_star("tanh", wv, bv)
-    assert float(T.length_map("tanh", wv, bv, q)) == pytest.approx(q, rel=1e-10)
+        assert (T.chi1(TANH, wv, bv) > 1) == (wv > w_crit)
+    q = T.q_star(TANH, wv, bv)
+    assert float(T.length_map(TANH, wv, bv, q)) == pytest.approx(q, rel=1e-10)
 
 
 @pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
@@ -212,7 +215,7 @@ def test_a_wide_random_network_follows_the_maps():
     G = wv * X.T @ X / 2 + bv
     q1, q2, c = G[0, 0], G[1, 1], G[0, 1] / math.sqrt(G[0, 0] * G[1, 1])
     for _ in range(depth - 1):
-        q1, q2, c = T.covariance_map("tanh", wv, bv, q1, q2, c)
+        q1, q2, c = T.covariance_map(TANH, wv, bv, q1, q2, c)
     finals = np.array(finals)
     for column, value in zip(finals.T, (q1, q2, c)):
         low, high = sps.t.interval(0.999, len(column) - 1, column.mean(), column.std(ddof=1) / 2)
@@ -222,11 +225,13 @@ def test_a_wide_random_network_follows_the_maps():
 
 def test_refuses_bad_arguments():
     with pytest.raises(ValueError, match="weight_variance"):
-        T.q_star("tanh", -1.0, 0.1)
+        T.q_star(TANH, -1.0, 0.1)
     with pytest.raises(ValueError, match="bias_variance"):
-        T.chi1("tanh", 1.0, math.nan)
+        T.chi1(TANH, 1.0, math.nan)
     with pytest.raises(ValueError, match="model.activation"):
-        T.chi1("gelu", 1.0, 0.0)
+        Activation("gelu")
+    with pytest.raises(TypeError, match=r"must be an Activation, e.g. Activation\('tanh'\)"):
+        T.chi1("tanh", 1.0, 0.0)
 
 
 # ---- init.bias_std -----------------------------------------------------------------------------------

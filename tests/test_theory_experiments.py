@@ -80,6 +80,7 @@ def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
 
     from nninit.numerics import initializers as ini
     from nninit.numerics import theory
+    from nninit.numerics.activations import Activation
 
     wv, bv, width, depth = 4.0, 0.05, 600, 24  # chaotic, xi_c = 7: the pairs reach c* by layer 12
     params = ini.initialize_parameters([2] + [width] * depth, "variance_scaling", np.random.RandomState(0),
@@ -90,9 +91,9 @@ def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
         Z.append(params[f"W{l}"] @ A + params[f"b{l}"])
         A = np.tanh(Z[-1])
     chi1 = np.exp(np.mean(np.log(E.jacobian_chi1(params, Z)[6:])))
-    assert chi1 == pytest.approx(theory.chi1("tanh", wv, bv), rel=0.03)
+    assert chi1 == pytest.approx(theory.chi1(Activation("tanh"), wv, bv), rel=0.03)
     chi_c = E.jacobian_chi_c(params, Z, 13)
-    assert chi_c == pytest.approx(theory.depth_scales("tanh", wv, bv).chi_c, rel=0.025)  # +1 % measured
+    assert chi_c == pytest.approx(theory.depth_scales(Activation("tanh"), wv, bv).chi_c, rel=0.025)  # +1 % measured
 
 
 def test_depth_scale_fit_recovers_an_exponential():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import nninit.numerics.training as training
+from nninit.numerics.activations import Activation
 from nninit.numerics.initializers import initialize_parameters
 from nninit.numerics.training import train
 
@@ -158,10 +159,10 @@ def test_the_defaults(circles):
     result = train(circles.X_train, circles.Y_train, _he(), learning_rate=0.01, num_iterations=2500)
     assert [row["iteration"] for row in result.history] == [0, 1000, 2000, 2500]
     assert all(sorted(row) == ["cost", "iteration"] for row in result.history)
-    kwargs = dict(learning_rate=0.5, num_iterations=30, print_every=10, activation="leaky_relu")
-    default = train(circles.X_train, circles.Y_train, _he(), **kwargs)
-    explicit = train(circles.X_train, circles.Y_train, _he(), negative_slope=0.01, **kwargs)
-    other = train(circles.X_train, circles.Y_train, _he(), negative_slope=0.2, **kwargs)
+    kwargs = dict(learning_rate=0.5, num_iterations=30, print_every=10)
+    default = train(circles.X_train, circles.Y_train, _he(), activation=Activation("leaky_relu"), **kwargs)
+    explicit = train(circles.X_train, circles.Y_train, _he(), activation=Activation("leaky_relu", 0.01), **kwargs)
+    other = train(circles.X_train, circles.Y_train, _he(), activation=Activation("leaky_relu", 0.2), **kwargs)
     assert all(np.array_equal(default.parameters[k], explicit.parameters[k]) for k in default.parameters)
     assert not np.array_equal(default.parameters["W1"], other.parameters["W1"])
 
@@ -253,7 +254,7 @@ def test_an_interrupt_right_after_a_recorded_row_adds_no_second_row(circles):
 
 
 def test_an_interrupted_leaky_run_records_the_cost_of_its_parameters(circles, monkeypatch):
-    kwargs = dict(learning_rate=0.5, print_every=50, activation="leaky_relu", negative_slope=0.3, diagnostics=True)
+    kwargs = dict(learning_rate=0.5, print_every=50, activation=Activation("leaky_relu", 0.3), diagnostics=True)
     _interrupt_at_call(monkeypatch, 31)
     result = train(circles.X_train, circles.Y_train, _he(), num_iterations=100, **kwargs)
     monkeypatch.undo()
@@ -273,7 +274,7 @@ def test_test_set_rows_are_the_cost_and_accuracies_of_the_recorded_parameters(ci
     from nninit.numerics.network import accuracy, cost_from_preactivation, output_preactivation
 
     data = dict(X_test=circles.X_test, Y_test=circles.Y_test)
-    kwargs = dict(learning_rate=0.5, print_every=40, activation="leaky_relu", negative_slope=0.3)
+    kwargs = dict(learning_rate=0.5, print_every=40, activation=Activation("leaky_relu", 0.3))
     sent = []  # on_snapshot: each snapshot as it is taken, with its history row (the frames of an animation)
     result = train(circles.X_train, circles.Y_train, _he(), num_iterations=100, snapshot_at={0, 40, 100}, **data,
                    on_snapshot=lambda i, params, row: sent.append((i, params, dict(row))), **kwargs)
@@ -285,10 +286,10 @@ def test_test_set_rows_are_the_cost_and_accuracies_of_the_recorded_parameters(ci
         assert row["iteration"] == i
         rerun = train(circles.X_train, circles.Y_train, _he(), num_iterations=i, **kwargs)
         assert all(np.array_equal(params[k], rerun.parameters[k]) for k in params)  # copies of that moment
-        Z_test = output_preactivation(circles.X_test, params, "leaky_relu", 0.3)
+        Z_test = output_preactivation(circles.X_test, params, kwargs["activation"])
         assert row["test_cost"] == cost_from_preactivation(Z_test, circles.Y_test)
-        assert row["train_accuracy"] == accuracy(circles.X_train, circles.Y_train, params, "leaky_relu", 0.3)
-        assert row["test_accuracy"] == accuracy(circles.X_test, circles.Y_test, params, "leaky_relu", 0.3)
+        assert row["train_accuracy"] == accuracy(circles.X_train, circles.Y_train, params, kwargs["activation"])
+        assert row["test_accuracy"] == accuracy(circles.X_test, circles.Y_test, params, kwargs["activation"])
     assert result.history[0]["train_accuracy"] != result.history[-1]["train_accuracy"]
     assert result.snapshots[0][1]["W1"] is not result.snapshots[1][1]["W1"]
     assert not np.array_equal(result.snapshots[0][1]["W1"], result.snapshots[1][1]["W1"])

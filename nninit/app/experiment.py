@@ -15,7 +15,7 @@ import numpy as np
 
 from nninit.app.config import validate
 from nninit.figures.plot_worker import FigureDrawer
-from nninit.numerics.activations import calculate_gain, calculate_gain_squared
+from nninit.numerics.activations import Activation, calculate_gain, calculate_gain_squared
 from nninit.numerics.initializers import VARIANCE_PRESETS, initialize_parameters
 from nninit.numerics.lsuv import lsuv
 from nninit.numerics.network import accuracy
@@ -62,8 +62,8 @@ def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tupl
         parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"),
                                            bias_std=init.get("bias_std"), **options)
     if init["name"] == "lsuv":
-        parameters, passes = lsuv(parameters, X, activation=model["activation"],
-                                  negative_slope=model["negative_slope"], tol=init["tol"], max_iter=init["max_iter"])
+        parameters, passes = lsuv(parameters, X, activation=Activation(model["activation"], model["negative_slope"]),
+                                  tol=init["tol"], max_iter=init["max_iter"])
         info["lsuv_passes"] = passes
         log.info("LSUV rescaling passes per layer: %s", passes)
     return parameters, info
@@ -255,7 +255,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
             result = train(
                 data.X_train, data.Y_train, parameters,
                 learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
-                activation=model["activation"], negative_slope=model["negative_slope"], diagnostics=tr["diagnostics"],
+                activation=Activation(model["activation"], model["negative_slope"]), diagnostics=tr["diagnostics"],
                 X_test=data.X_test, Y_test=data.Y_test, progress=lambda i: (stop_if_interrupted(), progress(i)),
                 snapshot_at=snapshot_at, on_snapshot=on_snapshot,
             )
@@ -266,7 +266,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
             runfolder.save_arrays(run_dir / runfolder.PARAMS_HISTORY, stack_snapshots(result.snapshots))
         runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
         finite = all(np.isfinite(p).all() for p in result.parameters.values())
-        args = (model["activation"], model["negative_slope"])
+        args = (Activation(model["activation"], model["negative_slope"]),)
         metrics.update(
             iterations_run=result.iterations_run,
             diverged_at=result.diverged_at,

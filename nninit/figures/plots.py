@@ -48,6 +48,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402  (after the backend i
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from nninit.numerics.activations import Activation  # noqa: E402
 from nninit.numerics.network import predict_proba  # noqa: E402
 from nninit.record import runfolder  # noqa: E402
 
@@ -184,7 +185,7 @@ def _regions(parameters, grid, shape, activation, negative_slope) -> np.ndarray:
     """The predicted class on the grid (NaN where the parameters are not finite: left blank)."""
     if not all(np.isfinite(p).all() for p in parameters.values()):
         return np.full(shape, np.nan)
-    return (predict_proba(grid, parameters, activation, negative_slope) > 0.5).reshape(shape).astype(float)
+    return (predict_proba(grid, parameters, Activation(activation, negative_slope)) > 0.5).reshape(shape).astype(float)
 
 
 def _scatter(ax, X, Y, *, marker_size: float, hollow: bool = False, which: str = "train") -> None:
@@ -207,7 +208,7 @@ def draw_probability_histogram(ax, parameters, X, Y, activation="relu", negative
     for X_, Y_, kind in ((X, Y, "train"), (X_test, Y_test, "test")):
         if X_ is None or not finite:
             continue
-        p = predict_proba(X_, parameters, activation, negative_slope).ravel()
+        p = predict_proba(X_, parameters, Activation(activation, negative_slope)).ravel()
         for label in (0, 1):
             on = Y_.ravel() == label
             ax.hist(p[on], bins=bins, histtype="stepfilled" if kind == "train" else "step", alpha=0.5 if kind == "train"

@@ -7,6 +7,7 @@ allocates nothing per iteration. Shapes are ``(n[l], m)``: units by examples.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +21,58 @@ def check_activation(activation: str) -> None:
         raise ValueError(
             f"model.activation={activation!r} is not supported; accepted: {', '.join(ACTIVATIONS)}"
         )
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer activation: its name and, for leaky ReLU, its slope below zero.
+
+    One immutable value where the pair ``(model.activation, model.negative_slope)`` travels
+    together through the network, LSUV, the training loop and the theory.
+
+    Parameters
+    ----------
+    name : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
+        The hidden layers' activation (the output unit is always a sigmoid).
+    negative_slope : float, default=0.01
+        Slope of ``leaky_relu`` for ``Z <= 0`` (PyTorch's ``negative_slope``), in [0, 1); ignored
+        by the other activations, but checked whatever the name, as ``model.negative_slope`` is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (listing the accepted ones), or a slope that is not a number in [0, 1).
+
+    Examples
+    --------
+    >>> Activation("leaky_relu", 0.2)
+    Activation(name='leaky_relu', negative_slope=0.2)
+    >>> Activation("relu").gain_squared
+    2.0
+    """
+
+    name: str = "relu"
+    negative_slope: float = 0.01
+
+    def __post_init__(self) -> None:
+        check_activation(self.name)
+        slope = self.negative_slope
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)) or not 0 <= slope < 1:
+            raise ValueError(f"model.negative_slope={slope!r} must be a number in [0, 1)")
+
+    @property
+    def gain(self) -> float:
+        """:func:`calculate_gain` of this activation (PyTorch's recommended gain)."""
+        return calculate_gain(self.name, self.negative_slope)
+
+    @property
+    def gain_squared(self) -> float:
+        """:func:`calculate_gain_squared` of this activation (the variance multiplier, in closed form)."""
+        return calculate_gain_squared(self.name, self.negative_slope)
+
+
+RELU = Activation()
+"""The default: ReLU (the notebook's hidden activation)."""
 
 
 def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -44,7 +97,7 @@ def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.divide(1.0, out, out=out)
 
 
-def activate(Z: np.ndarray, A: np.ndarray, activation: str, negative_slope: float = 0.01) -> None:
+def activate(Z: np.ndarray, A: np.ndarray, activation: Activation = RELU) -> None:
     """Write ``g(Z)`` into ``A`` for the hidden activation ``g``.
 
     Parameters
@@ -53,29 +106,25 @@ def activate(Z: np.ndarray, A: np.ndarray, activation: str, negative_slope: floa
         Pre-activation of a hidden layer.
     A : ndarray of float64, shape (n, m)
         Output buffer, distinct from ``Z``.
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
-    negative_slope : float, default=0.01
-        Slope of ``leaky_relu`` for ``Z <= 0`` (PyTorch's ``negative_slope``), in [0, 1).
+    activation : Activation, default=RELU
     """
-    if activation == "relu":
+    name = activation.name
+    if name == "relu":
         np.maximum(Z, 0.0, out=A)
-    elif activation == "leaky_relu":
-        np.multiply(Z, negative_slope, out=A)  # valid for 0 <= negative_slope < 1
+    elif name == "leaky_relu":
+        np.multiply(Z, activation.negative_slope, out=A)  # valid for 0 <= negative_slope < 1
         np.maximum(Z, A, out=A)
-    elif activation == "tanh":
+    elif name == "tanh":
         np.tanh(Z, out=A)
-    elif activation == "sigmoid":
+    else:  # sigmoid, the only other name an Activation holds
         sigmoid(Z, out=A)
-    else:
-        check_activation(activation)
 
 
 def backprop_activation(
     dA: np.ndarray,
     Z: np.ndarray,
     A: np.ndarray,
-    activation: str,
-    negative_slope: float = 0.01,
+    activation: Activation = RELU,
     mask: np.ndarray | None = None,
 ) -> None:
     """Turn ``dA`` (gradient w.r.t. the activation) into ``dZ`` in place: ``dA *= g'(Z)``.
@@ -86,8 +135,7 @@ def backprop_activation(
         Gradient of the cost with respect to ``A = g(Z)``; overwritten with ``dZ``.
     Z, A : ndarray of float64, shape (n, m)
         The layer's pre-activation and activation from the forward pass.
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
-    negative_slope : float, default=0.01
+    activation : Activation, default=RELU
     mask : ndarray of bool, shape (n, m), optional
         A buffer for ReLU's mask (the training loop passes a preallocated one); overwritten.
 
@@ -96,16 +144,15 @@ def backprop_activation(
     ReLU uses the notebook's mask ``A > 0`` (derivative 0 at ``Z = 0``), leaky ReLU its slope
     at ``Z <= 0`` (both as PyTorch); tanh uses ``1 - A**2`` and sigmoid ``A (1 - A)``.
     """
-    if activation == "relu":
+    name = activation.name
+    if name == "relu":
         np.multiply(dA, np.greater(A, 0.0, out=mask), out=dA)
-    elif activation == "leaky_relu":
-        np.multiply(dA, np.where(Z > 0, 1.0, negative_slope), out=dA)
-    elif activation == "tanh":
+    elif name == "leaky_relu":
+        np.multiply(dA, np.where(Z > 0, 1.0, activation.negative_slope), out=dA)
+    elif name == "tanh":
         np.multiply(dA, 1.0 - A * A, out=dA)
-    elif activation == "sigmoid":
+    else:  # sigmoid
         np.multiply(dA, A * (1.0 - A), out=dA)
-    else:
-        check_activation(activation)
 
 
 def _no_gain(activation: str) -> ValueError:

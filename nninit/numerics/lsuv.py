@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from nninit.numerics.activations import activate
+from nninit.numerics.activations import RELU, Activation, activate
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,7 @@ def lsuv(
     parameters: dict[str, np.ndarray],
     X: np.ndarray,
     *,
-    activation: str = "relu",
-    negative_slope: float = 0.01,
+    activation: Activation = RELU,
     tol: float = 0.1,
     max_iter: int = 10,
 ) -> tuple[dict[str, np.ndarray], list[int]]:
@@ -40,8 +39,7 @@ def lsuv(
         Starting ``W1, b1, ...`` (normally from :func:`nninit.numerics.initializers.orthogonal`); copied.
     X : ndarray of float64, shape (n_x, m)
         The batch (the training set).
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
-    negative_slope : float, default=0.01
+    activation : Activation, default=RELU
     tol : float, default=0.1
     max_iter : int, default=10
 
@@ -63,7 +61,7 @@ def lsuv(
         for l in range(1, L + 1):
             if l > 1:  # this layer's input: the previous layer's activation
                 A = np.empty_like(Z)
-                activate(Z, A, activation, negative_slope)
+                activate(Z, A, activation)
             W, b = params[f"W{l}"], params[f"b{l}"]
             done = 0
             Z = W @ A + b

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nninit.numerics.activations import activate, backprop_activation, sigmoid
+from nninit.numerics.activations import RELU, Activation, activate, backprop_activation, sigmoid
 
 
 class Cache:
@@ -67,8 +67,7 @@ def layer_lists(arrays: dict[str, np.ndarray], prefix: str = "") -> tuple[list, 
 def forward(
     parameters: dict[str, np.ndarray],
     cache: Cache,
-    activation: str = "relu",
-    negative_slope: float = 0.01,
+    activation: Activation = RELU,
 ) -> np.ndarray:
     """Forward pass over the input stored in ``cache.A[0]``.
 
@@ -78,10 +77,8 @@ def forward(
         ``Wl`` of shape ``(n[l], n[l-1])`` and ``bl`` of shape ``(n[l], 1)``.
     cache : Cache
         Buffers for this input; ``Z`` and ``A`` are overwritten.
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
-        Hidden-layer activation; the output layer is always a sigmoid.
-    negative_slope : float, default=0.01
-        For ``leaky_relu``.
+    activation : Activation, default=RELU
+        Hidden-layer activation (with leaky ReLU's slope); the output layer is always a sigmoid.
 
     Returns
     -------
@@ -89,10 +86,10 @@ def forward(
         The output ``A[L]``, the predicted probability of class 1 (a view into ``cache``).
     """
     W, b = layer_lists(parameters)
-    return forward_layers(W, b, cache, activation, negative_slope)
+    return forward_layers(W, b, cache, activation)
 
 
-def forward_layers(W: list, b: list, cache: Cache, activation: str, negative_slope: float) -> np.ndarray:
+def forward_layers(W: list, b: list, cache: Cache, activation: Activation) -> np.ndarray:
     """:func:`forward` on per-layer lists ``W[l]``, ``b[l]`` (index 0 unused); the training loop's form."""
     Z, A = cache.Z, cache.A
     L = len(W) - 1
@@ -100,7 +97,7 @@ def forward_layers(W: list, b: list, cache: Cache, activation: str, negative_slo
     for l in range(1, L):
         dot(W[l], A[l - 1], out=Z[l])
         add(Z[l], b[l], out=Z[l])
-        activate(Z[l], A[l], activation, negative_slope)
+        activate(Z[l], A[l], activation)
     dot(W[L], A[L - 1], out=Z[L])
     add(Z[L], b[L], out=Z[L])
     return sigmoid(Z[L], out=A[L])
@@ -111,8 +108,7 @@ def backward(
     parameters: dict[str, np.ndarray],
     cache: Cache,
     grads: dict[str, np.ndarray],
-    activation: str = "relu",
-    negative_slope: float = 0.01,
+    activation: Activation = RELU,
 ) -> dict[str, np.ndarray]:
     """Backward pass of the mean binary cross-entropy after :func:`forward`.
 
@@ -129,7 +125,7 @@ def backward(
         Filled by :func:`forward` on the same parameters.
     grads : dict of str to ndarray
         Output: ``dWl`` and ``dbl`` with the shapes of ``Wl`` and ``bl``; overwritten.
-    activation, negative_slope
+    activation : Activation, default=RELU
         As in :func:`forward`.
 
     Returns
@@ -139,13 +135,11 @@ def backward(
     """
     W, _ = layer_lists(parameters)
     dW, db = layer_lists(grads, prefix="d")
-    backward_layers(Y, [None] + [w.T for w in W[1:]], cache, dW, db, activation, negative_slope)
+    backward_layers(Y, [None] + [w.T for w in W[1:]], cache, dW, db, activation)
     return grads
 
 
-def backward_layers(
-    Y: np.ndarray, W_T: list, cache: Cache, dW: list, db: list, activation: str, negative_slope: float
-) -> None:
+def backward_layers(Y: np.ndarray, W_T: list, cache: Cache, dW: list, db: list, activation: Activation) -> None:
     """:func:`backward` on per-layer lists (``W_T[l]`` is ``W[l].T``, index 0 unused); the training loop's form."""
     Z, A, A_T, dZ, mask = cache.Z, cache.A, cache.A_T, cache.dZ, cache.mask
     L = len(W_T) - 1
@@ -157,7 +151,7 @@ def backward_layers(
         reduce(dZ[l], axis=1, keepdims=True, out=db[l])  # = np.sum(dZ, axis=1, keepdims=True)
         if l > 1:
             dot(W_T[l], dZ[l], out=dZ[l - 1])
-            backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, negative_slope, mask[l - 1])
+            backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, mask[l - 1])
 
 
 def cost_from_preactivation(ZL: np.ndarray, Y: np.ndarray) -> float:
@@ -187,9 +181,7 @@ def new_grads(parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {f"d{k}": np.zeros_like(v) for k, v in parameters.items()}
 
 
-def output_preactivation(
-    X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
-) -> np.ndarray:
+def output_preactivation(X: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> np.ndarray:
     """The output unit's pre-activation ``Z[L]`` for ``X`` of shape ``(n_x, m)``; returns ``(1, m)``.
 
     The same arithmetic as :func:`forward`, holding only two layers' arrays at a time, so that
@@ -201,36 +193,30 @@ def output_preactivation(
         for l in range(1, L + 1):
             if l > 1:  # this layer's input: the previous layer's activation
                 A = np.empty_like(Z)
-                activate(Z, A, activation, negative_slope)
+                activate(Z, A, activation)
             Z = np.dot(parameters[f"W{l}"], A)
             np.add(Z, parameters[f"b{l}"], out=Z)
     return Z
 
 
-def predict_proba(
-    X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
-) -> np.ndarray:
+def predict_proba(X: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> np.ndarray:
     """Output probabilities ``sigmoid(Z[L])`` for ``X`` of shape ``(n_x, m)``; returns shape ``(1, m)``
     (see :func:`output_preactivation`)."""
-    Z = output_preactivation(X, parameters, activation, negative_slope)
+    Z = output_preactivation(X, parameters, activation)
     with np.errstate(over="ignore"):  # exp(-Z) overflows for Z < -709.79: the sigmoid is 0 there
         return sigmoid(Z, out=Z)
 
 
-def predict(
-    X: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
-) -> np.ndarray:
+def predict(X: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> np.ndarray:
     """Class predictions, 1 where the output probability is strictly greater than 0.5.
 
     Returns
     -------
     ndarray of int64, shape (1, m)
     """
-    return (predict_proba(X, parameters, activation, negative_slope) > 0.5).astype(np.int64)
+    return (predict_proba(X, parameters, activation) > 0.5).astype(np.int64)
 
 
-def accuracy(
-    X: np.ndarray, Y: np.ndarray, parameters: dict[str, np.ndarray], activation: str = "relu", negative_slope: float = 0.01
-) -> float:
+def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> float:
     """Fraction of examples whose prediction (see :func:`predict`) equals the label."""
-    return float(np.mean(predict(X, parameters, activation, negative_slope) == Y))
+    return float(np.mean(predict(X, parameters, activation) == Y))

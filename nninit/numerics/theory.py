@@ -34,8 +34,9 @@ whose panels are as fine as the sharper of the Gaussian and the activation, on [
 deviations (the tails beyond weigh less than 1e-22): relative error below 1e-9 against
 ``scipy.integrate.quad`` (``tests/test_theory.py``).
 
-Activations are named as ``model.activation``: ``relu``, ``leaky_relu`` (with ``negative_slope``),
-``tanh``, ``sigmoid``. Every function takes float64 scalars unless it says arrays are accepted.
+Activations are :class:`~nninit.numerics.activations.Activation` values: ``relu``, ``leaky_relu``
+(with its ``negative_slope``), ``tanh``, ``sigmoid``. Every function takes float64 scalars unless it
+says arrays are accepted.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize
 
-from nninit.numerics.activations import check_activation
+from nninit.numerics.activations import Activation
 
 PIECEWISE_LINEAR = ("relu", "leaky_relu")
 """Activations computed in closed form (arc-cosine kernels)."""
@@ -64,9 +65,9 @@ def _sigmoid(u: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * u))  # = 1 / (1 + exp(-u)), without overflow
 
 
-def _derivatives(activation: str) -> tuple[Callable, Callable, Callable]:
+def _derivatives(name: str) -> tuple[Callable, Callable, Callable]:
     """phi, phi' and phi'' of a smooth activation."""
-    if activation == "tanh":
+    if name == "tanh":
         def d1(u):
             return 1.0 - np.tanh(u) ** 2
 
@@ -75,7 +76,7 @@ def _derivatives(activation: str) -> tuple[Callable, Callable, Callable]:
             return -2.0 * t * (1.0 - t * t)
 
         return np.tanh, d1, d2
-    if activation == "sigmoid":
+    if name == "sigmoid":
         def s1(u):
             s = _sigmoid(u)
             return s * (1.0 - s)
@@ -85,21 +86,20 @@ def _derivatives(activation: str) -> tuple[Callable, Callable, Callable]:
             return s * (1.0 - s) * (1.0 - 2.0 * s)
 
         return _sigmoid, s1, s2
-    raise ValueError(f"activation={activation!r} has no quadrature rule; accepted: {', '.join(SMOOTH)}")
+    raise ValueError(f"activation={name!r} has no quadrature rule; accepted: {', '.join(SMOOTH)}")
 
 
-def _check(activation: str, weight_variance: float, bias_variance: float, negative_slope: float) -> None:
-    check_activation(activation)
+def _check(activation: Activation, weight_variance: float, bias_variance: float) -> None:
+    if not isinstance(activation, Activation):
+        raise TypeError(f"activation={activation!r} must be an Activation, e.g. Activation('tanh')")
     if not (math.isfinite(weight_variance) and weight_variance > 0):
         raise ValueError(f"weight_variance={weight_variance!r} must be a finite number > 0")
     if not (math.isfinite(bias_variance) and bias_variance >= 0):
         raise ValueError(f"bias_variance={bias_variance!r} must be a finite number >= 0")
-    if activation == "leaky_relu" and not 0 <= negative_slope < 1:
-        raise ValueError(f"negative_slope={negative_slope!r} must be in [0, 1)")
 
 
-def _slope(activation: str, negative_slope: float) -> float:
-    return negative_slope if activation == "leaky_relu" else 0.0
+def _slope(activation: Activation) -> float:
+    return activation.negative_slope if activation.name == "leaky_relu" else 0.0
 
 
 # ---- Gaussian expectations ----------------------------------------------------------------------
@@ -152,17 +152,17 @@ def expect_pair(f: Callable, g: Callable, q1: float, q2: float, c: float) -> flo
     return float(np.dot(w1, f(r1 * z1) * inner))
 
 
-def _pair_kernels(activation: str, q1, q2, c, negative_slope: float, derivative: bool) -> np.ndarray:
+def _pair_kernels(activation: Activation, q1, q2, c, derivative: bool) -> np.ndarray:
     """``E[phi(u1) phi(u2)]`` (or of ``phi'`` with ``derivative=True``), arrays broadcast."""
     q1, q2, c = np.broadcast_arrays(np.asarray(q1, float), np.asarray(q2, float), np.clip(np.asarray(c, float), -1, 1))
-    if activation in PIECEWISE_LINEAR:
-        a = _slope(activation, negative_slope)
+    if activation.name in PIECEWISE_LINEAR:
+        a = _slope(activation)
         theta = np.arccos(c)
         if derivative:  # arc-cosine kernel of order 0 (Cho & Saul 2009)
             return a + (1 - a) ** 2 * (np.pi - theta) / (2 * np.pi)
         # arc-cosine kernel of order 1 (Cho & Saul 2009), and E[u1 relu(u2)] = sqrt(q1 q2) c / 2
         return np.sqrt(q1 * q2) * (a * c + (1 - a) ** 2 * (np.sin(theta) + (np.pi - theta) * c) / (2 * np.pi))
-    phi, d1, _ = _derivatives(activation)
+    phi, d1, _ = _derivatives(activation.name)
     f = d1 if derivative else phi
     out = np.empty(q1.shape)
     for i in np.ndindex(q1.shape):
@@ -171,8 +171,7 @@ def _pair_kernels(activation: str, q1, q2, c, negative_slope: float, derivative:
 
 
 # ---- the length map and q* -----------------------------------------------------------------------
-def length_map(activation: str, weight_variance: float, bias_variance: float, q, *,
-               negative_slope: float = 0.01) -> np.ndarray:
+def length_map(activation: Activation, weight_variance: float, bias_variance: float, q) -> np.ndarray:
     """One layer of the length map: ``q' = weight_variance E[phi(sqrt(q) z)**2] + bias_variance``.
 
     Poole et al. 2016, section 2 (the recursion for the squared length ``q^l`` of the
@@ -181,32 +180,29 @@ def length_map(activation: str, weight_variance: float, bias_variance: float, q,
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     weight_variance, bias_variance : float
         sigma_w**2 (> 0) and sigma_b**2 (>= 0).
     q : float or ndarray of float64, any shape
         Second moment of the previous layer's pre-activations, >= 0.
-    negative_slope : float, default=0.01
-        ``leaky_relu`` only.
 
     Returns
     -------
     ndarray of float64, the shape of ``q``
     """
-    _check(activation, weight_variance, bias_variance, negative_slope)
+    _check(activation, weight_variance, bias_variance)
     q = np.asarray(q, dtype=float)
-    if activation in PIECEWISE_LINEAR:
-        a = _slope(activation, negative_slope)
+    if activation.name in PIECEWISE_LINEAR:
+        a = _slope(activation)
         return weight_variance * (1 + a * a) / 2 * q + bias_variance
-    phi, _, _ = _derivatives(activation)
+    phi, _, _ = _derivatives(activation.name)
     out = np.empty(q.shape)
     for i in np.ndindex(q.shape):
         out[i] = weight_variance * expect(lambda u: phi(u) ** 2, float(q[i])) + bias_variance
     return out
 
 
-def q_star(activation: str, weight_variance: float, bias_variance: float, *, q0: float = 1.0,
-           negative_slope: float = 0.01) -> float:
+def q_star(activation: Activation, weight_variance: float, bias_variance: float, *, q0: float = 1.0) -> float:
     """The fixed point q* of the length map that the layers reach from ``q0``.
 
     Poole et al. 2016, section 2: ``q* = weight_variance E[phi(sqrt(q*) z)**2] + bias_variance``.
@@ -221,35 +217,34 @@ def q_star(activation: str, weight_variance: float, bias_variance: float, *, q0:
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     weight_variance, bias_variance : float
         sigma_w**2 (> 0) and sigma_b**2 (>= 0).
     q0 : float, default=1.0
         The starting second moment (only matters where the fixed point is not unique).
-    negative_slope : float, default=0.01
 
     Returns
     -------
     float
         q*, to 1e-12 relative for tanh and sigmoid; ``inf`` where the length map diverges.
     """
-    _check(activation, weight_variance, bias_variance, negative_slope)
-    if activation in PIECEWISE_LINEAR:
-        a = _slope(activation, negative_slope)
+    _check(activation, weight_variance, bias_variance)
+    if activation.name in PIECEWISE_LINEAR:
+        a = _slope(activation)
         gain = weight_variance * (1 + a * a) / 2
         if gain < 1:
             return bias_variance / (1 - gain)
         if gain == 1 and bias_variance == 0:
             return float(q0)
         return math.inf if (q0 > 0 or bias_variance > 0) else 0.0
-    if activation == "tanh" and bias_variance == 0 and weight_variance <= 1:
+    if activation.name == "tanh" and bias_variance == 0 and weight_variance <= 1:
         return 0.0
     top = weight_variance + bias_variance  # |phi| <= 1 bounds the map
 
     def gap(q: float) -> float:
         return float(length_map(activation, weight_variance, bias_variance, q)) - q
 
-    low = 1e-300 if bias_variance > 0 or activation == "sigmoid" else _tanh_lower_bracket(weight_variance, gap)
+    low = 1e-300 if bias_variance > 0 or activation.name == "sigmoid" else _tanh_lower_bracket(weight_variance, gap)
     return optimize.brentq(gap, low, top, xtol=1e-15, rtol=1e-13, maxiter=200)
 
 
@@ -264,8 +259,7 @@ def _tanh_lower_bracket(weight_variance: float, gap: Callable[[float], float]) -
 
 
 # ---- chi_1 and the correlation map ---------------------------------------------------------------
-def chi1(activation: str, weight_variance: float, bias_variance: float, *, q: float | None = None,
-         negative_slope: float = 0.01) -> float:
+def chi1(activation: Activation, weight_variance: float, bias_variance: float, *, q: float | None = None) -> float:
     """``chi_1 = weight_variance E[phi'(sqrt(q*) z)**2]``: order (< 1), edge of chaos (= 1), chaos (> 1).
 
     Poole et al. 2016, section 3 (the slope of the correlation map at ``c = 1``, the stretch
@@ -275,28 +269,27 @@ def chi1(activation: str, weight_variance: float, bias_variance: float, *, q: fl
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     weight_variance, bias_variance : float
     q : float, optional
         The second moment at which to evaluate; default q* (:func:`q_star`).
-    negative_slope : float, default=0.01
 
     Returns
     -------
     float
     """
-    _check(activation, weight_variance, bias_variance, negative_slope)
-    if activation in PIECEWISE_LINEAR:
-        a = _slope(activation, negative_slope)
+    _check(activation, weight_variance, bias_variance)
+    if activation.name in PIECEWISE_LINEAR:
+        a = _slope(activation)
         return weight_variance * (1 + a * a) / 2
     if q is None:
         q = q_star(activation, weight_variance, bias_variance)
-    _, d1, _ = _derivatives(activation)
+    _, d1, _ = _derivatives(activation.name)
     return weight_variance * expect(lambda u: d1(u) ** 2, q)
 
 
-def covariance_map(activation: str, weight_variance: float, bias_variance: float, q1, q2, c, *,
-                   negative_slope: float = 0.01) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def covariance_map(activation: Activation, weight_variance: float, bias_variance: float, q1, q2,
+                   c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One layer of the mean-field map of two inputs' pre-activations: ``(q1, q2, c) -> (q1', q2', c')``.
 
     Poole et al. 2016, section 2: ``q12' = weight_variance E[phi(u1) phi(u2)] + bias_variance`` with
@@ -307,28 +300,27 @@ def covariance_map(activation: str, weight_variance: float, bias_variance: float
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     weight_variance, bias_variance : float
     q1, q2 : float or ndarray of float64
         Second moments of the two inputs' pre-activations (> 0), broadcast with ``c``.
     c : float or ndarray of float64
         Their correlation, in [-1, 1].
-    negative_slope : float, default=0.01
 
     Returns
     -------
     q1_next, q2_next, c_next : ndarray of float64, the broadcast shape
     """
-    _check(activation, weight_variance, bias_variance, negative_slope)
-    q1_next = length_map(activation, weight_variance, bias_variance, q1, negative_slope=negative_slope)
-    q2_next = length_map(activation, weight_variance, bias_variance, q2, negative_slope=negative_slope)
-    k = _pair_kernels(activation, q1, q2, c, negative_slope, derivative=False)
+    _check(activation, weight_variance, bias_variance)
+    q1_next = length_map(activation, weight_variance, bias_variance, q1)
+    q2_next = length_map(activation, weight_variance, bias_variance, q2)
+    k = _pair_kernels(activation, q1, q2, c, derivative=False)
     c_next = (weight_variance * k + bias_variance) / np.sqrt(q1_next * q2_next)
     return q1_next, q2_next, np.clip(c_next, -1.0, 1.0)
 
 
-def correlation_map(activation: str, weight_variance: float, bias_variance: float, c, *, q: float | None = None,
-                    negative_slope: float = 0.01) -> np.ndarray:
+def correlation_map(activation: Activation, weight_variance: float, bias_variance: float, c, *,
+                    q: float | None = None) -> np.ndarray:
     """One layer of the correlation map at the fixed length: ``c' = (weight_variance E[phi(u1) phi(u2)] +
     bias_variance) / q*``.
 
@@ -339,34 +331,33 @@ def correlation_map(activation: str, weight_variance: float, bias_variance: floa
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     weight_variance, bias_variance : float
     c : float or ndarray of float64
         Correlations in [-1, 1].
     q : float, optional
         The common second moment; default q*. (Where q* is 0 or infinite, the ReLU map's limit is
         used; for tanh with q* = 0 the network is linear near 0 and ``c`` is returned.)
-    negative_slope : float, default=0.01
 
     Returns
     -------
     ndarray of float64, the shape of ``c``
     """
-    _check(activation, weight_variance, bias_variance, negative_slope)
+    _check(activation, weight_variance, bias_variance)
     c = np.asarray(c, dtype=float)
     if q is None:
-        q = q_star(activation, weight_variance, bias_variance, negative_slope=negative_slope)
-    if activation in PIECEWISE_LINEAR and (q == 0 or not math.isfinite(q)):
-        a = _slope(activation, negative_slope)
+        q = q_star(activation, weight_variance, bias_variance)
+    if activation.name in PIECEWISE_LINEAR and (q == 0 or not math.isfinite(q)):
+        a = _slope(activation)
         # bias_variance / q vanishes (q infinite) or q is 0 and bias_variance too: scale-free limit
-        return _pair_kernels(activation, 1.0, 1.0, c, negative_slope, derivative=False) / ((1 + a * a) / 2)
+        return _pair_kernels(activation, 1.0, 1.0, c, derivative=False) / ((1 + a * a) / 2)
     if q == 0:
         return c.copy()
-    _, _, c_next = covariance_map(activation, weight_variance, bias_variance, q, q, c, negative_slope=negative_slope)
+    _, _, c_next = covariance_map(activation, weight_variance, bias_variance, q, q, c)
     return c_next
 
 
-def c_star(activation: str, weight_variance: float, bias_variance: float, *, negative_slope: float = 0.01) -> float:
+def c_star(activation: Activation, weight_variance: float, bias_variance: float) -> float:
     """The stable fixed point c* of :func:`correlation_map`: 1 in the ordered phase (``chi_1 <= 1``),
     below 1 in the chaotic phase.
 
@@ -378,10 +369,10 @@ def c_star(activation: str, weight_variance: float, bias_variance: float, *, neg
     float
         In [-1, 1], to 1e-12 absolute.
     """
-    if chi1(activation, weight_variance, bias_variance, negative_slope=negative_slope) <= 1:
+    if chi1(activation, weight_variance, bias_variance) <= 1:
         return 1.0
-    q = q_star(activation, weight_variance, bias_variance, negative_slope=negative_slope)
-    if activation in PIECEWISE_LINEAR:  # chi_1 > 1 means q* infinite: the scale-free map keeps c = 1 (slope 1)
+    q = q_star(activation, weight_variance, bias_variance)
+    if activation.name in PIECEWISE_LINEAR:  # chi_1 > 1 means q* infinite: the scale-free map keeps c = 1 (slope 1)
         return 1.0
 
     def gap(c: float) -> float:
@@ -420,8 +411,7 @@ def _depth(chi: float) -> float:
     return -1.0 / math.log(chi)
 
 
-def depth_scales(activation: str, weight_variance: float, bias_variance: float, *,
-                 negative_slope: float = 0.01) -> DepthScales:
+def depth_scales(activation: Activation, weight_variance: float, bias_variance: float) -> DepthScales:
     """The depth scales ``xi_q`` and ``xi_c`` of Schoenholz et al. 2017, section 3.
 
     ``chi_q = weight_variance E[phi'(u)**2 + phi(u) phi''(u)]`` at ``u = sqrt(q*) z`` (the derivative
@@ -433,30 +423,29 @@ def depth_scales(activation: str, weight_variance: float, bias_variance: float, 
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     weight_variance, bias_variance : float
-    negative_slope : float, default=0.01
 
     Returns
     -------
     DepthScales
         ``xi_q, xi_c, chi_q, chi_c, q_star, c_star``; a depth scale is ``inf`` where its chi is >= 1.
     """
-    _check(activation, weight_variance, bias_variance, negative_slope)
-    q = q_star(activation, weight_variance, bias_variance, negative_slope=negative_slope)
-    if activation in PIECEWISE_LINEAR:
-        chi = chi1(activation, weight_variance, bias_variance, negative_slope=negative_slope)
+    _check(activation, weight_variance, bias_variance)
+    q = q_star(activation, weight_variance, bias_variance)
+    if activation.name in PIECEWISE_LINEAR:
+        chi = chi1(activation, weight_variance, bias_variance)
         return DepthScales(_depth(chi), _depth(chi), chi, chi, q, 1.0)
     if q == 0:
         return DepthScales(_depth(weight_variance), math.inf, weight_variance, 1.0, 0.0, 1.0)
-    phi, d1, d2 = _derivatives(activation)
+    phi, d1, d2 = _derivatives(activation.name)
     chi_q = weight_variance * expect(lambda u: d1(u) ** 2 + phi(u) * d2(u), q)
     c = c_star(activation, weight_variance, bias_variance)
     chi_c = weight_variance * expect_pair(d1, d1, q, q, c)
     return DepthScales(_depth(chi_q), _depth(chi_c), chi_q, chi_c, q, c)
 
 
-def critical_weight_variance(activation: str, bias_variance: float, *, negative_slope: float = 0.01) -> float:
+def critical_weight_variance(activation: Activation, bias_variance: float) -> float:
     """The weight variance on the edge of chaos, where ``chi_1 = 1``, for a given bias variance.
 
     Poole et al. 2016, Fig. 2 / Schoenholz et al. 2017, Fig. 1: the critical line between the
@@ -468,27 +457,26 @@ def critical_weight_variance(activation: str, bias_variance: float, *, negative_
 
     Parameters
     ----------
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}
+    activation : Activation
     bias_variance : float
         sigma_b**2, >= 0.
-    negative_slope : float, default=0.01
 
     Returns
     -------
     float
         sigma_w**2, to 1e-10 relative for tanh and sigmoid.
     """
-    _check(activation, 1.0, bias_variance, negative_slope)
-    if activation in PIECEWISE_LINEAR:
-        a = _slope(activation, negative_slope)
+    _check(activation, 1.0, bias_variance)
+    if activation.name in PIECEWISE_LINEAR:
+        a = _slope(activation)
         return 2.0 / (1 + a * a)
-    if activation == "tanh" and bias_variance == 0:
+    if activation.name == "tanh" and bias_variance == 0:
         return 1.0
 
     def excess(weight_variance: float) -> float:
         return chi1(activation, weight_variance, bias_variance) - 1.0
 
-    low = 1.0 if activation == "tanh" else 16.0  # chi_1 <= weight_variance max(phi')**2 <= 1 there
+    low = 1.0 if activation.name == "tanh" else 16.0  # chi_1 <= weight_variance max(phi')**2 <= 1 there
     high = 2.0 * low
     while excess(high) < 0:
         low, high = high, 2.0 * high

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nninit.numerics.activations import sigmoid
+from nninit.numerics.activations import RELU, Activation, sigmoid
 from nninit.numerics.diagnostics import layer_statistics
 from nninit.numerics.network import (
     Cache,
@@ -94,8 +94,7 @@ def train(
     learning_rate: float,
     num_iterations: int,
     print_every: int = 1000,
-    activation: str = "relu",
-    negative_slope: float = 0.01,
+    activation: Activation = RELU,
     diagnostics: bool = False,
     X_test: np.ndarray | None = None,
     Y_test: np.ndarray | None = None,
@@ -123,8 +122,7 @@ def train(
         Updates to apply (>= 0; 0 evaluates the initial network).
     print_every : int, default=1000
         Recording and logging period in iterations (>= 1).
-    activation : {'relu', 'leaky_relu', 'tanh', 'sigmoid'}, default='relu'
-    negative_slope : float, default=0.01
+    activation : Activation, default=RELU
     diagnostics : bool, default=False
         Also record per-layer statistics (see :mod:`nninit.numerics.diagnostics`) in each history row.
     X_test, Y_test : ndarray of float64, shapes (n_x, m_test) and (1, m_test), optional
@@ -165,7 +163,7 @@ def train(
         floating-point overflow and invalid values are ignored: they are checked)."""
         row = {"iteration": i, "cost": cost_from_preactivation(cache.Z[L], Y)}
         if X_test is not None:
-            Z_test = output_preactivation(X_test, params, activation, negative_slope)
+            Z_test = output_preactivation(X_test, params, activation)
             row["test_cost"] = cost_from_preactivation(Z_test, Y_test)
             row["train_accuracy"] = float(np.mean((cache.A[L] > 0.5) == (Y == 1)))
             row["test_accuracy"] = float(np.mean((sigmoid(Z_test, out=Z_test) > 0.5) == (Y_test == 1)))
@@ -182,8 +180,8 @@ def train(
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are checked, not warned about
             for i in range(num_iterations + 1):
-                forward_layers(W, b, cache, activation, negative_slope)
-                backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                forward_layers(W, b, cache, activation)
+                backward_layers(Y, W_T, cache, dW, db, activation)
                 if progress is not None and i % PROGRESS_EVERY == 0:
                     progress(i)
                 if i % print_every == 0 or i == num_iterations:
@@ -222,8 +220,8 @@ def train(
             # come in the middle of a pass, leaving its buffers half-written)
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    forward_layers(W, b, cache, activation, negative_slope)
-                    backward_layers(Y, W_T, cache, dW, db, activation, negative_slope)
+                    forward_layers(W, b, cache, activation)
+                    backward_layers(Y, W_T, cache, dW, db, activation)
                     result.history.append(measure(result.iterations_run))
             except (ArithmeticError, ValueError) as error:  # non-finite parameters: keep the rows recorded
                 log.warning("Could not record the state at the interrupt (%s)", error)
