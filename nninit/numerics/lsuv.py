@@ -59,31 +59,44 @@ def lsuv(
     A, passes = X, []
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # every divisor is checked > 0
         for l in range(1, L + 1):
-            if l > 1:  # this layer's input: the previous layer's activation
+            Z, done = _rescale_layer(params[f"W{l}"], params[f"b{l}"], A, l, tol, max_iter)
+            passes.append(done)
+            if l < L:  # the next layer's input: this layer's activation
                 A = np.empty_like(Z)
                 activate(Z, A, activation)
-            W, b = params[f"W{l}"], params[f"b{l}"]
-            done = 0
-            Z = W @ A + b
-            var = float(Z.var())
-            if not (math.isfinite(var) and var > _TINY):
-                # an extreme scale (init.gain=1e-200 or 1e200) under- or overflows the measurement; bring W
-                # to order one first, so that a tiny live layer is not taken for a dead one
-                top = float(np.max(np.abs(W)))
-                if top > 0 and math.isfinite(top):
-                    Z_unit = (W / top) @ A + b
-                    if math.isfinite(float(Z_unit.var())) and Z_unit.var() > 0:  # alive: keep the rescaled W
-                        W /= top
-                        Z, var = Z_unit, float(Z_unit.var())
-            while done < max_iter:
-                if not (math.isfinite(var) and var > 0):
-                    log.warning("LSUV: layer %d's output has variance %s on the batch and cannot be rescaled", l, var)
-                    break
-                if abs(var - 1.0) < tol:
-                    break
-                W /= math.sqrt(var)
-                done += 1
-                Z = W @ A + b
-                var = float(Z.var())
-            passes.append(done)
     return params, passes
+
+
+def _rescale_layer(W: np.ndarray, b: np.ndarray, A: np.ndarray, l: int, tol: float,
+                   max_iter: int) -> tuple[np.ndarray, int]:
+    """Divide ``W`` in place by ``sqrt(Var(W @ A + b))`` until within ``tol`` of 1 or ``max_iter``
+    passes; returns the layer's final output ``Z`` and the passes made."""
+    Z = W @ A + b
+    var = float(Z.var())
+    if not (math.isfinite(var) and var > _TINY):
+        Z, var = _to_order_one(W, b, A, Z, var)
+    done = 0
+    while done < max_iter:
+        if not (math.isfinite(var) and var > 0):
+            log.warning("LSUV: layer %d's output has variance %s on the batch and cannot be rescaled", l, var)
+            break
+        if abs(var - 1.0) < tol:
+            break
+        W /= math.sqrt(var)
+        done += 1
+        Z = W @ A + b
+        var = float(Z.var())
+    return Z, done
+
+
+def _to_order_one(W: np.ndarray, b: np.ndarray, A: np.ndarray, Z: np.ndarray, var: float) -> tuple[np.ndarray, float]:
+    """An extreme scale (init.gain=1e-200 or 1e200) under- or overflows the measurement: divide ``W`` in
+    place by its largest magnitude first, so that a tiny live layer is not taken for a dead one. Returns
+    the output and its variance, rescaled if the layer is alive at order one, else as they were."""
+    top = float(np.max(np.abs(W)))
+    if top > 0 and math.isfinite(top):
+        Z_unit = (W / top) @ A + b
+        if math.isfinite(float(Z_unit.var())) and Z_unit.var() > 0:  # alive: keep the rescaled W
+            W /= top
+            return Z_unit, float(Z_unit.var())
+    return Z, var

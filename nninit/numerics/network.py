@@ -188,12 +188,12 @@ def output_preactivation(X: np.ndarray, parameters: dict[str, np.ndarray], activ
     large inputs (a plotting grid through a deep, wide network) need little memory.
     """
     L = len(parameters) // 2
-    A = X
     with np.errstate(over="ignore", invalid="ignore"):
-        for l in range(1, L + 1):
-            if l > 1:  # this layer's input: the previous layer's activation
-                A = np.empty_like(Z)
-                activate(Z, A, activation)
+        Z = np.dot(parameters["W1"], X)
+        np.add(Z, parameters["b1"], out=Z)
+        for l in range(2, L + 1):
+            A = np.empty_like(Z)  # this layer's input: the previous layer's activation
+            activate(Z, A, activation)
             Z = np.dot(parameters[f"W{l}"], A)
             np.add(Z, parameters[f"b{l}"], out=Z)
     return Z
