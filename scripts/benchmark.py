@@ -32,7 +32,7 @@ from nninit.app.hydra_app import override  # noqa: E402
 from nninit.data import load_dataset  # noqa: E402
 from nninit.numerics.initializers import initialize_parameters  # noqa: E402
 from nninit.numerics.naive import naive_train  # noqa: E402
-from nninit.numerics.training import train  # noqa: E402
+from nninit.numerics.training import TrainSettings, train  # noqa: E402
 
 
 def seed_run(repeats: int, num_iterations: int = 15000) -> dict:
@@ -45,8 +45,7 @@ def seed_run(repeats: int, num_iterations: int = 15000) -> dict:
         naive_params, _ = naive_train(data.X_train, data.Y_train, params, 0.01, num_iterations)
         naive.append(time.perf_counter() - t)
         t = time.perf_counter()
-        result = train(data.X_train, data.Y_train, params, learning_rate=0.01, num_iterations=num_iterations,
-                       print_every=1000)
+        result = train(data.X_train, data.Y_train, params, TrainSettings(0.01, num_iterations, 1000))
         harness.append(time.perf_counter() - t)
     worst = max(float(np.max(np.abs(result.parameters[k] - naive_params[k]) / np.abs(naive_params[k]).clip(1e-300)))
                 for k in params)
@@ -74,15 +73,15 @@ def time_per_iteration(hidden_dims: list[int], m: int, budget_s: float) -> dict:
     Y = (rng.uniform(size=(1, m)) > 0.5).astype(float)
     dims = [2, *hidden_dims, 1]
     params = initialize_parameters(dims, "he", np.random.RandomState(3))
-    train(X, Y, params, learning_rate=1e-3, num_iterations=2, print_every=10**9)  # warm-up
+    train(X, Y, params, TrainSettings(1e-3, 2, 10**9))  # warm-up
     t = time.perf_counter()
-    train(X, Y, params, learning_rate=1e-3, num_iterations=3, print_every=10**9)
+    train(X, Y, params, TrainSettings(1e-3, 3, 10**9))
     per = (time.perf_counter() - t) / 3
     n = max(3, min(200000, int(budget_s / max(per, 1e-7))))
     repeats = []
     for _ in range(3):
         t = time.perf_counter()
-        train(X, Y, params, learning_rate=1e-3, num_iterations=n, print_every=10**9)
+        train(X, Y, params, TrainSettings(1e-3, n, 10**9))
         repeats.append((time.perf_counter() - t) / n)
     per = statistics.median(repeats)
     flops = matmul_flops(dims, m)

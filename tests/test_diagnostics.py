@@ -5,7 +5,8 @@ import pytest
 
 from nninit.numerics.diagnostics import STAT_NAMES, distinct_units, layer_statistics
 from nninit.numerics.network import Cache, backward, forward, new_grads
-from nninit.numerics.training import train
+from nninit.numerics.recording import diagnostics
+from nninit.numerics.training import TrainSettings, train
 
 LAYERS = [3, 6, 4, 1]
 
@@ -78,7 +79,7 @@ def test_layer_statistics_equal_their_definitions():
 def test_the_training_loop_records_the_statistics_of_the_parameters_it_reports():
     """Iteration 0: the initial parameters; the last row: the parameters after the last update."""
     params, (X, Y) = _parameters(), _data()
-    result = train(X, Y, params, learning_rate=0.5, num_iterations=7, print_every=5, diagnostics=True)
+    result = train(X, Y, params, TrainSettings(0.5, 7, 5), records=[diagnostics])
     assert [row["iteration"] for row in result.history] == [0, 5, 7]
     for row, state in ((result.history[0], params), (result.history[-1], result.parameters)):
         expected = _direct(state, X, Y)

@@ -29,7 +29,7 @@ from nninit.numerics import initializers as ini
 from nninit.numerics.activations import ACTIVATIONS, Activation, activate, backprop_activation, sigmoid
 from nninit.numerics.lsuv import lsuv
 from nninit.numerics.network import Cache, backward, cost_from_preactivation, forward, new_grads, predict_proba
-from nninit.numerics.training import blew_up, train
+from nninit.numerics.training import TrainSettings, blew_up, train
 
 pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")  # saturated sigmoids
 
@@ -401,8 +401,7 @@ def test_training_is_plain_gradient_descent(net, k, lr):
     """Every recorded row is the cost before that step; the run stops at the first row whose cost or
     parameters are not finite or whose cost blew up (``blew_up``), else completes after k steps."""
     layers_dims, activation, slope, params, X, Y = net
-    result = train(X, Y, params, learning_rate=lr, num_iterations=k, print_every=1,
-                   activation=Activation(activation, slope))
+    result = train(X, Y, params, TrainSettings(lr, k, 1), Activation(activation, slope))
     state = {key: value.copy() for key, value in params.items()}
     costs, status = [], "completed"
     with np.errstate(over="ignore", invalid="ignore"):
@@ -431,7 +430,7 @@ def test_training_is_plain_gradient_descent(net, k, lr):
 def test_the_order_of_the_examples_does_not_matter(net, seed):
     layers_dims, activation, slope, params, X, Y = net
     order = np.random.RandomState(seed).permutation(X.shape[1])
-    kwargs = dict(learning_rate=0.1, num_iterations=3, print_every=1, activation=Activation(activation, slope))
+    kwargs = dict(settings=TrainSettings(0.1, 3, 1), activation=Activation(activation, slope))
     a = train(X, Y, params, **kwargs)
     b = train(np.ascontiguousarray(X[:, order]), np.ascontiguousarray(Y[:, order]), params, **kwargs)
     assert [r["cost"] for r in a.history] == pytest.approx([r["cost"] for r in b.history], rel=1e-12, abs=1e-15)

@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nninit.numerics.initializers import initialize_parameters
-from nninit.numerics.training import BLOWUP_FACTOR, blew_up, train
+from nninit.numerics.training import BLOWUP_FACTOR, TrainSettings, blew_up, train
 
 
 def test_a_cost_that_blows_up_is_a_divergence(circles):
     """learning_rate=1e6 takes the cost from 0.88 to about 150,000, finite: diverged at that row."""
     params = initialize_parameters([2, 10, 5, 1], "he", np.random.RandomState(3))
-    result = train(circles.X_train, circles.Y_train, params, learning_rate=1e6, num_iterations=3000)
+    result = train(circles.X_train, circles.Y_train, params, TrainSettings(1e6, 3000))
     assert result.status == "diverged" and result.diverged_at == 1000
     assert [row["iteration"] for row in result.history] == [0, 1000]
     assert math.isfinite(result.history[-1]["cost"]) and result.history[-1]["cost"] > 1e5

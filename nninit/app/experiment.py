@@ -19,7 +19,8 @@ from nninit.numerics.activations import Activation, calculate_gain, calculate_ga
 from nninit.numerics.initializers import VARIANCE_PRESETS, initialize_parameters
 from nninit.numerics.lsuv import lsuv
 from nninit.numerics.network import accuracy
-from nninit.numerics.training import train
+from nninit.numerics.recording import diagnostics, on_test_set
+from nninit.numerics.training import TrainSettings, train
 from nninit.record import runfolder
 from nninit.record.progress import Progress
 from nninit.record.signals import deferred, interrupt_received, stop_if_interrupted
@@ -254,9 +255,10 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         try:
             result = train(
                 data.X_train, data.Y_train, parameters,
-                learning_rate=tr["learning_rate"], num_iterations=tr["num_iterations"], print_every=tr["print_every"],
-                activation=Activation(model["activation"], model["negative_slope"]), diagnostics=tr["diagnostics"],
-                X_test=data.X_test, Y_test=data.Y_test, progress=lambda i: (stop_if_interrupted(), progress(i)),
+                TrainSettings(tr["learning_rate"], tr["num_iterations"], tr["print_every"]),
+                Activation(model["activation"], model["negative_slope"]),
+                records=[on_test_set(data.X_test, data.Y_test), *([diagnostics] if tr["diagnostics"] else [])],
+                progress=lambda i: (stop_if_interrupted(), progress(i)),
                 snapshot_at=snapshot_at, on_snapshot=on_snapshot,
             )
         finally:

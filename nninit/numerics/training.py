@@ -2,29 +2,25 @@
 
 The loop keeps every array it needs preallocated (parameters and gradients each in one flat
 buffer, the pass buffers in a :class:`~nninit.numerics.network.Cache`), updates in place, and touches no
-configuration object: only plain numbers reach it.
+configuration object: a few plain values reach it (:class:`TrainSettings`, the
+:class:`~nninit.numerics.activations.Activation`, the row functions of :mod:`nninit.numerics.recording`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import numbers
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nninit.numerics.activations import RELU, Activation, sigmoid
-from nninit.numerics.diagnostics import layer_statistics
-from nninit.numerics.network import (
-    Cache,
-    allocate_parameters,
-    backward_layers,
-    cost_from_preactivation,
-    forward_layers,
-    layer_lists,
-    output_preactivation,
-)
+from nninit.numerics import recording
+from nninit.numerics.activations import RELU, Activation
+from nninit.numerics.network import Cache, allocate_parameters, backward_layers, forward_layers, layer_lists
+from nninit.numerics.recording import RowFunction, State
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +28,43 @@ PROGRESS_EVERY = 250
 """Iterations between two calls of the progress callback (a check of ``i % 250`` costs nothing)."""
 BLOWUP_FACTOR = 10.0
 """A recorded cost above ``BLOWUP_FACTOR * max(initial cost, ln 2)`` is a divergence: the loss blew up."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The gradient-descent schedule of :func:`train`.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size, a finite number > 0.
+    num_iterations : int
+        Updates to apply (>= 0; 0 evaluates the initial network).
+    print_every : int, default=1000
+        Recording and logging period in iterations (>= 1).
+
+    Raises
+    ------
+    ValueError
+        For a value outside these ranges (or not a number / an integer), naming it.
+    """
+
+    learning_rate: float
+    num_iterations: int
+    print_every: int = 1000
+
+    def __post_init__(self) -> None:
+        rate = self.learning_rate
+        if not (_is_number(rate, numbers.Real) and math.isfinite(rate) and rate > 0):
+            raise ValueError(f"learning_rate={rate!r} must be a finite number > 0")
+        if not (_is_number(self.num_iterations, numbers.Integral) and self.num_iterations >= 0):
+            raise ValueError(f"num_iterations={self.num_iterations!r} must be an integer >= 0")
+        if not (_is_number(self.print_every, numbers.Integral) and self.print_every >= 1):
+            raise ValueError(f"print_every={self.print_every!r} must be an integer >= 1")
+
+
+def _is_number(value, kind: type) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 @dataclass
@@ -43,8 +76,8 @@ class TrainResult:
     parameters : dict of str to ndarray
         Final ``W1, b1, ...`` (fresh arrays; the input parameters are not modified).
     history : list of dict
-        One row per recorded iteration: ``iteration``, ``cost`` and, with diagnostics, the
-        per-layer statistics of :func:`nninit.numerics.diagnostics.layer_statistics`.
+        One row per recorded iteration: ``iteration``, ``cost`` and the columns of the row functions
+        given to :func:`train` (:mod:`nninit.numerics.recording`), in their order.
     status : {'completed', 'diverged', 'interrupted'}
         On ``KeyboardInterrupt`` the loop stops, and a last history row records the cost of the
         parameters as they are at that point.
@@ -86,21 +119,123 @@ def blew_up(cost: float, initial_cost: float) -> bool:
     return cost > BLOWUP_FACTOR * max(initial_cost, math.log(2.0))
 
 
+class _Loop:
+    """The buffers of one training run and the steps of its loop."""
+
+    def __init__(self, X, Y, parameters, activation: Activation, records: Sequence[RowFunction],
+                 snapshot_at, on_snapshot) -> None:
+        layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
+        self.flat, self.params = allocate_parameters(layers_dims)
+        for key, view in self.params.items():
+            view[...] = parameters[key]
+        self.grad_flat, grad_views = allocate_parameters(layers_dims)
+        self.grads = {f"d{key}": view for key, view in grad_views.items()}
+        self.cache = Cache(layers_dims, X)
+        self.W, self.b = layer_lists(self.params)  # views into `flat`: updating `flat` updates them
+        self.W_T = [None] + [w.T for w in self.W[1:]]
+        self.dW, self.db = layer_lists(self.grads, prefix="d")
+        self.Y, self.activation = Y, activation
+        self.records = (recording.cost, *records)
+        self.snapshot_at, self.on_snapshot = snapshot_at, on_snapshot
+        self.result = TrainResult(parameters=self.params)
+        self.warned_saturation = False
+
+    def passes(self) -> None:
+        """The forward and backward passes of the current parameters."""
+        forward_layers(self.W, self.b, self.cache, self.activation)
+        backward_layers(self.Y, self.W_T, self.cache, self.dW, self.db, self.activation)
+
+    def run(self, settings: TrainSettings, progress: Callable[[int], None] | None) -> None:
+        """Iterations 0 to ``num_iterations``: passes, progress, recording, update (none after the last)."""
+        n, every, result = settings.num_iterations, settings.print_every, self.result
+        for i in range(n + 1):
+            self.passes()
+            if progress is not None and i % PROGRESS_EVERY == 0:
+                progress(i)
+            if (i % every == 0 or i == n) and not self.record(i, n):
+                break
+            if i == n:
+                break
+            np.multiply(self.grad_flat, settings.learning_rate, out=self.grad_flat)  # W -= lr * dW, all at once
+            np.subtract(self.flat, self.grad_flat, out=self.flat)
+            result.iterations_run = i + 1
+
+    def measure(self, i: int) -> dict[str, float]:
+        """The history row of iteration ``i``, after its passes; a snapshot if ``i`` is asked for."""
+        state = State(i, self.params, self.grads, self.cache, self.Y, self.activation)
+        row = {"iteration": i}
+        for columns in self.records:
+            row.update(columns(state))
+        if i in self.snapshot_at:
+            snapshot = {key: view.copy() for key, view in self.params.items()}
+            self.result.snapshots.append((i, snapshot))
+            if self.on_snapshot is not None:
+                self.on_snapshot(i, snapshot, row)
+        return row
+
+    def record(self, i: int, num_iterations: int) -> bool:
+        """Record iteration ``i`` and check it; False when training stops there (it diverged)."""
+        row = self.measure(i)
+        self.result.history.append(row)
+        if self.diverged(i, row["cost"]):
+            return False
+        if i < num_iterations:
+            log.info("Cost after iteration %d: %s", i, row["cost"])
+        if not self.warned_saturation:
+            self.note_saturation(i, row["cost"])
+        return True
+
+    def diverged(self, i: int, cost: float) -> bool:
+        """Whether the cost or a parameter is not finite, or the cost blew up; if so, says so and marks the result."""
+        initial = self.result.history[0]["cost"]
+        if not (np.isfinite(cost) and np.isfinite(self.flat).all()):
+            log.warning("Diverged at iteration %d: the cost or a parameter is not finite (cost %s)", i, cost)
+        elif blew_up(cost, initial):
+            log.warning("Diverged at iteration %d: the cost %s is more than %g times max(initial cost %s, ln 2)",
+                        i, cost, BLOWUP_FACTOR, initial)
+        else:
+            return False
+        self.result.status, self.result.diverged_at = "diverged", i
+        return True
+
+    def note_saturation(self, i: int, cost: float) -> None:
+        """Say once where the sigmoid output rounds to exactly the wrong label (the notebook's inf)."""
+        saturated = _saturation_note(self.cache.A[-1], self.Y)
+        if saturated:
+            self.warned_saturation = True
+            log.info(
+                "Note: at iteration %d the sigmoid output rounds to exactly 0 or 1 on the wrong "
+                "side for %d examples; the notebook's log(A) formula prints inf there, the true "
+                "cross-entropy (computed from the pre-activation) is %s", i, saturated, cost)
+
+    def interrupted(self) -> None:
+        """Mark the result interrupted, with a last row for the parameters as they are now."""
+        result = self.result
+        result.status = "interrupted"
+        log.warning("Interrupted after %d iterations; recording the state there and keeping what was recorded",
+                    result.iterations_run)
+        if result.history and result.history[-1]["iteration"] == result.iterations_run:
+            return
+        # a fresh pass: the interrupt may have come in the middle of one, leaving its buffers half-written
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.passes()
+                result.history.append(self.measure(result.iterations_run))
+        except (ArithmeticError, ValueError) as error:  # non-finite parameters: keep the rows recorded
+            log.warning("Could not record the state at the interrupt (%s)", error)
+
+
 def train(
     X: np.ndarray,
     Y: np.ndarray,
     parameters: dict[str, np.ndarray],
-    *,
-    learning_rate: float,
-    num_iterations: int,
-    print_every: int = 1000,
+    settings: TrainSettings,
     activation: Activation = RELU,
-    diagnostics: bool = False,
-    X_test: np.ndarray | None = None,
-    Y_test: np.ndarray | None = None,
+    *,
+    records: Sequence[RowFunction] = (),
     snapshot_at: frozenset[int] | set[int] = frozenset(),
-    on_snapshot=None,
-    progress=None,
+    on_snapshot: Callable[[int, dict, dict], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train by full-batch gradient descent, as the notebook's ``model``.
 
@@ -116,18 +251,13 @@ def train(
     Y : ndarray of float64, shape (1, m)
     parameters : dict of str to ndarray of float64
         Initial ``W1, b1, ..., WL, bL``; copied, not modified.
-    learning_rate : float
-        Step size (> 0).
-    num_iterations : int
-        Updates to apply (>= 0; 0 evaluates the initial network).
-    print_every : int, default=1000
-        Recording and logging period in iterations (>= 1).
+    settings : TrainSettings
+        ``learning_rate``, ``num_iterations`` and ``print_every``.
     activation : Activation, default=RELU
-    diagnostics : bool, default=False
-        Also record per-layer statistics (see :mod:`nninit.numerics.diagnostics`) in each history row.
-    X_test, Y_test : ndarray of float64, shapes (n_x, m_test) and (1, m_test), optional
-        With them, each recorded row also holds ``test_cost`` and, with the train set's,
-        ``train_accuracy`` and ``test_accuracy`` (computed only at recorded iterations).
+    records : sequence of callable, optional
+        Row functions (:mod:`nninit.numerics.recording`), called in order at each recorded
+        iteration after :func:`~nninit.numerics.recording.cost`; their columns make the history row,
+        e.g. ``[on_test_set(X_test, Y_test), diagnostics]``.
     snapshot_at : set of int, optional
         Recorded iterations at which to keep a copy of the parameters (``result.snapshots``).
     on_snapshot : callable, optional
@@ -145,86 +275,14 @@ def train(
         infinite or the cost blew up (:func:`blew_up`; training stops there); ``'interrupted'`` on
         ``KeyboardInterrupt``, with the rows recorded so far and the parameters as they were.
     """
-    layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
-    flat, params = allocate_parameters(layers_dims)
-    for key, view in params.items():
-        view[...] = parameters[key]
-    grad_flat, grad_views = allocate_parameters(layers_dims)
-    grads = {f"d{key}": view for key, view in grad_views.items()}
-    cache = Cache(layers_dims, X)
-    L = len(layers_dims) - 1
-    W, b = layer_lists(params)  # views into `flat`: updating `flat` updates them
-    W_T = [None] + [w.T for w in W[1:]]
-    dW, db = layer_lists(grads, prefix="d")
-    result = TrainResult(parameters=params)
-
-    def measure(i: int) -> dict[str, float]:
-        """The history row of iteration ``i``, after its forward and backward passes (called where
-        floating-point overflow and invalid values are ignored: they are checked)."""
-        row = {"iteration": i, "cost": cost_from_preactivation(cache.Z[L], Y)}
-        if X_test is not None:
-            Z_test = output_preactivation(X_test, params, activation)
-            row["test_cost"] = cost_from_preactivation(Z_test, Y_test)
-            row["train_accuracy"] = float(np.mean((cache.A[L] > 0.5) == (Y == 1)))
-            row["test_accuracy"] = float(np.mean((sigmoid(Z_test, out=Z_test) > 0.5) == (Y_test == 1)))
-        if diagnostics:
-            row.update(layer_statistics(params, cache, grads))
-        if i in snapshot_at:
-            result.snapshots.append((i, {key: view.copy() for key, view in params.items()}))
-            if on_snapshot is not None:
-                on_snapshot(i, result.snapshots[-1][1], row)
-        return row
-
-    warned_saturation = False
+    loop = _Loop(X, Y, parameters, activation, records, snapshot_at, on_snapshot)
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are checked, not warned about
-            for i in range(num_iterations + 1):
-                forward_layers(W, b, cache, activation)
-                backward_layers(Y, W_T, cache, dW, db, activation)
-                if progress is not None and i % PROGRESS_EVERY == 0:
-                    progress(i)
-                if i % print_every == 0 or i == num_iterations:
-                    row = measure(i)
-                    result.history.append(row)
-                    if not (np.isfinite(row["cost"]) and np.isfinite(flat).all()):
-                        result.status, result.diverged_at = "diverged", i
-                        log.warning("Diverged at iteration %d: the cost or a parameter is not finite (cost %s)",
-                                    i, row["cost"])
-                        break
-                    if blew_up(row["cost"], result.history[0]["cost"]):
-                        result.status, result.diverged_at = "diverged", i
-                        log.warning("Diverged at iteration %d: the cost %s is more than %g times max(initial cost "
-                                    "%s, ln 2)", i, row["cost"], BLOWUP_FACTOR, result.history[0]["cost"])
-                        break
-                    if i < num_iterations:
-                        log.info("Cost after iteration %d: %s", i, row["cost"])
-                    saturated = 0 if warned_saturation else _saturation_note(cache.A[L], Y)
-                    if saturated:
-                        warned_saturation = True
-                        log.info(
-                            "Note: at iteration %d the sigmoid output rounds to exactly 0 or 1 on the wrong "
-                            "side for %d examples; the notebook's log(A) formula prints inf there, the true "
-                            "cross-entropy (computed from the pre-activation) is %s", i, saturated, row["cost"])
-                if i == num_iterations:
-                    break
-                np.multiply(grad_flat, learning_rate, out=grad_flat)  # W -= learning_rate * dW, for all at once
-                np.subtract(flat, grad_flat, out=flat)
-                result.iterations_run = i + 1
+            loop.run(settings, progress)
     except KeyboardInterrupt:
-        result.status = "interrupted"
-        log.warning("Interrupted after %d iterations; recording the state there and keeping what was recorded",
-                    result.iterations_run)
-        if not result.history or result.history[-1]["iteration"] != result.iterations_run:
-            # the last row: the parameters as they are now, from a fresh pass (the interrupt may have
-            # come in the middle of a pass, leaving its buffers half-written)
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    forward_layers(W, b, cache, activation)
-                    backward_layers(Y, W_T, cache, dW, db, activation)
-                    result.history.append(measure(result.iterations_run))
-            except (ArithmeticError, ValueError) as error:  # non-finite parameters: keep the rows recorded
-                log.warning("Could not record the state at the interrupt (%s)", error)
+        loop.interrupted()
+    result = loop.result
     result.wall_time = time.perf_counter() - start
-    result.parameters = {key: view.copy() for key, view in params.items()}
+    result.parameters = {key: view.copy() for key, view in loop.params.items()}
     return result
