@@ -35,7 +35,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in exp:Runt
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 STATISTICAL = settings(max_examples=25, deadline=None, derandomize=True,  # no shrinking: a failure is reported at once
-                       phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=[HealthCheck.too_slow])
+                       phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                       suppress_health_check=[HealthCheck.too_slow])
 EPS = np.finfo(float).eps
 
 seeds = st.integers(0, 2**32 - 1)

@@ -168,7 +168,8 @@ def test_a_network_too_big_for_any_data_blames_the_network(monkeypatch):
                                           r"and the smallest data .* more than the SLURM allocation allows here"):
         validate(compose(["model.hidden_dims=[1000000000]"]))
     # a network whose parameters fit but whose activations leave room for only a few hundred examples
-    with pytest.raises(ConfigError, match=r"^data.n_train=300 is not accepted: .*at most about [1-9][\d,]* examples fit"):
+    with pytest.raises(ConfigError,
+                       match=r"^data.n_train=300 is not accepted: .*at most about [1-9][\d,]* examples fit"):
         validate(compose(["model.hidden_dims=[600000]"]))
     with pytest.raises(ConfigError, match=r"^data.n_test=100000000 is not accepted: .* per test example\).*"
                                           r"at most about [1-9][\d,]* examples fit"):
@@ -325,7 +326,8 @@ def test_an_invalid_mplbackend_draws_with_agg_and_says_so_once(tmp_path):
     warning = "MPLBACKEND=nninit_no_such_backend is not a matplotlib backend; nninit draws its figures with Agg"
     run = _run_py(["train.num_iterations=10", f"hydra.run.dir={tmp_path / 'run'}"], tmp_path, **bad)
     assert run.returncode == 0, run.stderr
-    assert {"cost.png", "decision_boundary.png", "signal_propagation.png"} <= {p.name for p in (tmp_path / "run").iterdir()}
+    drawn = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"cost.png", "decision_boundary.png", "signal_propagation.png"} <= drawn
     assert (run.stdout + run.stderr).count(warning) == 1
     sweep = _run_py(["-m", "seed=1,2", "train.num_iterations=10", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
                     tmp_path, **bad)
@@ -357,7 +359,8 @@ def test_a_long_name_is_cut_on_a_character_boundary_and_keeps_its_hash():
     name = job_dirname(cjk)
     assert name.startswith("実" * 36) and re.fullmatch(r"実{36}\.\.[0-9a-f]{10}", name)
     assert job_dirname("実" * 119 + "x") != name  # the hash tells long names apart
-    assert job_dirname("a" * 120) == "a" * 120 and job_dirname("a" * 121) == "a" * 108 + ".." + job_dirname("a" * 121)[-10:]
+    assert job_dirname("a" * 120) == "a" * 120
+    assert job_dirname("a" * 121) == "a" * 108 + ".." + job_dirname("a" * 121)[-10:]
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ from nninit.app.config import ConfigError, validate
 from nninit.numerics import initializers as ini
 from nninit.numerics import theory as T
 from nninit.numerics.activations import RELU, Activation
+from nninit.numerics.theory import maps
 
 TANH = Activation("tanh")
 Z_MAX = 4.5
@@ -68,15 +69,19 @@ def test_relu_q_star_and_divergence():
 @pytest.mark.parametrize("q1, q2, c", [(1.0, 1.0, 0.3), (0.5, 2.0, -0.7), (2.0, 3.0, 0.95), (1.0, 1.0, -1.0)])
 def test_arc_cosine_kernels_match_monte_carlo(activation, slope, q1, q2, c):
     u1, u2 = _bivariate(q1, q2, c, 400_000, seed=11)
-    phi = (lambda u: np.maximum(u, slope * u))
-    dphi = (lambda u: np.where(u > 0, 1.0, slope))
+    def phi(u):
+        return np.maximum(u, slope * u)
+
+    def dphi(u):
+        return np.where(u > 0, 1.0, slope)
+
     # covariance map: E[phi phi] through q12' = w E[phi phi] + b, with w = 1, b = 0
     _, _, c_next = T.covariance_map(Activation(activation, slope), 1.0, 0.0, q1, q2, c)
     q1n = T.length_map(Activation(activation, slope), 1.0, 0.0, q1)
     q2n = T.length_map(Activation(activation, slope), 1.0, 0.0, q2)
     _mc_close(phi(u1) * phi(u2), float(c_next * np.sqrt(q1n * q2n)))
     _mc_close(phi(u1) ** 2, float(q1n))
-    k0 = T._pair_kernels(Activation(activation, slope), q1, q2, c, derivative=True)
+    k0 = maps.pair_kernel(Activation(activation, slope), q1, q2, c, derivative=True)
     _mc_close(dphi(u1) * dphi(u2), float(k0))
 
 
@@ -98,7 +103,7 @@ def _quad(f, q):
 @pytest.mark.parametrize("q", [1e-4, 0.03, 0.5, 1.0, 4.0, 30.0, 500.0])
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_expectations_match_adaptive_quadrature(activation, q):
-    phi, d1, d2 = T._derivatives(activation)
+    phi, d1, d2 = maps.derivatives(activation)
     for f in (lambda u: phi(u) ** 2, lambda u: d1(u) ** 2, lambda u: phi(u) * d2(u)):
         exact = _quad(f, q)
         assert T.expect(f, q) == pytest.approx(exact, rel=1e-9, abs=1e-300)
@@ -108,10 +113,10 @@ def test_expectations_match_adaptive_quadrature(activation, q):
                                        (4.0, 1.0, 0.2)])
 def test_pair_expectations_match_scipy_dblquad(q1, q2, c):
     s = math.sqrt(1 - c * c)
-    for f in (np.tanh, lambda u: 1 - np.tanh(u) ** 2, T._sigmoid):
+    for f in (np.tanh, lambda u: 1 - np.tanh(u) ** 2, maps._sigmoid):
         exact = integrate.dblquad(
-            lambda z2, z1, f=f: f(math.sqrt(q1) * z1) * f(math.sqrt(q2) * (c * z1 + s * z2)) * math.exp(-(z1 * z1 + z2 * z2) / 2)
-            / (2 * math.pi), -11, 11, -11, 11, epsabs=1e-14, epsrel=1e-12)[0]
+            lambda z2, z1, f=f: f(math.sqrt(q1) * z1) * f(math.sqrt(q2) * (c * z1 + s * z2))
+            * math.exp(-(z1 * z1 + z2 * z2) / 2) / (2 * math.pi), -11, 11, -11, 11, epsabs=1e-14, epsrel=1e-12)[0]
         assert T.expect_pair(f, f, q1, q2, c) == pytest.approx(exact, rel=1e-9, abs=1e-13)
 
 
@@ -143,7 +148,7 @@ def test_critical_point_is_where_chi1_is_one(activation, bias_variance):
                                                 ("sigmoid", 4.0, 0.1), ("tanh", 0.5, 0.5)])
 def test_fixed_point_and_chi1_match_monte_carlo(activation, wv, bv):
     """q* solves q = wv E[phi(sqrt(q) z)^2] + bv, and chi_1 = wv E[phi'^2], by sampling z."""
-    phi, d1, _ = T._derivatives(activation)
+    phi, d1, _ = maps.derivatives(activation)
     q = T.q_star(Activation(activation), wv, bv)
     assert q > 0
     z = np.random.default_rng(5).standard_normal(1_000_000)

@@ -45,7 +45,8 @@ def test_divergence_is_a_recorded_result(circles):
     assert result.status == "diverged"
     assert result.diverged_at is not None and result.diverged_at <= 100
     assert result.history[-1]["iteration"] == result.diverged_at
-    assert not np.isfinite(result.history[-1]["cost"]) or not all(np.isfinite(p).all() for p in result.parameters.values())
+    finite_parameters = all(np.isfinite(p).all() for p in result.parameters.values())
+    assert not np.isfinite(result.history[-1]["cost"]) or not finite_parameters
 
 
 def test_a_parameter_going_infinite_is_a_divergence_even_while_the_cost_stays_finite(caplog):
@@ -111,7 +112,8 @@ def test_keyboard_interrupt_keeps_the_history(circles, monkeypatch, caplog):
     monkeypatch.setattr(training, "backward_layers", interrupting_backward)
     with caplog.at_level(logging.WARNING, logger="nninit.numerics.training"):
         result = train(circles.X_train, circles.Y_train, _he(), TrainSettings(0.01, 1000, 50))
-    assert caplog.messages == ["Interrupted after 119 iterations; recording the state there and keeping what was recorded"]
+    assert caplog.messages == [
+        "Interrupted after 119 iterations; recording the state there and keeping what was recorded"]
     assert result.status == "interrupted"
     assert [row["iteration"] for row in result.history] == [0, 50, 100, 119]  # the last row: where it stopped
     assert result.iterations_run == 119
