@@ -140,6 +140,7 @@ def options_help() -> str:
     and data set with its keys (from their registries), then ``model``, ``train`` and ``seed`` (from
     the schema's fields); each key with its help and its rule."""
     lines = _group_help("init", SCHEMES) + _group_help("data", DATASETS)
+    lines.append("model, train and seed:")
     lines += [f"  model.{k.describe()}" for k in MODEL_KEYS] + [f"  train.{k.describe()}" for k in TRAIN_KEYS]
     lines.append(f"  {SEED.describe()}")
     return "\n".join(lines)

@@ -26,12 +26,20 @@ from nninit.options import (
 
 @dataclass(frozen=True)
 class Description:
-    """What a configured data set is: ``n_features`` inputs, ``n_classes`` classes; ``generated``:
-    each split is drawn with its own seed (else the set is fixed, with its own train/test split)."""
+    """What a configured data set is: ``n_features`` inputs, ``n_classes`` classes, ``n_train`` and
+    ``n_test`` examples; ``generated``: each split is drawn with its own seed (else the set is fixed,
+    with its own train/test split)."""
 
     n_features: int
     n_classes: int
+    n_train: int
+    n_test: int
     generated: bool
+
+
+def seeded_sizes(data_cfg: dict) -> tuple[int, int]:
+    """The sizes of the splits of a generated data set: ``data.n_train`` and ``data.n_test``."""
+    return data_cfg["n_train"], data_cfg["n_test"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class DatasetEntry:
         The number of input features, or the key that sets it (default: ``make``'s default).
     n_classes : int, default=2
     generated : bool, default=True
+    sizes : callable, default=seeded_sizes
+        ``sizes(data_cfg) -> (n_train, n_test)``; a fixed data set gives its own.
     checks : tuple of callable
         Rules across keys: ``check(data)`` raises :class:`nninit.options.ConfigError`.
     """
@@ -64,6 +74,7 @@ class DatasetEntry:
     n_features: int | str = 2
     n_classes: int = 2
     generated: bool = True
+    sizes: Callable[[dict], tuple[int, int]] = seeded_sizes
     checks: tuple[Callable[[dict], None], ...] = ()
 
     def options(self, data_cfg: dict) -> dict:
@@ -71,12 +82,16 @@ class DatasetEntry:
         takes = inspect.signature(self.make).parameters
         return {key: value for key, value in data_cfg.items() if key in takes}
 
+    def features(self, data_cfg: dict) -> int:
+        """The number of input features with ``data_cfg`` (a missing key: the maker's default)."""
+        if isinstance(self.n_features, int):
+            return self.n_features
+        return data_cfg.get(self.n_features, inspect.signature(self.make).parameters[self.n_features].default)
+
     def describe(self, data_cfg: dict) -> Description:
-        """The description of this data set configured by ``data_cfg`` (missing keys: their defaults)."""
-        n_features = self.n_features
-        if isinstance(n_features, str):
-            n_features = data_cfg.get(n_features, inspect.signature(self.make).parameters[n_features].default)
-        return Description(n_features, self.n_classes, self.generated)
+        """The description of this data set configured by ``data_cfg`` (a generated one needs ``n_train``
+        and ``n_test``)."""
+        return Description(self.features(data_cfg), self.n_classes, *self.sizes(data_cfg), self.generated)
 
 
 # ---- the keys --------------------------------------------------------------------------

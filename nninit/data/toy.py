@@ -32,7 +32,7 @@ in one process (the basic launcher, a joblib worker) share their data instead of
 
 def _draw(name: str, n_samples: int, seed: int, options: dict):
     """A split as scikit-learn draws it, ``(X, y)``, read-only; kept for the process when small."""
-    n_features = DATASETS[name].describe(options).n_features
+    n_features = DATASETS[name].features(options)
     if n_samples * max(n_features, 2) <= CACHE_MAX_VALUES:
         return _draw_cached(name, n_samples, seed, tuple(sorted(options.items())))
     return DATASETS[name].make(n_samples, seed, **options)

@@ -32,8 +32,8 @@ def estimated_bytes(cfg: dict) -> tuple[int, int, int]:
     Parameters
     ----------
     cfg : dict
-        A composed configuration (``data``: its ``name``, ``n_train``, ``n_test`` and what
-        :func:`nninit.data.describe` reads for the number of features; ``model.hidden_dims``).
+        A composed configuration: ``data`` (its numbers of features and examples are
+        :func:`nninit.data.describe`'s) and ``model.hidden_dims``.
 
     Returns
     -------
@@ -44,14 +44,15 @@ def estimated_bytes(cfg: dict) -> tuple[int, int, int]:
     parameters : int
         Bytes of the parameter copies (the part that grows with ``model.hidden_dims`` alone).
     """
-    n_features = describe(cfg["data"]).n_features
+    data = describe(cfg["data"])
+    n_features = data.n_features
     dims = [n_features, *cfg["model"]["hidden_dims"], 1]
     units = sum(dims[1:])
     params = sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
     per_example = int(8 * (3.2 * units + 2 * n_features + 8))
     per_test_example = 8 * (2 * units + 2 * n_features)
     parameters = 8 * 4 * params
-    examples = per_example * cfg["data"]["n_train"] + per_test_example * cfg["data"]["n_test"]
+    examples = per_example * data.n_train + per_test_example * data.n_test
     total = BASELINE_BYTES + parameters + examples
     return int(total), per_example, parameters
 
