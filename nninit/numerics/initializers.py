@@ -98,11 +98,10 @@ def pytorch_default(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np
 
     PyTorch's ``Linear.reset_parameters`` calls ``kaiming_uniform_(a=sqrt(5))``, whose bound
     ``sqrt(2 / (1 + 5)) * sqrt(3 / fan_in)`` is ``1 / sqrt(fan_in)``; the biases are drawn from the
-    same interval (see :func:`initialize_parameters`).
+    same interval (:func:`pytorch_default_bias`).
     """
     bound = 1.0 / math.sqrt(fan_in)
     return rng.uniform(-bound, bound, (fan_out, fan_in))
-
 
 
 def pytorch_default_bias(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np.ndarray:
@@ -112,6 +111,7 @@ def pytorch_default_bias(fan_in: int, fan_out: int, rng: np.random.RandomState) 
 
 
 def _lsuv_rescale(parameters: dict[str, np.ndarray], X: np.ndarray, init: dict, model: dict):
+    """LSUV after the orthogonal draw (:func:`nninit.numerics.lsuv.lsuv`) with ``init.tol``, ``init.max_iter``."""
     parameters, passes = lsuv(parameters, X, activation=model["activation"],
                               negative_slope=model["negative_slope"], tol=init["tol"], max_iter=init["max_iter"])
     log.info("LSUV rescaling passes per layer: %s", passes)
@@ -189,7 +189,7 @@ def initialize_parameters(
     layers_dims : list of int
         ``[n_x, n_1, ..., n_L]``: input size, then the units of each layer.
     method : str
-        A key of :data:`WEIGHT_INITIALIZERS`.
+        A key of :data:`WEIGHT_INITIALIZERS`: the scheme of :data:`SCHEMES` that draws them.
     rng : numpy.random.RandomState
         The only source of randomness. ``RandomState(3)`` with ``'he'`` or ``'random'``
         reproduces the notebook's arrays exactly.
@@ -217,15 +217,6 @@ def initialize_parameters(
         For an unknown ``method``, a negative or non-finite ``bias_std``, or ``bias`` and
         ``bias_std`` given together.
     """
-    if bias_std is not None:
-        if bias is not None:
-            raise ValueError(f"give bias ({bias!r}) or bias_std ({bias_std!r}), not both")
-        if not (math.isfinite(bias_std) and bias_std >= 0):
-            raise ValueError(f"bias_std={bias_std!r} must be a finite number >= 0")
-    if method not in WEIGHT_INITIALIZERS:
-        raise ValueError(
-            f"init={method!r} is not supported; accepted: {', '.join(sorted(WEIGHT_INITIALIZERS))}, lsuv"
-        )
     if bias_std is not None:
         if bias is not None:
             raise ValueError(f"give bias ({bias!r}) or bias_std ({bias_std!r}), not both")
