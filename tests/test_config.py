@@ -122,14 +122,21 @@ def test_added_keys_are_refused(overrides, key):
         validate(compose(overrides))
 
 
-@pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_init_and_data_keys_match_their_files():
-    from nninit.app.config import DATA_KEYS, INIT_KEYS
+    # every file of conf/init and conf/data has exactly its registry entry's keys, and each entry has its file
+    from conftest import REPO
+    from omegaconf import OmegaConf
 
-    for name, keys in INIT_KEYS.items():
-        assert sorted(compose([f"init={name}"])["init"]) == sorted(keys), name
-    for name, keys in DATA_KEYS.items():
-        assert sorted(compose([f"data={name}"])["data"]) == sorted(keys), name
+    from nninit.data import DATASETS
+    from nninit.numerics.initializers import SCHEMES
+
+    for group, registry in (("init", SCHEMES), ("data", DATASETS)):
+        files = sorted((REPO / "conf" / group).glob("*.yaml"))
+        assert [p.stem for p in files] == sorted(registry), group
+        for path in files:
+            node = OmegaConf.to_container(OmegaConf.load(path))
+            assert node["name"] == path.stem, path
+            assert sorted(node) == sorted(["name", *(k.name for k in registry[path.stem].keys)]), path
 
 
 @pytest.mark.parametrize("overrides", [
@@ -147,7 +154,8 @@ def test_distributions_by_their_library_names_validate(overrides):
 
 def test_uniform_with_a_normal_scheme_points_to_its_uniform_form():
     with pytest.raises(ConfigError, match=r"^init.distribution='uniform' .*normal, untruncated_normal, "
-                                          r"truncated_normal with init=xavier \(the uniform form is init=xavier_uniform\)"):
+                                          r"truncated_normal with init=xavier "
+                                          r"\(the uniform form is init=xavier_uniform\)"):
         validate(compose(["init=xavier", "init.distribution=uniform"]))
 
 

@@ -10,9 +10,9 @@ from conftest import REPO
 from scipy import stats
 
 from nninit.app.config import INIT_NAMES
-from nninit.app.experiment import initial_parameters
 from nninit.numerics import initializers as ini
 from nninit.numerics.activations import Activation, calculate_gain, calculate_gain_squared
+from nninit.numerics.initializers import initial_parameters
 from nninit.numerics.lsuv import lsuv
 from nninit.numerics.network import Cache, forward
 
@@ -231,7 +231,8 @@ README_ROWS = [  # (init, options, the distribution of the library calls its REA
     ("he", {"distribution": "untruncated_normal"}, _norm(2 / FAN_IN)),  # Keras VarianceScaling(.., untruncated_normal)
     ("he", {"distribution": "truncated_normal"}, _truncnorm(2 / FAN_IN)),  # JAX he_normal, Keras HeNormal
     ("he", {"gain": 5 / 3}, _norm((5 / 3) ** 2 / FAN_IN)),
-    ("he", {"scale": 2 / (1 + 0.2**2)}, _norm(2 / (1 + 0.2**2) / FAN_IN)),  # gain=auto, leaky_relu: kaiming_normal_(a=0.2)
+    # gain=auto, leaky_relu: kaiming_normal_(a=0.2)
+    ("he", {"scale": 2 / (1 + 0.2**2)}, _norm(2 / (1 + 0.2**2) / FAN_IN)),
     ("he_uniform", {}, _uniform(2 / FAN_IN)),  # kaiming_uniform_, JAX he_uniform, Keras HeUniform
     ("xavier", {}, _norm(1 / AVG)),  # xavier_normal_
     ("xavier", {"gain": 2.0}, _norm(4 / AVG)),

@@ -2,74 +2,86 @@
 
 :class:`Config` is Hydra's structured config for the whole tree: Hydra checks the keys and types
 of ``model``, ``train`` and ``seed`` against it when it composes the configuration, and rejects
-unknown keys everywhere. The options of the ``init`` and ``data`` groups are YAML files in
-``conf/`` (one per option, every key commented); :func:`validate` checks every value, their
-types included, before any work. This module imports Hydra only inside :func:`register_configs`.
+unknown keys everywhere. Each of their fields carries its rule and help (:func:`option`). The options
+of the ``init`` and ``data`` groups are YAML files in ``conf/`` (one per option, every key commented),
+each with one registry entry that declares its keys and their rules:
+:data:`nninit.numerics.initializers.SCHEMES` and :data:`nninit.data.DATASETS`. :func:`validate`
+checks every value against these declarations before any work; :func:`options_help` lists them for
+``--help``. This module imports Hydra only inside :func:`register_configs`.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
 from nninit.data import DATASETS
 from nninit.numerics.activations import ACTIVATIONS
-from nninit.numerics.initializers import (
-    DISTRIBUTIONS,
-    MODES,
-    NORMAL_DISTRIBUTIONS,
-    WEIGHT_INITIALIZERS,
+from nninit.numerics.initializers import SCHEMES
+from nninit.options import (
+    MAX_SEED,
+    ConfigError,
+    Key,
+    Rule,
+    boolean,
+    check_node,
+    choice,
+    in_half_open_interval,
+    integer,
+    known_keys,
+    list_of,
+    positive,
 )
 from nninit.record.memory import estimated_bytes, memory_limit
 
-MAX_SEED = 2**32 - 1
-INIT_NAMES = tuple(WEIGHT_INITIALIZERS) + ("lsuv",)
-"""Options of the ``init`` group (one YAML file each in ``conf/init/``)."""
-DATA_NAMES = DATASETS
-"""Options of the ``data`` group (one YAML file each in ``conf/data/``)."""
+__all__ = ["MAX_SEED", "ConfigError", "Config", "validate", "register_configs", "options_help", "tag_list"]
 
-_GAIN_KEYS = ("name", "gain", "bias")
-INIT_KEYS: dict[str, tuple[str, ...]] = {
-    "zeros": ("name", "bias"),
-    "random": ("name", "scale", "bias"),
-    **{name: ("name", "gain", "distribution", "bias") for name in ("he", "xavier", "lecun")},
-    **{name: _GAIN_KEYS for name in ("he_uniform", "xavier_uniform", "lecun_uniform")},
-    "orthogonal": _GAIN_KEYS + ("bias_std",),
-    "pytorch_default": ("name", "bias"),
-    "variance_scaling": ("name", "scale", "mode", "distribution", "bias", "bias_std"),
-    "lsuv": ("name", "gain", "tol", "max_iter", "bias"),
-}
-"""The keys of each ``init`` option (its YAML file; a test checks they agree)."""
-_SPLIT_KEYS = ("name", "n_train", "n_test", "train_seed", "test_seed", "standardize")
-DATA_KEYS: dict[str, tuple[str, ...]] = {
-    "circles": _SPLIT_KEYS + ("noise", "factor"),
-    "moons": _SPLIT_KEYS + ("noise",),
-    "gaussian_quantiles": _SPLIT_KEYS + ("n_features", "cov"),
-}
-"""The keys of each ``data`` option."""
+INIT_NAMES = tuple(SCHEMES)
+"""Options of the ``init`` group (one YAML file each in ``conf/init/``)."""
+DATA_NAMES = tuple(DATASETS)
+"""Options of the ``data`` group (one YAML file each in ``conf/data/``)."""
+MAX_COUNT = 2**53
+"""The largest iteration count (``train.num_iterations``, ``train.print_every``) the loop indexes exactly:
+recorded iterations are placed with float64 arithmetic (``numpy.linspace``), exact for integers up to 2**53."""
+
+
+def option(default: Any, rule: Rule, help: str) -> Any:
+    """A field of the schema with its rule and its one-line help (read back by :func:`keys_of`)."""
+    metadata = {"rule": rule, "help": help}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def keys_of(schema: type) -> tuple[Key, ...]:
+    """The :class:`nninit.options.Key` of every field of ``schema`` declared with :func:`option`."""
+    return tuple(Key(f.name, f.metadata["rule"], f.metadata["help"])
+                 for f in dataclasses.fields(schema) if "rule" in f.metadata)
 
 
 # ---- model, train, and the whole --------------------------------------------------------
 @dataclass
 class ModelConfig:
-    hidden_dims: List[int] = field(default_factory=lambda: [10, 5])  # units per hidden layer
-    activation: str = "relu"  # relu | leaky_relu | tanh | sigmoid (hidden layers)
-    negative_slope: float = 0.01  # leaky_relu only, in [0, 1)
+    hidden_dims: List[int] = option([10, 5], list_of(integer(1), "a list of integers >= 1, e.g. [10, 5]"),
+                                    "units per hidden layer ([] is logistic regression)")
+    activation: str = option("relu", choice(ACTIVATIONS), "the hidden layers' (the output is a sigmoid unit)")
+    negative_slope: float = option(0.01, in_half_open_interval(0, 1), "leaky_relu only")
 
 
 @dataclass
 class TrainConfig:
-    learning_rate: float = 0.01  # gradient-descent step size, > 0
-    num_iterations: int = 15000  # updates, >= 0 (0 evaluates the initial network)
-    print_every: int = 1000  # record, log and check every this many iterations, >= 1
-    diagnostics: bool = True  # per-layer statistics in history.csv
+    learning_rate: float = option(0.01, positive(), "gradient-descent step size")
+    num_iterations: int = option(15000, integer(0, MAX_COUNT), "updates (0 evaluates the initial network)")
+    print_every: int = option(1000, integer(1, MAX_COUNT), "record, log and check every this many iterations")
+    diagnostics: bool = option(True, boolean(), "per-layer statistics in history.csv")
 
 
 @dataclass
 class PlotsConfig:
-    figures: Optional[bool] = None  # the run's own figures; null: yes for a single run, no in a sweep (scripts/plots.py draws them later)
+    # the run's own figures; null: yes for a single run, no in a sweep (scripts/plots.py draws them later)
+    figures: Optional[bool] = None
     animation: Optional[bool] = None  # decision_boundary.gif; null: yes for a single run, no in a sweep
 
 
@@ -79,12 +91,17 @@ class Config:
     data: Any = None  # chosen from the `data` group: conf/data/<name>.yaml
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    seed: int = 3  # seed of the weights' RandomState, in [0, 2**32 - 1]
+    seed: int = option(3, integer(0, MAX_SEED), "seed of the weights' numpy RandomState")
     resume: bool = False  # rerun a sweep into its folder: skip the jobs already completed or diverged there
     name: Optional[str] = None  # a free label for the run: recorded, in the folder name and the figure titles
-    tags: Any = field(default_factory=list)  # free labels, recorded in metrics.json: [baseline,lr_sweep], or one: baseline
+    # free labels, recorded in metrics.json: [baseline,lr_sweep], or one: baseline
+    tags: Any = field(default_factory=list)
     tracker: Any = None  # chosen from the `tracker` group: conf/tracker/<name>.yaml (not part of what is run)
     plots: PlotsConfig = field(default_factory=PlotsConfig)  # what a run draws (not part of what is run)
+
+
+MODEL_KEYS, TRAIN_KEYS = keys_of(ModelConfig), keys_of(TrainConfig)
+(SEED,) = keys_of(Config)
 
 
 def register_configs() -> None:
@@ -94,19 +111,42 @@ def register_configs() -> None:
     ``--help``, which copies the store once per config group) fast.
     """
     from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
 
     ConfigStore.instance().store(name="nninit_schema", node=Config)
+    if not OmegaConf.has_resolver("nninit_options"):  # conf/hydra/help/nninit.yaml: the footer of --help
+        OmegaConf.register_new_resolver("nninit_options", options_help)
+
+
+# ---- --help ------------------------------------------------------------------------------
+def _group_help(group: str, registry: dict) -> list[str]:
+    """One line per option (what it is, its keys), then one per distinct key (its help and rule)."""
+    lines = [f"{group}=NAME, one of (with its keys, set as {group}.KEY=VALUE):"]
+    lines += [f"  {name:<19} {entry.summary.replace('``', '')}  [{', '.join(k.name for k in entry.keys)}]"
+              for name, entry in registry.items()]
+    having: dict[str, list[str]] = {}  # "name: help; accepted" -> the options that have that key
+    for name, entry in registry.items():
+        for key in entry.keys:
+            having.setdefault(key.describe(), []).append(name)
+    for line, names in having.items():
+        key, rest = line.split(": ", 1)
+        where = "" if len(names) == len(registry) else f" ({', '.join(names)})"
+        lines.append(f"  {group}.{key}{where}: {rest}")
+    return lines
+
+
+def options_help() -> str:
+    """The options and keys of the config, as ``python run.py --help`` lists them: every init scheme
+    and data set with its keys (from their registries), then ``model``, ``train`` and ``seed`` (from
+    the schema's fields); each key with its help and its rule."""
+    lines = _group_help("init", SCHEMES) + _group_help("data", DATASETS)
+    lines.append("model, train and seed:")
+    lines += [f"  model.{k.describe()}" for k in MODEL_KEYS] + [f"  train.{k.describe()}" for k in TRAIN_KEYS]
+    lines.append(f"  {SEED.describe()}")
+    return "\n".join(lines)
 
 
 # ---- validation ------------------------------------------------------------------------
-class ConfigError(ValueError):
-    """A configuration value outside what is accepted; the message names key, value and rule."""
-
-    def __init__(self, key: str, value: Any, accepted: str):
-        super().__init__(f"{key}={value!r} is not accepted: {accepted}")
-        self.key, self.value, self.accepted = key, value, accepted
-
-
 def tag_list(tags: Any) -> list[str]:
     """The ``tags`` of a run as a list of strings: a list of labels, or one label (``tags=baseline``
     is ``[baseline]``); null, or nothing (``tags=``), is none.
@@ -124,42 +164,6 @@ def tag_list(tags: Any) -> list[str]:
                                                  for t in tags):
         raise ConfigError("tags", tags, "a label or a list of labels, e.g. tags=baseline or tags=[baseline,lr_sweep]")
     return [str(t) for t in tags]
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-MAX_COUNT = 2**53
-"""The largest iteration count (``train.num_iterations``, ``train.print_every``) the loop indexes exactly:
-recorded iterations are placed with float64 arithmetic (``numpy.linspace``), exact for integers up to 2**53."""
-
-
-def _int_at_least(key: str, v: Any, low: int, high: int | None = None) -> None:
-    if not _is_int(v) or v < low or (high is not None and v > high):
-        rule = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
-        raise ConfigError(key, v, f"must be {rule}")
-
-
-def _positive(key: str, v: Any, allow_zero: bool = False) -> None:
-    if not _is_number(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ConfigError(key, v, f"must be a finite number {'>= 0' if allow_zero else '> 0'}")
-
-
-def _choice(key: str, v: Any, accepted: tuple[str, ...]) -> None:
-    if v not in accepted:
-        raise ConfigError(key, v, f"must be one of {', '.join(accepted)}")
-
-
-def _known_keys(prefix: str, node: dict, keys: tuple[str, ...], owner: str = "") -> None:
-    for key in node:
-        if key not in keys:
-            owner = owner or prefix.rstrip(".") or "the config"
-            raise ConfigError(f"{prefix}{key}", node[key], f"{owner} has no such key; its keys: {', '.join(keys)}")
 
 
 def _fits_in_memory(cfg: dict) -> None:
@@ -195,8 +199,25 @@ def _fits_in_memory(cfg: dict) -> None:
                       f"at most about {(limit - without) // per:,} examples fit")
 
 
+def _chosen(cfg: dict, group: str, registry: dict) -> None:
+    """Check the ``init`` or ``data`` node: a known option (``name``), its keys only, their rules,
+    then the option's rules across keys."""
+    node = cfg.get(group)
+    if not node:
+        raise ConfigError(group, node, f"choose one of {', '.join(registry)}")
+    choice(tuple(registry))(f"{group}.name", node.get("name"))
+    entry = registry[node["name"]]
+    check_node(group, node, entry.keys, f"{group}={node['name']}", extra=("name",))
+    for check in entry.checks:
+        check(node)
+
+
 def validate(cfg: dict) -> None:
     """Check every value of a composed configuration before any work starts.
+
+    The rules are the declarations: each key of the chosen init scheme and data set in its registry
+    entry (:data:`nninit.numerics.initializers.SCHEMES`, :data:`nninit.data.DATASETS`), those of
+    ``model``, ``train`` and ``seed`` in the schema's fields; then the run must fit in memory.
 
     Parameters
     ----------
@@ -210,78 +231,11 @@ def validate(cfg: dict) -> None:
         At the first value outside its accepted range; the message names the key, the value
         and what is accepted.
     """
-    _known_keys("", cfg, ("init", "data", "model", "train", "seed"),
-                "the config (besides resume, name, tags, plots and tracker, which say how to run and label it)")
-    init, data, model, train = cfg.get("init"), cfg.get("data"), cfg["model"], cfg["train"]
-    if not init:
-        raise ConfigError("init", init, f"choose one of {', '.join(INIT_NAMES)}")
-    _choice("init.name", init.get("name"), INIT_NAMES)
-    _known_keys("init.", init, INIT_KEYS[init["name"]], f"init={init['name']}")
-    _known_keys("model.", model, ("hidden_dims", "activation", "negative_slope"))
-    _known_keys("train.", train, ("learning_rate", "num_iterations", "print_every", "diagnostics"))
-    if init.get("bias") is not None and not _is_number(init["bias"]):
-        raise ConfigError("init.bias", init["bias"], "must be null or a finite number")
-    bias_std = init.get("bias_std")
-    if bias_std is not None:
-        if not _is_number(bias_std) or bias_std < 0:
-            raise ConfigError("init.bias_std", bias_std, "must be null or a finite number >= 0 (the standard "
-                                                         "deviation of random biases)")
-        if init.get("bias") is not None:
-            raise ConfigError("init.bias_std", bias_std, f"cannot be combined with a constant init.bias="
-                                                         f"{init['bias']!r}; set one of them to null")
-    if "scale" in init:
-        _positive("init.scale", init["scale"])
-    gain = init.get("gain")
-    if gain is not None and gain != "auto" and (not _is_number(gain) or gain <= 0):
-        raise ConfigError("init.gain", gain, "must be a finite number > 0, 'auto' or null")
-    if "mode" in init:
-        _choice("init.mode", init["mode"], MODES)
-    if "distribution" in init:
-        if init["name"] == "variance_scaling":
-            _choice("init.distribution", init["distribution"], DISTRIBUTIONS)
-        elif init["distribution"] not in NORMAL_DISTRIBUTIONS:  # he, xavier, lecun
-            raise ConfigError("init.distribution", init["distribution"],
-                              f"must be one of {', '.join(NORMAL_DISTRIBUTIONS)} with init={init['name']} "
-                              f"(the uniform form is init={init['name']}_uniform)")
-    if "tol" in init and (not _is_number(init["tol"]) or not 0 < init["tol"] < 1):
-        raise ConfigError("init.tol", init["tol"], "must be a number in (0, 1)")
-    if "max_iter" in init:
-        _int_at_least("init.max_iter", init["max_iter"], 1)
-
-    hidden_dims = model["hidden_dims"]
-    if not isinstance(hidden_dims, (list, tuple)) or not all(_is_int(n) and n >= 1 for n in hidden_dims):
-        raise ConfigError("model.hidden_dims", hidden_dims, "must be a list of integers >= 1, e.g. [10, 5]")
-    _choice("model.activation", model["activation"], ACTIVATIONS)
-    slope = model["negative_slope"]
-    if not _is_number(slope) or not 0 <= slope < 1:
-        raise ConfigError("model.negative_slope", slope, "must be a number in [0, 1)")
-
-    if not data:
-        raise ConfigError("data", data, f"choose one of {', '.join(DATA_NAMES)}")
-    _choice("data.name", data.get("name"), DATA_NAMES)
-    _known_keys("data.", data, DATA_KEYS[data["name"]], f"data={data['name']}")
-    _int_at_least("data.n_train", data["n_train"], 2)
-    _int_at_least("data.n_test", data["n_test"], 2)
-    _int_at_least("data.train_seed", data["train_seed"], 0, MAX_SEED)
-    _int_at_least("data.test_seed", data["test_seed"], 0, MAX_SEED)
-    if data["train_seed"] == data["test_seed"]:
-        raise ConfigError("data.test_seed", data["test_seed"], f"must differ from data.train_seed={data['train_seed']}: "
-                          "the same seed draws the test set from the same stream as the training set")
-    if "noise" in data:
-        _positive("data.noise", data["noise"], allow_zero=True)
-    if "factor" in data and (not _is_number(data["factor"]) or not 0 < data["factor"] < 1):
-        raise ConfigError("data.factor", data["factor"], "must be a number in (0, 1)")
-    if "n_features" in data:
-        _int_at_least("data.n_features", data["n_features"], 1)
-    if "cov" in data:
-        _positive("data.cov", data["cov"])
-    if not isinstance(data.get("standardize", False), bool):
-        raise ConfigError("data.standardize", data["standardize"], "must be true or false")
-    if not isinstance(train.get("diagnostics", True), bool):
-        raise ConfigError("train.diagnostics", train["diagnostics"], "must be true or false")
-
+    known_keys("", cfg, ("init", "data", "model", "train", "seed"),
+               "the config (besides resume, name, tags, plots and tracker, which say how to run and label it)")
+    _chosen(cfg, "init", SCHEMES)
+    check_node("model", cfg["model"], MODEL_KEYS)
+    _chosen(cfg, "data", DATASETS)
+    check_node("train", cfg["train"], TRAIN_KEYS)
+    SEED.rule(SEED.name, cfg["seed"])
     _fits_in_memory(cfg)
-    _positive("train.learning_rate", train["learning_rate"])
-    _int_at_least("train.num_iterations", train["num_iterations"], 0, MAX_COUNT)
-    _int_at_least("train.print_every", train["print_every"], 1, MAX_COUNT)
-    _int_at_least("seed", cfg["seed"], 0, MAX_SEED)

@@ -15,9 +15,8 @@ import numpy as np
 
 from nninit.app.config import validate
 from nninit.figures.plot_worker import FigureDrawer
-from nninit.numerics.activations import Activation, calculate_gain, calculate_gain_squared
-from nninit.numerics.initializers import VARIANCE_PRESETS, initialize_parameters
-from nninit.numerics.lsuv import lsuv
+from nninit.numerics.activations import Activation
+from nninit.numerics.initializers import initial_parameters
 from nninit.numerics.network import accuracy
 from nninit.numerics.recording import diagnostics, on_test_set
 from nninit.numerics.training import TrainSettings, train
@@ -26,49 +25,6 @@ from nninit.record.progress import Progress
 from nninit.record.signals import deferred, interrupt_received, stop_if_interrupted
 
 log = logging.getLogger(__name__)
-
-NON_WEIGHT_KEYS = ("name", "bias", "bias_std", "tol", "max_iter")
-
-
-def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
-    """Initial parameters for a validated config, and facts about the initialization.
-
-    ``init.gain='auto'`` becomes :func:`nninit.numerics.activations.calculate_gain` of
-    ``model.activation``; the presets of ``variance_scaling`` (he, xavier, lecun and their
-    uniform forms) receive its square in closed form instead
-    (:func:`nninit.numerics.activations.calculate_gain_squared`, exactly 2 for ReLU), so that ReLU
-    with ``gain=auto`` draws the same arrays as ``gain=null``. ``lsuv`` draws an orthogonal
-    start and rescales it on ``X``.
-
-    Returns
-    -------
-    parameters : dict of str to ndarray of float64
-    info : dict
-        ``gain`` (the resolved gain, when the scheme has one) and, for LSUV, ``lsuv_passes``.
-    """
-    init, model = cfg["init"], cfg["model"]
-    options = {k: v for k, v in init.items() if k not in NON_WEIGHT_KEYS}
-    method = "orthogonal" if init["name"] == "lsuv" else init["name"]
-    info: dict = {}
-    if options.get("gain") == "auto":
-        activation, slope = model["activation"], model["negative_slope"]
-        info["gain"] = calculate_gain(activation, slope)
-        if method in VARIANCE_PRESETS:  # the variance is gain**2: its closed form (relu: exactly 2)
-            del options["gain"]
-            options["scale"] = calculate_gain_squared(activation, slope)
-        else:
-            options["gain"] = info["gain"]
-    rng = np.random.RandomState(cfg["seed"])
-    with np.errstate(over="ignore"):  # a huge init.scale gives infinite weights: a diverged run, not a warning
-        parameters = initialize_parameters(layers_dims, method, rng, bias=init.get("bias"),
-                                           bias_std=init.get("bias_std"), **options)
-    if init["name"] == "lsuv":
-        parameters, passes = lsuv(parameters, X, activation=Activation(model["activation"], model["negative_slope"]),
-                                  tol=init["tol"], max_iter=init["max_iter"])
-        info["lsuv_passes"] = passes
-        log.info("LSUV rescaling passes per layer: %s", passes)
-    return parameters, info
-
 
 def stack_snapshots(snapshots: list) -> dict[str, np.ndarray]:
     """``params_history.npz``: ``iteration`` of shape (T,) and each parameter stacked by iteration,

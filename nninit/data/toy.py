@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DATASETS = ("circles", "moons", "gaussian_quantiles")
-"""Accepted values of ``data.name`` (the ``data`` config group)."""
+from nninit.data.sets import DATASETS, as_columns, dataset_entry
 
 
 @dataclass
@@ -31,33 +30,20 @@ CACHE_MAX_VALUES = 2_000_000
 in one process (the basic launcher, a joblib worker) share their data instead of drawing it again."""
 
 
-def _draw(name: str, n_samples: int, seed: int, noise: float, factor: float, n_features: int, cov: float):
+def _draw(name: str, n_samples: int, seed: int, options: dict):
     """A split as scikit-learn draws it, ``(X, y)``, read-only; kept for the process when small."""
+    n_features = DATASETS[name].features(options)
     if n_samples * max(n_features, 2) <= CACHE_MAX_VALUES:
-        return _draw_cached(name, n_samples, seed, noise, factor, n_features, cov)
-    return _draw_uncached(name, n_samples, seed, noise, factor, n_features, cov)
+        return _draw_cached(name, n_samples, seed, tuple(sorted(options.items())))
+    return DATASETS[name].make(n_samples, seed, **options)
 
 
 @functools.lru_cache(maxsize=16)
-def _draw_cached(*args):
-    X, y = _draw_uncached(*args)
+def _draw_cached(name: str, n_samples: int, seed: int, options: tuple):
+    X, y = DATASETS[name].make(n_samples, seed, **dict(options))
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
-
-
-def _draw_uncached(name: str, n_samples: int, seed: int, noise: float, factor: float, n_features: int, cov: float):
-    from sklearn import datasets  # imported here: scikit-learn is slow to import
-
-    if name == "circles":
-        return datasets.make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
-    if name == "moons":
-        return datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
-    if name == "gaussian_quantiles":
-        return datasets.make_gaussian_quantiles(
-            n_samples=n_samples, n_features=n_features, cov=cov, n_classes=2, random_state=seed
-        )
-    raise ValueError(f"data={name!r} is not supported; accepted: {', '.join(DATASETS)}")
 
 
 def load_dataset(
@@ -65,15 +51,12 @@ def load_dataset(
     *,
     n_train: int = 300,
     n_test: int = 100,
-    noise: float = 0.05,
     train_seed: int = 1,
     test_seed: int = 2,
-    factor: float = 0.8,
-    n_features: int = 2,
-    cov: float = 1.0,
     standardize: bool = False,
+    **options,
 ) -> Dataset:
-    """Draw the train and test splits of a scikit-learn toy data set.
+    """The train and test splits of a data set of :data:`nninit.data.sets.DATASETS`.
 
     Parameters
     ----------
@@ -81,20 +64,17 @@ def load_dataset(
         ``sklearn.datasets.make_circles``, ``make_moons`` or ``make_gaussian_quantiles``
         (two classes split by quantiles of the chi-squared distance to the origin).
     n_train, n_test : int, default=300, 100
-        Examples in each split (the notebook's sizes).
-    noise : float, default=0.05
-        Standard deviation of the Gaussian noise added to circles and moons (input units).
+        Examples in each split (the notebook's sizes); generated data sets only.
     train_seed, test_seed : int, default=1, 2
-        ``random_state`` of each split (the notebook's seeds).
-    factor : float, default=0.8
-        Circles only: radius of the inner circle relative to the outer one.
-    n_features : int, default=2
-        Gaussian quantiles only.
-    cov : float, default=1.0
-        Gaussian quantiles only: the variance of each feature.
+        ``random_state`` of each split (the notebook's seeds); generated data sets only.
     standardize : bool, default=False
         Shift and scale every feature to zero mean and unit variance on the training split (the
         same transform is applied to the test split). Off by default, as in the notebook.
+    **options
+        The data set's own keys, defaults from its maker (:mod:`nninit.data.sets`): ``noise`` (0.05,
+        circles and moons: standard deviation of the Gaussian noise, input units), ``factor`` (0.8,
+        circles: inner radius / outer radius), ``n_features`` (2) and ``cov`` (1.0, the variance of
+        each feature) for gaussian_quantiles.
 
     Returns
     -------
@@ -104,11 +84,16 @@ def load_dataset(
     ------
     ValueError
         For an unknown ``name``.
+    TypeError
+        For an option the data set does not have.
     """
-    splits = []
-    for n, seed in ((n_train, train_seed), (n_test, test_seed)):
-        X, y = _draw(name, n, seed, noise, factor, n_features, cov)
-        splits += [np.ascontiguousarray(X.T, dtype=np.float64), y.reshape(1, -1).astype(np.float64)]
+    entry = dataset_entry(name)
+    if entry.generated:
+        splits = [a for n, seed in ((n_train, train_seed), (n_test, test_seed))
+                  for a in as_columns(*_draw(name, n, seed, options))]
+    else:  # a fixed data set with its own split
+        X_train, y_train, X_test, y_test = entry.make(**options)
+        splits = [*as_columns(X_train, y_train), *as_columns(X_test, y_test)]
     data = Dataset(*splits)
     if standardize:
         mean = data.X_train.mean(axis=1, keepdims=True)

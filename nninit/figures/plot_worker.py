@@ -210,9 +210,10 @@ class FigureDrawer:
         warms up matplotlib (when the run draws figures)."""
         import numpy as np
 
-        from nninit.data import CACHE_MAX_VALUES, Dataset, make_dataset
+        from nninit.data import CACHE_MAX_VALUES, Dataset, describe, make_dataset
 
-        values = (data_cfg["n_train"] + data_cfg["n_test"]) * (data_cfg.get("n_features", 2) + 1)
+        size = describe(data_cfg)
+        values = (size.n_train + size.n_test) * (size.n_features + 1)
         if self.process is None or values > CACHE_MAX_VALUES:  # large data: drawn here, not sent through a pipe
             return make_dataset(data_cfg)
         sent = self._send(("dataset", data_cfg))

@@ -1,35 +1,46 @@
-"""Weight initializers, one short function each, with the reference libraries' semantics.
+"""Init schemes: one short function each, and one registry entry each (:data:`SCHEMES`).
 
 Layout follows the notebook (and PyTorch): the weights of layer ``l`` have shape
 ``(fan_out, fan_in) = (n[l], n[l-1])`` and its biases ``(n[l], 1)``. Every function takes the
 random generator as an argument (a ``numpy.random.RandomState``) and never touches numpy's
 global generator. ``initialize_parameters`` draws layer by layer, W before b, which reproduces
 the notebook's ``numpy.random.seed(3)`` values bit for bit with ``RandomState(3)``.
+
+A new scheme is its function here (or in :mod:`nninit.numerics.variance_scaling` for a preset of it),
+its entry in :data:`SCHEMES` (its keys with their rules: :mod:`nninit.numerics.init_keys`), and its
+``conf/init/<name>.yaml``; the config check, ``--help`` and the app derive from the entry.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import math
 from typing import Callable
 
 import numpy as np
 
-MODES = ("fan_in", "fan_out", "fan_avg")
-"""Accepted values of ``init.mode``."""
-DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal", "uniform")
-"""Accepted values of ``init.distribution`` for ``variance_scaling``.
+from nninit.numerics import init_keys as k
+from nninit.numerics.activations import Activation, calculate_gain, calculate_gain_squared
+from nninit.numerics.init_keys import Scheme
+from nninit.numerics.lsuv import lsuv
+from nninit.numerics.variance_scaling import (  # noqa: F401 (the initializers' public names)
+    DISTRIBUTIONS,
+    MODES,
+    NORMAL_DISTRIBUTIONS,
+    TRUNCATED_NORMAL_STD,
+    he,
+    he_uniform,
+    lecun,
+    lecun_uniform,
+    truncated_standard_normal,
+    variance_scaling,
+    xavier,
+    xavier_uniform,
+)
+from nninit.options import Key, positive
 
-``normal`` is the untruncated normal, as in JAX and PyTorch; ``untruncated_normal`` is the same
-distribution (and the same draws) under Keras' name. Keras 3 turns ``"normal"`` into
-``"truncated_normal"``: a Keras ``distribution="normal"`` is ``truncated_normal`` here.
-"""
-NORMAL_DISTRIBUTIONS = ("normal", "untruncated_normal", "truncated_normal")
-"""Accepted values of ``init.distribution`` for the normal schemes ``he``, ``xavier``, ``lecun``."""
-VARIANCE_PRESETS = ("he", "he_uniform", "xavier", "xavier_uniform", "lecun", "lecun_uniform")
-"""The named schemes that are presets of :func:`variance_scaling`: their gain enters squared."""
-
-TRUNCATED_NORMAL_STD = 0.87962566103423978
-"""Standard deviation of N(0, 1) truncated to [-2, 2]; Keras and JAX divide by it."""
+log = logging.getLogger(__name__)
 
 
 def zeros(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np.ndarray:
@@ -55,239 +66,6 @@ def random(fan_in: int, fan_out: int, rng: np.random.RandomState, scale: float =
     ndarray of float64, shape (fan_out, fan_in)
     """
     return rng.standard_normal((fan_out, fan_in)) * scale
-
-
-def _fan(fan_in: int, fan_out: int, mode: str) -> float:
-    if mode == "fan_in":
-        return fan_in
-    if mode == "fan_out":
-        return fan_out
-    if mode == "fan_avg":
-        return (fan_in + fan_out) / 2.0
-    raise ValueError(f"init.mode={mode!r} is not supported; accepted: {', '.join(MODES)}")
-
-
-def truncated_standard_normal(shape: tuple[int, int], rng: np.random.RandomState) -> np.ndarray:
-    """Draws from N(0, 1) restricted to [-2, 2], by redrawing the values outside.
-
-    Returns
-    -------
-    ndarray of float64, shape ``shape``
-        Standard deviation :data:`TRUNCATED_NORMAL_STD` (about 0.8796), as TensorFlow's
-        ``truncated_normal`` (which also resamples beyond two standard deviations).
-    """
-    x = rng.standard_normal(shape)
-    outside = np.abs(x) > 2.0
-    while outside.any():
-        x[outside] = rng.standard_normal(int(outside.sum()))
-        outside = np.abs(x) > 2.0
-    return x
-
-
-def variance_scaling(
-    fan_in: int,
-    fan_out: int,
-    rng: np.random.RandomState,
-    scale: float = 1.0,
-    mode: str = "fan_in",
-    distribution: str = "truncated_normal",
-) -> np.ndarray:
-    """Weights with variance ``scale / fan``: the form every named scheme is a preset of.
-
-    Semantics of Keras ``VarianceScaling`` and ``jax.nn.initializers.variance_scaling``.
-    With ``n`` = fan_in, fan_out or (fan_in + fan_out) / 2 by ``mode``:
-
-    - ``normal`` or ``untruncated_normal`` (the same draws): ``W ~ N(0, scale / n)``;
-    - ``truncated_normal``: N(0, sigma**2) truncated to ``[-2 sigma, 2 sigma]`` with
-      ``sigma = sqrt(scale / n) / 0.87962566103423978``, so that the variance after
-      truncation is ``scale / n``;
-    - ``uniform``: ``W ~ U(-limit, limit)`` with ``limit = sqrt(3 scale / n)``.
-
-    Parameters
-    ----------
-    fan_in, fan_out : int
-        Units in the previous and in this layer.
-    rng : numpy.random.RandomState
-    scale : float, default=1.0
-        Variance multiplier (Keras' ``scale``; PyTorch's ``gain**2``).
-    mode : {'fan_in', 'fan_out', 'fan_avg'}, default='fan_in'
-    distribution : {'normal', 'untruncated_normal', 'truncated_normal', 'uniform'}, default='truncated_normal'
-        ``normal`` is untruncated, as JAX's ``"normal"``; Keras calls it ``"untruncated_normal"``
-        (Keras 3 maps ``"normal"`` to ``"truncated_normal"``).
-
-    Returns
-    -------
-    ndarray of float64, shape (fan_out, fan_in)
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``mode`` or ``distribution``.
-    """
-    n = _fan(fan_in, fan_out, mode)
-    shape = (fan_out, fan_in)
-    if distribution in ("normal", "untruncated_normal"):
-        return rng.standard_normal(shape) * math.sqrt(scale / n)
-    if distribution == "truncated_normal":
-        return truncated_standard_normal(shape, rng) * (math.sqrt(scale / n) / TRUNCATED_NORMAL_STD)
-    if distribution == "uniform":
-        limit = math.sqrt(3.0 * scale / n)
-        return rng.uniform(-limit, limit, shape)
-    raise ValueError(
-        f"init.distribution={distribution!r} is not supported; accepted: {', '.join(DISTRIBUTIONS)}"
-    )
-
-
-def _scale(gain: float | None, scale: float | None, default: float) -> float:
-    """The variance multiplier of a named scheme: ``scale``, else ``gain**2``, else ``default``."""
-    if gain is not None and scale is not None:
-        raise ValueError(f"give gain ({gain!r}) or scale ({scale!r}), not both: scale is gain**2")
-    if scale is not None:
-        return scale
-    return default if gain is None else gain * gain
-
-
-def _normal(distribution: str, scheme: str) -> str:
-    if distribution not in NORMAL_DISTRIBUTIONS:
-        raise ValueError(
-            f"init.distribution={distribution!r} is not supported by init={scheme}; accepted: "
-            f"{', '.join(NORMAL_DISTRIBUTIONS)} (the uniform form is init={scheme}_uniform)"
-        )
-    return distribution
-
-
-_GAIN_DOC = """
-    Parameters
-    ----------
-    fan_in, fan_out : int
-        Units in the previous and in this layer.
-    rng : numpy.random.RandomState
-    gain : float or None, default=None
-        Multiplies the standard deviation (the variance by ``gain**2``); None: the paper's.
-"""
-_DISTRIBUTION_DOC = """    distribution : {'normal', 'untruncated_normal', 'truncated_normal'}
-        ``normal`` and ``untruncated_normal``: N(0, variance) (the same draws);
-        ``truncated_normal``: N(0, sigma**2) cut at +-2 sigma, sigma = sqrt(variance) / 0.8796...,
-        as JAX's and Keras' ``*_normal`` initializers (see :func:`variance_scaling`).
-"""
-_SCALE_DOC = """    scale : float or None, keyword-only, default=None
-        The variance multiplier ``gain**2`` itself, given instead of ``gain`` when it is known
-        in closed form: ``init.gain=auto`` passes
-        :func:`nninit.numerics.activations.calculate_gain_squared` (exactly 2 for ReLU).
-
-    Returns
-    -------
-    ndarray of float64, shape (fan_out, fan_in)
-
-    Raises
-    ------
-    ValueError
-        When both ``gain`` and ``scale`` are given{}.
-"""
-
-
-def he(
-    fan_in: int,
-    fan_out: int,
-    rng: np.random.RandomState,
-    gain: float | None = None,
-    distribution: str = "normal",
-    *,
-    scale: float | None = None,
-) -> np.ndarray:
-    """He (Kaiming) normal: variance ``gain**2 / fan_in``, gain sqrt(2) by default.
-
-    He, Zhang, Ren and Sun (2015), "Delving Deep into Rectifiers", eq. 10: keeps the second
-    moment of ReLU pre-activations constant from layer to layer. With ``distribution='normal'``
-    (the default) it is PyTorch's ``kaiming_normal_(w)`` (``a=0, mode='fan_in'``), untruncated; with
-    the default gain the standard deviation is computed as ``sqrt(2.0 / fan_in)``, exactly as in
-    the notebook. With ``'truncated_normal'`` it is JAX's ``he_normal()`` and Keras' ``HeNormal()``.
-    ``gain=None`` means sqrt(2) whatever the activation (PyTorch's default ``a=0``); leaky ReLU's
-    sqrt(2 / (1 + a**2)) is ``scale=2 / (1 + a**2)`` (``init.gain=auto``).
-    """
-    variance = _scale(gain, scale, 2.0)
-    return variance_scaling(fan_in, fan_out, rng, variance, "fan_in", _normal(distribution, "he"))
-
-
-def he_uniform(
-    fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None, *, scale: float | None = None
-) -> np.ndarray:
-    """He uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)``, gain sqrt(2) by default.
-
-    He et al. (2015); PyTorch's ``kaiming_uniform_(w)`` (``a=0``), JAX's ``he_uniform()``, Keras'
-    ``HeUniform()``.
-    """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, scale, 2.0), "fan_in", "uniform")
-
-
-def xavier(
-    fan_in: int,
-    fan_out: int,
-    rng: np.random.RandomState,
-    gain: float | None = None,
-    distribution: str = "normal",
-    *,
-    scale: float | None = None,
-) -> np.ndarray:
-    """Glorot (Xavier) normal: variance ``gain**2 * 2 / (fan_in + fan_out)``, gain 1 by default.
-
-    Glorot and Bengio (2010), "Understanding the difficulty of training deep feedforward
-    neural networks", eq. 12. With ``distribution='normal'`` (the default) it is PyTorch's
-    ``xavier_normal_(w, gain)``, untruncated; with ``'truncated_normal'`` JAX's
-    ``glorot_normal()`` and Keras' ``GlorotNormal()``.
-    """
-    variance = _scale(gain, scale, 1.0)
-    return variance_scaling(fan_in, fan_out, rng, variance, "fan_avg", _normal(distribution, "xavier"))
-
-
-def xavier_uniform(
-    fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None, *, scale: float | None = None
-) -> np.ndarray:
-    """Glorot (Xavier) uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(6 / (fan_in + fan_out))``.
-
-    Glorot and Bengio (2010), eq. 16; PyTorch's ``xavier_uniform_(w, gain)``, JAX's
-    ``glorot_uniform()``, Keras' ``GlorotUniform()``.
-    """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, scale, 1.0), "fan_avg", "uniform")
-
-
-def lecun(
-    fan_in: int,
-    fan_out: int,
-    rng: np.random.RandomState,
-    gain: float | None = None,
-    distribution: str = "truncated_normal",
-    *,
-    scale: float | None = None,
-) -> np.ndarray:
-    """LeCun normal: variance ``gain**2 / fan_in``, gain 1 by default, truncated by default.
-
-    LeCun, Bottou, Orr and Mueller (1998), "Efficient BackProp". With
-    ``distribution='truncated_normal'`` (the default) it is JAX's ``lecun_normal()`` and Keras'
-    ``LecunNormal()`` (a normal cut at two standard deviations, variance-corrected); with
-    ``'normal'`` PyTorch's ``kaiming_normal_(w, nonlinearity='linear')``.
-    """
-    variance = _scale(gain, scale, 1.0)
-    return variance_scaling(fan_in, fan_out, rng, variance, "fan_in", _normal(distribution, "lecun"))
-
-
-def lecun_uniform(
-    fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None, *, scale: float | None = None
-) -> np.ndarray:
-    """LeCun uniform: ``W ~ U(-b, b)``, ``b = gain sqrt(3 / fan_in)``, gain 1 by default.
-
-    JAX's ``lecun_uniform()``, Keras' ``LecunUniform()``, PyTorch's
-    ``kaiming_uniform_(w, nonlinearity='linear')``.
-    """
-    return variance_scaling(fan_in, fan_out, rng, _scale(gain, scale, 1.0), "fan_in", "uniform")
-
-
-for _scheme in (he, xavier, lecun, he_uniform, xavier_uniform, lecun_uniform):
-    if _scheme.__doc__:  # None under python -OO
-        _scheme.__doc__ += _GAIN_DOC + (
-            _DISTRIBUTION_DOC + _SCALE_DOC.format(", or an unknown ``distribution``")
-            if _scheme in (he, xavier, lecun) else _SCALE_DOC.format("")
-        )
 
 
 def orthogonal(fan_in: int, fan_out: int, rng: np.random.RandomState, gain: float | None = None) -> np.ndarray:
@@ -320,26 +98,53 @@ def pytorch_default(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np
 
     PyTorch's ``Linear.reset_parameters`` calls ``kaiming_uniform_(a=sqrt(5))``, whose bound
     ``sqrt(2 / (1 + 5)) * sqrt(3 / fan_in)`` is ``1 / sqrt(fan_in)``; the biases are drawn from the
-    same interval (see :func:`initialize_parameters`).
+    same interval (:func:`pytorch_default_bias`).
     """
     bound = 1.0 / math.sqrt(fan_in)
     return rng.uniform(-bound, bound, (fan_out, fan_in))
 
 
-WEIGHT_INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
-    "zeros": zeros,
-    "random": random,
-    "he": he,
-    "he_uniform": he_uniform,
-    "xavier": xavier,
-    "xavier_uniform": xavier_uniform,
-    "lecun": lecun,
-    "lecun_uniform": lecun_uniform,
-    "orthogonal": orthogonal,
-    "pytorch_default": pytorch_default,
-    "variance_scaling": variance_scaling,
+def pytorch_default_bias(fan_in: int, fan_out: int, rng: np.random.RandomState) -> np.ndarray:
+    """``torch.nn.Linear``'s biases: ``b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, shape (fan_out, 1)."""
+    bound = 1.0 / math.sqrt(fan_in)
+    return rng.uniform(-bound, bound, (fan_out, 1))
+
+
+def _lsuv_rescale(parameters: dict[str, np.ndarray], X: np.ndarray, init: dict, model: dict):
+    """LSUV after the orthogonal draw (:func:`nninit.numerics.lsuv.lsuv`) with ``init.tol``, ``init.max_iter``."""
+    parameters, passes = lsuv(parameters, X, activation=Activation(model["activation"], model["negative_slope"]),
+                              tol=init["tol"], max_iter=init["max_iter"])
+    log.info("LSUV rescaling passes per layer: %s", passes)
+    return parameters, {"lsuv_passes": passes}
+
+
+_GAIN_BIAS = (k.GAIN, k.BIAS)
+SCHEMES: dict[str, Scheme] = {
+    "zeros": Scheme(zeros, (k.BIAS,)),
+    "random": Scheme(random, (Key("scale", positive(), "the weights' standard deviation"), k.BIAS)),
+    "he": Scheme(he, (k.GAIN, k.normal_distribution("he"), k.BIAS), gain_squared=True),
+    "he_uniform": Scheme(he_uniform, _GAIN_BIAS, gain_squared=True),
+    "xavier": Scheme(xavier, (k.GAIN, k.normal_distribution("xavier"), k.BIAS), gain_squared=True),
+    "xavier_uniform": Scheme(xavier_uniform, _GAIN_BIAS, gain_squared=True),
+    "lecun": Scheme(lecun, (k.GAIN, k.normal_distribution("lecun"), k.BIAS), gain_squared=True),
+    "lecun_uniform": Scheme(lecun_uniform, _GAIN_BIAS, gain_squared=True),
+    "orthogonal": Scheme(orthogonal, (k.GAIN, *k.BIASES), checks=(k.bias_or_bias_std,)),
+    "pytorch_default": Scheme(pytorch_default, (k.BIAS,), biases=pytorch_default_bias),
+    "variance_scaling": Scheme(variance_scaling, (Key("scale", positive(), "the variance multiplier: variance = "
+                                                               "scale / fan"), k.MODE, k.DISTRIBUTION, *k.BIASES),
+                               checks=(k.bias_or_bias_std,)),
+    "lsuv": Scheme(orthogonal, (k.GAIN, k.TOL, k.MAX_ITER, k.BIAS), rescale=_lsuv_rescale,
+                   summary="LSUV (Mishkin & Matas 2016): orthogonal, then each layer rescaled to unit output "
+                           "variance on the training set."),
 }
-"""Weight initializers by name; ``lsuv`` (in :mod:`nninit.numerics.lsuv`) starts from ``orthogonal``."""
+"""The options of the ``init`` group (one ``conf/init/<name>.yaml`` each), in the order ``--help`` lists them."""
+
+WEIGHT_INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
+    name: scheme.weights for name, scheme in SCHEMES.items() if scheme.rescale is None
+}
+"""Weight initializers by name: the schemes without a data-dependent step (``lsuv`` starts from ``orthogonal``)."""
+VARIANCE_PRESETS = tuple(name for name, scheme in SCHEMES.items() if scheme.gain_squared)
+"""The named schemes that are presets of :func:`variance_scaling`: their gain enters squared."""
 
 
 def random_bias(fan_out: int, rng: np.random.RandomState, bias_std: float) -> np.ndarray:
@@ -384,7 +189,7 @@ def initialize_parameters(
     layers_dims : list of int
         ``[n_x, n_1, ..., n_L]``: input size, then the units of each layer.
     method : str
-        A key of :data:`WEIGHT_INITIALIZERS`.
+        A key of :data:`WEIGHT_INITIALIZERS`: the scheme of :data:`SCHEMES` that draws them.
     rng : numpy.random.RandomState
         The only source of randomness. ``RandomState(3)`` with ``'he'`` or ``'random'``
         reproduces the notebook's arrays exactly.
@@ -418,21 +223,71 @@ def initialize_parameters(
         if not (math.isfinite(bias_std) and bias_std >= 0):
             raise ValueError(f"bias_std={bias_std!r} must be a finite number >= 0")
     if method not in WEIGHT_INITIALIZERS:
-        raise ValueError(
-            f"init={method!r} is not supported; accepted: {', '.join(sorted(WEIGHT_INITIALIZERS))}, lsuv"
-        )
-    weight_init = WEIGHT_INITIALIZERS[method]
+        accepted = [*sorted(WEIGHT_INITIALIZERS), *(name for name in SCHEMES if name not in WEIGHT_INITIALIZERS)]
+        raise ValueError(f"init={method!r} is not supported; accepted: {', '.join(accepted)}")
+    return _draw(layers_dims, SCHEMES[method], rng, bias, bias_std, options)
+
+
+def _draw(layers_dims: list[int], scheme: Scheme, rng: np.random.RandomState, bias: float | None,
+          bias_std: float | None, options: dict) -> dict[str, np.ndarray]:
     parameters: dict[str, np.ndarray] = {}
     for l in range(1, len(layers_dims)):
         fan_in, fan_out = layers_dims[l - 1], layers_dims[l]
-        parameters[f"W{l}"] = weight_init(fan_in, fan_out, rng, **options)
+        parameters[f"W{l}"] = scheme.weights(fan_in, fan_out, rng, **options)
         if bias_std is not None:
             parameters[f"b{l}"] = random_bias(fan_out, rng, bias_std)
         elif bias is not None:
             parameters[f"b{l}"] = np.full((fan_out, 1), float(bias))
-        elif method == "pytorch_default":
-            bound = 1.0 / math.sqrt(fan_in)
-            parameters[f"b{l}"] = rng.uniform(-bound, bound, (fan_out, 1))
+        elif scheme.biases is not None:
+            parameters[f"b{l}"] = scheme.biases(fan_in, fan_out, rng)
         else:
             parameters[f"b{l}"] = np.zeros((fan_out, 1))
     return parameters
+
+
+def initial_parameters(cfg: dict, layers_dims: list[int], X: np.ndarray | None) -> tuple[dict[str, np.ndarray], dict]:
+    """Initial parameters for a validated config, and facts about the initialization.
+
+    The entry ``SCHEMES[init.name]`` draws them. ``init.gain='auto'`` becomes
+    :func:`nninit.numerics.activations.calculate_gain` of ``model.activation``; the presets of
+    ``variance_scaling`` (he, xavier, lecun and their uniform forms) receive its square in closed form
+    instead (:func:`nninit.numerics.activations.calculate_gain_squared`, exactly 2 for ReLU), so that
+    ReLU with ``gain=auto`` draws the same arrays as ``gain=null``. ``lsuv`` draws an orthogonal start
+    and rescales it on ``X``.
+
+    Parameters
+    ----------
+    cfg : dict
+        ``init`` (its ``name`` and keys), ``model`` (``activation``, ``negative_slope``) and ``seed``
+        (of the weights' ``RandomState``).
+    layers_dims : list of int
+        ``[n_x, n_1, ..., n_L]``.
+    X : ndarray of float64, shape (n_x, m), or None
+        The training inputs (used by a data-dependent scheme only).
+
+    Returns
+    -------
+    parameters : dict of str to ndarray of float64
+    info : dict
+        ``gain`` (the resolved gain, when it is ``auto``) and, for LSUV, ``lsuv_passes``.
+    """
+    init, model = cfg["init"], cfg["model"]
+    scheme = SCHEMES[init["name"]]
+    takes = inspect.signature(scheme.weights).parameters
+    options = {key: value for key, value in init.items() if key in takes}
+    info: dict = {}
+    if options.get("gain") == "auto":
+        activation, slope = model["activation"], model["negative_slope"]
+        info["gain"] = calculate_gain(activation, slope)
+        if scheme.gain_squared:  # the variance is gain**2: its closed form (relu: exactly 2)
+            del options["gain"]
+            options["scale"] = calculate_gain_squared(activation, slope)
+        else:
+            options["gain"] = info["gain"]
+    rng = np.random.RandomState(cfg["seed"])
+    with np.errstate(over="ignore"):  # a huge init.scale gives infinite weights: a diverged run, not a warning
+        parameters = _draw(layers_dims, scheme, rng, init.get("bias"), init.get("bias_std"), options)
+    if scheme.rescale is not None:
+        parameters, more = scheme.rescale(parameters, X, init, model)
+        info.update(more)
+    return parameters, info

@@ -8,8 +8,11 @@ that a job is checked against the machine it runs on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+
+from nninit.data import describe
 
 BASELINE_BYTES = 220 * 2**20
 """The interpreter with numpy, scikit-learn, matplotlib and Hydra loaded (186 MiB measured)."""
@@ -29,8 +32,8 @@ def estimated_bytes(cfg: dict) -> tuple[int, int, int]:
     Parameters
     ----------
     cfg : dict
-        A composed configuration (``data.n_train``, ``data.n_test``, ``data.n_features`` when
-        the data set has it, ``model.hidden_dims``).
+        A composed configuration: ``data`` (its numbers of features and examples are
+        :func:`nninit.data.describe`'s) and ``model.hidden_dims``.
 
     Returns
     -------
@@ -41,14 +44,16 @@ def estimated_bytes(cfg: dict) -> tuple[int, int, int]:
     parameters : int
         Bytes of the parameter copies (the part that grows with ``model.hidden_dims`` alone).
     """
-    n_features = cfg["data"].get("n_features", 2)  # circles and moons are 2-d; the others have the key
+    data = describe(cfg["data"])
+    n_features = data.n_features
     dims = [n_features, *cfg["model"]["hidden_dims"], 1]
     units = sum(dims[1:])
     params = sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
     per_example = int(8 * (3.2 * units + 2 * n_features + 8))
     per_test_example = 8 * (2 * units + 2 * n_features)
     parameters = 8 * 4 * params
-    total = BASELINE_BYTES + parameters + per_example * cfg["data"]["n_train"] + per_test_example * cfg["data"]["n_test"]
+    examples = per_example * data.n_train + per_test_example * data.n_test
+    total = BASELINE_BYTES + parameters + examples
     return int(total), per_example, parameters
 
 
@@ -104,10 +109,8 @@ def memory_limit(*, env: dict | None = None, proc_cgroup: Path = Path("/proc/sel
     """
     env = os.environ if env is None else env
     limits = []
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         limits.append((os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "physical memory"))
-    except (ValueError, OSError, AttributeError):
-        pass
     cgroup = _cgroup_limit(proc_cgroup, cgroup_root)
     if cgroup is not None:
         limits.append((cgroup, "the cgroup memory limit"))
