@@ -159,7 +159,7 @@ def test_launched_jobs_are_the_jobs_hydra_runs(tmp_path):
     from hydra.core.global_hydra import GlobalHydra
     from hydra.types import RunMode
 
-    from nninit.app.hydra_app import launched_jobs
+    from nninit.app.hydra.sweep import launched_jobs
 
     extra = tmp_path / "extra"
     (extra / "sw").mkdir(parents=True)

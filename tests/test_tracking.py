@@ -20,7 +20,8 @@ from conftest import REPO, compose, run_cli
 from hydra.types import RunMode
 
 from nninit.app.experiment import run
-from nninit.app.tracking import log_run, resolve_store, store_lock, track
+from nninit.app.hydra.task import track
+from nninit.app.tracking import log_run, resolve_store, store_lock
 from nninit.record.runs import flatten
 
 mlflow = pytest.importorskip("mlflow", reason="MLflow is in the test extra: pip install -e '.[test]'")

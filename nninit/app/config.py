@@ -4,7 +4,7 @@
 of ``model``, ``train`` and ``seed`` against it when it composes the configuration, and rejects
 unknown keys everywhere. The options of the ``init`` and ``data`` groups are YAML files in
 ``conf/`` (one per option, every key commented); :func:`validate` checks every value, their
-types included, before any work. This module imports Hydra only inside :func:`register_configs`.
+types included, before any work. Imports no Hydra (:func:`nninit.app.hydra.register_configs` stores the schema).
 """
 
 from __future__ import annotations
@@ -85,17 +85,6 @@ class Config:
     tags: Any = field(default_factory=list)  # free labels, recorded in metrics.json: [baseline,lr_sweep], or one: baseline
     tracker: Any = None  # chosen from the `tracker` group: conf/tracker/<name>.yaml (not part of what is run)
     plots: PlotsConfig = field(default_factory=PlotsConfig)  # what a run draws (not part of what is run)
-
-
-def register_configs() -> None:
-    """Store the schema in Hydra's ConfigStore as ``nninit_schema`` (used by ``conf/config.yaml``).
-
-    Only the schema is stored: the group options are files, which keeps Hydra's start-up (and
-    ``--help``, which copies the store once per config group) fast.
-    """
-    from hydra.core.config_store import ConfigStore
-
-    ConfigStore.instance().store(name="nninit_schema", node=Config)
 
 
 # ---- validation ------------------------------------------------------------------------
