@@ -31,9 +31,15 @@ def launched_jobs(config: DictConfig) -> list[list[str]] | None:
     (``_parse_config`` then ``split_arguments``, as ``BasicSweeper.sweep`` does). Its behaviour
     is pinned by ``tests/test_locks.py``, which compares it with the jobs a real sweep ran, for the
     Hydra versions of :data:`HYDRA_PINNED`.
+
+    Raises
+    ------
+    RuntimeError
+        When the installed Hydra is outside :data:`HYDRA_PINNED` (:func:`check_hydra_version`).
     """
     if OmegaConf.select(config, "hydra.sweeper._target_") != BASIC_SWEEPER:
         return None
+    check_hydra_version()
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -44,6 +50,27 @@ def launched_jobs(config: DictConfig) -> list[list[str]] | None:
     parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
     return [list(job) for batch in BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
             for job in batch]
+
+
+def check_hydra_version(version: str | None = None) -> None:
+    """Raise when ``version`` (default: the installed Hydra's) is outside :data:`HYDRA_PINNED`, the range
+    :func:`launched_jobs` reads Hydra's internals for; a sweep is then refused before any job runs.
+
+    Raises
+    ------
+    RuntimeError
+        Naming the version, the range, and what to do.
+    """
+    from hydra import __version__
+    from packaging.specifiers import SpecifierSet
+
+    version = version or __version__
+    low, high = HYDRA_PINNED
+    if not SpecifierSet(f">={low},<{high}").contains(version, prereleases=True):  # as pip reads the pin
+        raise RuntimeError(f"Hydra {version} is installed, but the sweep's job list reads Hydra's internals as "
+                           f"Hydra >={low},<{high} has them (nninit.app.hydra.sweep.launched_jobs); install "
+                           f"hydra-core>={low},<{high}, or check launched_jobs with tests/test_locks.py and "
+                           f"move HYDRA_PINNED and pyproject.toml's pin together")
 
 
 def common(jobs: list[list[str]]) -> list[str]:
