@@ -52,9 +52,9 @@ def _what_the_run_folder_keeps() -> str:
 
 
 def _interrupted() -> None:
-    sweep = sys.modules["nninit.app.hydra_app"].sweep_dir_of_this_process() if "nninit.app.hydra_app" in sys.modules else None
+    sweep = sys.modules["nninit.app.hydra"].sweep_dir_of_this_process() if "nninit.app.hydra" in sys.modules else None
     if sweep:
-        sys.modules["nninit.app.hydra_app"].record_stopped_jobs()  # jobs whose worker was ended before recording
+        sys.modules["nninit.app.hydra"].record_stopped_jobs()  # jobs whose worker was ended before recording
         print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
               f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
         sys.exit(130)  # the launcher's workers are stopped by the interpreter's exit
@@ -72,7 +72,7 @@ try:  # from the moment the handlers are in, an interrupt is an interrupt, not a
         # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
         signals.interrupt_on_ctrl_c()
         signals.interrupt_on_scheduler_signals()
-        # held until a job runs (nninit.app.hydra_app.task): a Ctrl-C while Hydra starts up would otherwise land
+        # held until a job runs (nninit.app.hydra.task): a Ctrl-C while Hydra starts up would otherwise land
         # in Hydra's own code and come out as another error (exit 1, a traceback); it waits a second instead
         signals.block_stop_signals()
     if __name__ == "__main__" and not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i",
@@ -84,7 +84,7 @@ try:  # from the moment the handlers are in, an interrupt is an interrupt, not a
         plot_worker.start_early()
     import hydra
 
-    from nninit.app import hydra_app  # registers the configs and resolvers
+    from nninit.app import hydra as hydra_app  # registers the configs and resolvers
 except BaseException:
     if signals.interrupt_received():  # KeyboardInterrupt, or ImportError when it landed in a C extension
         _interrupted()

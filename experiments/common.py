@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from nninit.analysis import stats  # noqa: E402
-from nninit.app.hydra_app import override, unique_dir  # noqa: E402
+from nninit.app.hydra.naming import override, unique_dir  # noqa: E402
 from nninit.record.runs import Run, find_runs  # noqa: E402
 
 

@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from nninit.app.hydra_app import override  # noqa: E402
+from nninit.app.hydra.naming import override  # noqa: E402
 from nninit.data import load_dataset  # noqa: E402
 from nninit.numerics.initializers import initialize_parameters  # noqa: E402
 from nninit.numerics.naive import naive_train  # noqa: E402
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         out = Path(args.out)
     else:
-        from nninit.app.hydra_app import unique_dir
+        from nninit.app.hydra.naming import unique_dir
 
         now = dt.datetime.now()
         out = Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_benchmark"))

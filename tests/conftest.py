@@ -41,12 +41,13 @@ def compose(overrides: list[str] | None = None) -> dict:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nninit.app import hydra_app
+    from nninit.app.hydra import setup
+    from nninit.app.hydra.job import job_config
 
-    hydra_app.setup()
+    setup()
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
-    return hydra_app.job_config(cfg)
+    return job_config(cfg)
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:

@@ -101,7 +101,7 @@ def test_two_runs_started_together_get_their_own_folders(tmp_path):
 
 
 def test_unique_dir_never_reuses_a_folder(tmp_path):
-    from nninit.app.hydra_app import claim_dir, unique_dir
+    from nninit.app.hydra.naming import claim_dir, unique_dir
 
     base = str(tmp_path / "run")
     names = []

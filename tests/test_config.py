@@ -168,10 +168,10 @@ def _labels(overrides):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nninit.app import hydra_app
+    from nninit.app.hydra.job import labels
 
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        return hydra_app.labels(hydra_compose(config_name="config", overrides=overrides))
+        return labels(hydra_compose(config_name="config", overrides=overrides))
 
 
 @pytest.mark.parametrize("override, tags", [

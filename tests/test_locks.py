@@ -93,7 +93,8 @@ def test_a_command_into_a_running_folder_is_refused_naming_the_owner(tmp_path):
 
 def test_a_lock_left_by_a_killed_process_does_not_block_the_next_run(tmp_path):
     run_dir = tmp_path / "run"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from nninit.record.folder_lock import lock_folder; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; "
+                               "from nninit.record.folder_lock import lock_folder; "
                                "lock_folder(sys.argv[1]); print('locked', flush=True); time.sleep(300)", str(run_dir)],
                               cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     _wait_for(holder, "locked")
@@ -159,7 +160,7 @@ def test_launched_jobs_are_the_jobs_hydra_runs(tmp_path):
     from hydra.core.global_hydra import GlobalHydra
     from hydra.types import RunMode
 
-    from nninit.app.hydra_app import launched_jobs
+    from nninit.app.hydra.sweep import launched_jobs
 
     extra = tmp_path / "extra"
     (extra / "sw").mkdir(parents=True)

@@ -94,7 +94,7 @@ def test_resume_skips_finished_jobs_and_reruns_the_others(tmp_path):
 
 
 def test_resolving_a_folder_name_creates_nothing_and_claiming_is_exclusive(tmp_path):
-    from nninit.app.hydra_app import claim_dir, unique_dir
+    from nninit.app.hydra.naming import claim_dir, unique_dir
 
     base = str(tmp_path / "outputs" / "run")
     assert unique_dir(base) == base and not (tmp_path / "outputs").exists()
@@ -210,7 +210,7 @@ def test_a_quoted_override_gives_back_the_value(value):
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    from nninit.app.hydra_app import override
+    from nninit.app.hydra.naming import override
 
     parsed = OverridesParser.create().parse_override(override("hydra.sweep.dir", value))
     assert parsed.key_or_group == "hydra.sweep.dir"
@@ -343,7 +343,7 @@ NAMES = st.integers(0, 300).flatmap(lambda n: st.text(
 
 @given(NAMES)
 def test_a_folder_name_fits_in_255_bytes_of_valid_utf8(text):
-    from nninit.app.hydra_app import job_dirname, run_name
+    from nninit.app.hydra.naming import job_dirname, run_name
 
     for name in (job_dirname(text), run_name("he", text, text or None)):
         encoded = name.encode("utf-8")  # raises on a lone surrogate: not valid UTF-8
@@ -353,7 +353,7 @@ def test_a_folder_name_fits_in_255_bytes_of_valid_utf8(text):
 
 
 def test_a_long_name_is_cut_on_a_character_boundary_and_keeps_its_hash():
-    from nninit.app.hydra_app import job_dirname
+    from nninit.app.hydra.naming import job_dirname
 
     cjk = "実" * 120  # 360 bytes: Errno 36 when the limit counted characters
     name = job_dirname(cjk)

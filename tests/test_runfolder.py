@@ -139,7 +139,7 @@ def test_a_folder_made_for_a_lock_and_left_empty_is_removed_with_it(tmp_path):
     folder_lock.release(existing)
     assert existing.is_dir()
     claimed = tmp_path / "claimed"
-    claimed.mkdir()  # as hydra_app.claim_dir makes a default folder just before locking it
+    claimed.mkdir()  # as nninit.app.hydra.naming.claim_dir makes a default folder just before locking it
     folder_lock.lock_folder(claimed, fresh=True)
     folder_lock.release(claimed)
     assert not claimed.exists()

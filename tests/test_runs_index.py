@@ -97,8 +97,8 @@ def test_where_keeps_the_runs_that_meet_every_condition(index_dir, conditions, e
     ("init", "--where 'init': expected KEY=VALUE"),
     ("=he", "--where '=he': expected KEY=VALUE"),
     ("", "--where '': expected KEY=VALUE"),
-    ("foo=1", "--where 'foo=1': no run has the key 'foo'; accepted: status, name, tags, blas, blas_library, blas_version, "
-              "blas_kernel, cpu and the config keys"),
+    ("foo=1", "--where 'foo=1': no run has the key 'foo'; accepted: status, name, tags, blas, blas_library, "
+              "blas_version, blas_kernel, cpu and the config keys"),
     ("learning_rate=0.01", "no run has the key 'learning_rate'"),
 ])
 def test_a_bad_condition_is_a_clear_error(index_dir, condition, message):
@@ -126,8 +126,8 @@ def test_name_is_a_group_key_and_where_comes_before_grouping(index_dir, tmp_path
 
 
 def test_compare_script_where_and_group_by_name(index_dir, tmp_path, capsys):
-    code, out, err = _main(compare_script, [index_dir, "--out", tmp_path / "c", "--no-plots", "--where", "tags=baseline",
-                                            "--group-by", "name"], capsys)
+    code, out, err = _main(compare_script, [index_dir, "--out", tmp_path / "c", "--no-plots",
+                                            "--where", "tags=baseline", "--group-by", "name"], capsys)
     assert code == 0, err
     with open(tmp_path / "c" / "runs.csv", newline="") as f:
         assert sorted(Path(r["run_dir"]).name for r in csv.DictReader(f)) == ["a", "b"]

@@ -138,10 +138,10 @@ def test_slurm_launcher_config_composes(tmp_path, monkeypatch):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nninit.app import hydra_app
+    from nninit.app.hydra import setup
 
     monkeypatch.chdir(tmp_path)  # resolving hydra.sweep.dir creates the folder
-    hydra_app.setup()
+    setup()
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = hydra_compose(config_name="config", return_hydra_config=True,
                             overrides=["hydra/launcher=slurm", "hydra.launcher.partition=cpu"])

@@ -20,12 +20,13 @@ from conftest import REPO, compose, run_cli
 from hydra.types import RunMode
 
 from nninit.app.experiment import run
-from nninit.app.tracking import log_run, resolve_store, store_lock, track
+from nninit.app.hydra.task import track
+from nninit.app.tracking import log_run, resolve_store, store_lock
 from nninit.record.runs import flatten
 
 mlflow = pytest.importorskip("mlflow", reason="MLflow is in the test extra: pip install -e '.[test]'")
-from mlflow.entities import ViewType
-from mlflow.tracking import MlflowClient
+from mlflow.entities import ViewType  # noqa: E402  (after the skip when MLflow is missing)
+from mlflow.tracking import MlflowClient  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow")  # SQLAlchemy's, inside MLflow's store
 
@@ -107,7 +108,8 @@ def test_a_sweep_is_one_experiment_whose_runs_equal_their_folders(logged_sweep):
         tags = logged.data.tags
         assert tags["status"] == metrics["status"] == "completed" and logged.info.status == "FINISHED"
         assert tags["seed"] == str(metrics["seed"]) and tags["name"] == "trk" and tags["tags"] == "baseline, t2"
-        assert tags["git_commit"] == str(metrics["environment"]["git_commit"]) or metrics["environment"]["git_commit"] is None
+        commit = metrics["environment"]["git_commit"]
+        assert tags["git_commit"] == str(commit) or commit is None
         assert tags["sweep_dir"] == str((root / "sweep").resolve())
         # artifacts: the run folder's files
         artifacts = {a.path for a in client.list_artifacts(logged.info.run_id)}
@@ -159,7 +161,8 @@ def test_an_unreachable_tracker_leaves_the_run_completed_with_one_warning(tmp_pa
     warnings = [line for line in (tmp_path / "run" / "run.log").read_text().splitlines() if "WARNING" in line]
     assert len(warnings) == 1 and "tracker: the run was not logged" in warnings[0] and "127.0.0.1:9" in warnings[0]
     # the same files as the run without a tracker, with the same numbers
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(p.name for p in (tmp_path / "plain").iterdir())
+    names = [sorted(p.name for p in (tmp_path / folder).iterdir()) for folder in ("run", "plain")]
+    assert names[0] == names[1]
     before = json.loads((tmp_path / "plain" / "metrics.json").read_text())
     assert metrics["final_cost"] == before["final_cost"] and metrics["config"] == before["config"]
     assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "plain" / "history.csv").read_text()
@@ -288,7 +291,8 @@ def test_a_store_inside_the_run_folder_is_refused_and_the_run_is_unchanged(tmp_p
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tracked") / "run"
-    run(compose(["train.num_iterations=20", "train.print_every=10"]), folder, labels={"name": "x", "tags": ["a"]}, figures=False)
+    run(compose(["train.num_iterations=20", "train.print_every=10"]), folder, labels={"name": "x", "tags": ["a"]},
+        figures=False)
     return folder
 
 

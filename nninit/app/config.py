@@ -7,7 +7,7 @@ of the ``init`` and ``data`` groups are YAML files in ``conf/`` (one per option,
 each with one registry entry that declares its keys and their rules:
 :data:`nninit.numerics.initializers.SCHEMES` and :data:`nninit.data.DATASETS`. :func:`validate`
 checks every value against these declarations before any work; :func:`options_help` lists them for
-``--help``. This module imports Hydra only inside :func:`register_configs`.
+``--help``. Imports no Hydra (:func:`nninit.app.hydra.register_configs` stores the schema).
 """
 
 from __future__ import annotations
@@ -102,20 +102,6 @@ class Config:
 
 MODEL_KEYS, TRAIN_KEYS = keys_of(ModelConfig), keys_of(TrainConfig)
 (SEED,) = keys_of(Config)
-
-
-def register_configs() -> None:
-    """Store the schema in Hydra's ConfigStore as ``nninit_schema`` (used by ``conf/config.yaml``).
-
-    Only the schema is stored: the group options are files, which keeps Hydra's start-up (and
-    ``--help``, which copies the store once per config group) fast.
-    """
-    from hydra.core.config_store import ConfigStore
-    from omegaconf import OmegaConf
-
-    ConfigStore.instance().store(name="nninit_schema", node=Config)
-    if not OmegaConf.has_resolver("nninit_options"):  # conf/hydra/help/nninit.yaml: the footer of --help
-        OmegaConf.register_new_resolver("nninit_options", options_help)
 
 
 # ---- --help ------------------------------------------------------------------------------

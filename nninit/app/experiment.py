@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nninit.app.config import validate
+from nninit.app.control_keys import recorded_overrides
 from nninit.figures.plot_worker import FigureDrawer
 from nninit.numerics.activations import Activation
 from nninit.numerics.initializers import initial_parameters
@@ -174,7 +175,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     started, t0 = _now(), time.perf_counter()
     labels = {"name": None, "tags": [], **(labels or {})}
     metrics: dict = {"status": "running", "name": labels["name"], "tags": list(labels["tags"]),
-                     "overrides": [o for o in overrides or [] if not o.startswith(("resume=", "tracker"))], "config": cfg, "started_at": started,
+                     "overrides": recorded_overrides(overrides), "config": cfg, "started_at": started,
                      "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
     result = None
     helper = FigureDrawer(parallel=figures)  # draws the data and half the figures on another core

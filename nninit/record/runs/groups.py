@@ -1,0 +1,111 @@
+"""Grouping runs: the keys that vary, user names mapped to config keys, group labels, and repeats counted once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nninit.record.runs.read import LABEL_KEYS, PLATFORM_KEYS, SEED_KEYS, SHORT_NAMES, Run, natural
+
+
+def varying_keys(runs: list[Run]) -> list[str]:
+    """Config keys whose value is not the same in every run (a missing key counts as None)."""
+    keys = sorted({k for r in runs for k in r.config})
+    varying = [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
+    return sorted(varying, key=lambda k: (k != "init.name", k != "data.name", k))
+
+
+def default_group_keys(runs: list[Run]) -> list[str]:
+    """Every key that varies across the runs, except the seeds."""
+    return [k for k in varying_keys(runs) if k not in SEED_KEYS]
+
+
+def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
+    """Map user names to config keys: ``init`` -> ``init.name``; unknown names raise ValueError.
+
+    Grouping by a seed (``--group-by seed``) groups by that seed *within* each config: every other key
+    that varies across the runs (:func:`default_group_keys`) is added after the names given, so that
+    a group never pools runs of different configs (``seed=1, init=he`` and ``seed=1, init=zeros``).
+    """
+    known = {k for r in runs for k in r.config} | set(LABEL_KEYS) | set(PLATFORM_KEYS)
+    keys = []
+    for name in names:
+        key = {v: k for k, v in SHORT_NAMES.items()}.get(name, name)
+        if key not in known:
+            raise ValueError(f"--group-by {name!r}: no such config key in these runs; "
+                             f"known keys: {', '.join(sorted(known))}")
+        keys.append(key)
+    if any(k in SEED_KEYS for k in keys):
+        keys += [k for k in default_group_keys(runs) if k not in keys]
+    return keys
+
+
+def group_label(run: Run, keys: list[str]) -> str:
+    """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null)."""
+    parts = [f"{SHORT_NAMES.get(k, k)}={'null' if run.get(k) is None else run.get(k)}" for k in keys]
+    return ", ".join(parts) if parts else "all runs"
+
+
+def label_keys(runs: list[Run], keys: list[str]) -> list[str]:
+    """The grouping keys worth naming in labels.
+
+    A key that only some init options have (``init.scale`` of ``random`` when sweeping
+    ``init=he,random``) varies only by its presence, and ``init`` already tells those groups
+    apart; such a key is left out of the labels when the labels stay distinct without it.
+    """
+    def distinct(shown: list[str]) -> bool:
+        labels = {tuple(json.dumps(r.get(k)) for k in keys): group_label(r, shown) for r in runs}
+        return len(set(labels.values())) == len(labels)
+
+    shown = list(keys)
+    for k in keys:
+        present = {json.dumps(r.get(k)) for r in runs if r.get(k) is not None}
+        trial = [s for s in shown if s != k]
+        if len(present) <= 1 and trial and distinct(trial):
+            shown = trial
+    return shown
+
+
+def group_runs(runs: list[Run], keys: list[str]) -> dict[str, list[Run]]:
+    """Runs by group (their values of ``keys``), labelled by :func:`label_keys`, in order of
+    first appearance. Every group keeps its own entry: labels are distinct by construction."""
+    shown = label_keys(runs, keys)
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(tuple(json.dumps(run.get(k)) for k in keys), []).append(run)
+    labelled = {group_label(members[0], shown): members for members in groups.values()}
+    assert len(labelled) == len(groups), "group labels must be distinct"
+    return labelled
+
+
+def deduplicate(runs: list[Run], keys: list[str] | tuple[str, ...] = ()) -> tuple[list[Run], list[tuple[Path, Path]]]:
+    """Count each measurement once: runs with the same config (seeds included) are repeats.
+
+    The most recent one (``finished_at``, then the later path) is kept, whatever its status.
+    Runs without a recorded config are never merged. ``keys`` (e.g. ``blas_kernel``, when a comparison
+    groups by it) tell runs apart too: the same config run under two BLAS kernels is then two measurements.
+
+    Returns
+    -------
+    kept : list of Run
+        In the input order.
+    dropped : list of (Path, Path)
+        Each dropped run's folder and the folder kept in its place.
+    """
+    def identity(run: Run) -> str:
+        return json.dumps([run.config, [run.get(k) for k in keys]], sort_keys=True, default=str)
+
+    newest: dict[str, Run] = {}
+    for run in runs:
+        if not run.config:
+            continue
+        key = identity(run)
+        other = newest.get(key)
+        if other is None or (str(run.metrics.get("finished_at") or ""), natural(run.path)) >= \
+                (str(other.metrics.get("finished_at") or ""), natural(other.path)):
+            newest[key] = run
+    keep = {id(r) for r in newest.values()}
+    kept = [r for r in runs if not r.config or id(r) in keep]
+    dropped = [(r.path, newest[identity(r)].path)
+               for r in runs if r.config and id(r) not in keep]
+    return kept, dropped

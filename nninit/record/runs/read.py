@@ -1,0 +1,141 @@
+"""One run folder read back: :class:`Run` (its metrics, flattened config, history, majority-class rate) and
+the keys a run is described by."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nninit.record import runfolder
+
+log = logging.getLogger("nninit.record.runs")
+
+SEED_KEYS = ("seed", "data.train_seed", "data.test_seed")
+"""Config keys pooled over, never grouped by (unless asked for explicitly)."""
+SHORT_NAMES = {"init.name": "init", "data.name": "data"}
+LABEL_KEYS = ("name",)
+"""Pseudo config keys: labels recorded in ``metrics.json`` beside the config (not part of what is
+run), usable as group keys (``--group-by name``) and in :func:`where`; never grouped by unless asked."""
+PLATFORM_KEYS = ("blas", "blas_library", "blas_version", "blas_kernel", "cpu")
+"""The numerical platform a run recorded (``metrics.json``'s ``environment``, :mod:`nninit.record.blas`): usable in
+:func:`~nninit.record.runs.where` (``blas_kernel=Haswell``) and as group keys (``--group-by blas_kernel``),
+never grouped by unless asked."""
+NUMBER_FIELDS = ("train_accuracy", "test_accuracy", "final_cost", "iterations_run", "wall_time_s", "diverged_at")
+"""Fields of ``metrics.json`` that are a number or null; a run where one is anything else is malformed
+and left out (:func:`find_runs`), never counted in ``n`` without its value."""
+CHANCE_MARGIN = 0.01
+"""A run is 'at chance' when its train accuracy is at most the majority-class rate plus this."""
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    """Nested dict -> ``{'a.b': value}``; lists become their JSON text (hashable, readable)."""
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
+def natural(path: Path) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+@dataclass
+class Run:
+    """One finished run folder: its metrics and its flattened config."""
+
+    path: Path
+    metrics: dict
+    config: dict = field(default_factory=dict)
+    _history: dict | None = None
+    _majority: dict = field(default_factory=dict)
+    history_error: str | None = None
+    """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
+
+    @property
+    def seed(self) -> tuple:
+        """What varies between repeats of one config: the weight seed and the data seeds
+        (values of :data:`SEED_KEYS`). Runs of two groups with equal seeds pair."""
+        return tuple(self.config.get(k) for k in SEED_KEYS)
+
+    def get(self, key: str):
+        """The run's value of a config key (``init.name``, ``train.learning_rate``), of a label
+        key (:data:`LABEL_KEYS`: ``name``, recorded beside the config) or of its platform
+        (:data:`PLATFORM_KEYS`); None when it has none."""
+        if key in LABEL_KEYS and key not in self.config:
+            return self.metrics.get(key)
+        if key in PLATFORM_KEYS and key not in self.config:
+            return (self.metrics.get("environment") or {}).get(key)
+        return self.config.get(key)
+
+    @property
+    def completed(self) -> bool:
+        return self.metrics.get("status") == "completed"
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """``history.csv`` as float columns; empty, with one warning, when it is missing or garbled
+        (the numbers that come from it are then missing, never 0)."""
+        if self._history is None:
+            try:
+                self._history = runfolder.read_history(self.path / runfolder.HISTORY)
+            except FileNotFoundError:
+                self._history = {}
+                if self.metrics.get("status") in ("completed", "diverged"):
+                    self.history_error = "missing"
+                    log.warning("%s: history.csv is missing; its numbers are shown as missing", self.path)
+            except (OSError, ValueError) as error:
+                self._history = {}
+                self.history_error = f"unreadable: {error}"
+                log.warning("%s: history.csv cannot be read (%s); its numbers are shown as missing", self.path, error)
+        return self._history
+
+    def value(self, name: str) -> float | None:
+        """A number for this run: a ``metrics.json`` key, or a ``history.csv`` column at its last
+        row, or ``dead`` (mean over hidden layers of the final fraction of dead units)."""
+        if name in self.metrics:
+            v = self.metrics[name]
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+        h = self.history
+        if name == "dead":
+            cols = [k for k in h if re.fullmatch(r"dead_\d+", k)]
+            return float(np.mean([h[k][-1] for k in cols])) if cols else None
+        if name in h and len(h[name]):
+            return float(h[name][-1])
+        return None
+
+    def symmetric(self) -> bool | None:
+        """True when every hidden layer of more than one unit has a single distinct unit at the
+        last recorded row (the symmetry was never broken); None without diagnostics or such layers."""
+        dims = self.metrics.get("layers_dims") or []
+        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in self.history]
+        return all(self.history[k][-1] == 1 for k in cols) if cols else None
+
+    def majority(self, split: str = "train") -> float:
+        """The accuracy of always predicting the majority class of ``split`` (``train`` or
+        ``test``), from ``data.npz``; 0.5 when the file is missing or unreadable."""
+        if split not in self._majority:
+            try:
+                Y = runfolder.load_arrays(self.path / runfolder.DATA)[f"Y_{split}"]
+                self._majority[split] = float(max(Y.mean(), 1 - Y.mean()))
+            except (OSError, KeyError, ValueError):
+                self._majority[split] = 0.5
+        return self._majority[split]
+
+    def at_chance(self) -> bool | None:
+        """True when the train accuracy is at most the majority-class rate plus :data:`CHANCE_MARGIN`."""
+        acc = self.value("train_accuracy")
+        return None if acc is None else acc <= self.majority("train") + CHANCE_MARGIN
+
+    def test_size(self) -> int | None:
+        """How many test examples the test accuracy was measured on (``data.n_test``)."""
+        n = self.config.get("data.n_test")
+        return int(n) if isinstance(n, int) and n > 0 else None
