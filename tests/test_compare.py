@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nninit.analysis import stats
 from nninit.analysis.compare import resolve_baseline
-from nninit.analysis.summary import COMPARISON_COLUMNS, fmt_estimate
+from nninit.analysis.tables import COMPARISON_COLUMNS, fmt_estimate
 from nninit.app.experiment import run
 from nninit.app.report import write_summary
 from nninit.record import runfolder

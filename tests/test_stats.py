@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from nninit.analysis import stats
+from nninit.analysis import differences, stats
 
 
 @pytest.mark.parametrize("n, method", [(3, "auto"), (5, "auto"), (10, "t")])
@@ -610,7 +610,7 @@ def test_a_difference_at_rounding_level_is_no_difference():
     for other in (np.full(5, 0.1 * (1 + 1e-15)), 0.1 + np.arange(5) * 1e-17):
         assert stats.mean_interval(other)[2] == "exact"
         for paired in (True, False):
-            p, low, high = stats._test_and_interval(he, other, paired, 0.95)
+            p, low, high = differences._test_and_interval(he, other, paired, 0.95)
             assert (p, low, high) == (1.0, 0.0, 0.0)
-    p, low, high = stats._test_and_interval(he, he + 0.01, True, 0.95)  # a real difference, no spread: decided
+    p, low, high = differences._test_and_interval(he, he + 0.01, True, 0.95)  # a real difference, no spread: decided
     assert p == 0.0 and low == high == pytest.approx(-0.01)
