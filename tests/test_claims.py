@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 
 from nninit.analysis import stats
-from nninit.analysis.claims import claims_in, decide, interval
+from nninit.analysis.claims import claims_in, decide, fisher_one_sided, interval, verdict_of_all, verdict_of_test
 from nninit.app import study
 
 
@@ -37,6 +37,33 @@ def test_a_claim_holds_only_when_its_interval_does(low, high, verdict):
 
 def test_a_quick_run_decides_nothing():
     assert decide(0.99, 1.01, (0.95, 1.05), 3, quick=True) == "not decided (quick run, n=3)"
+
+
+def test_a_claim_decided_by_a_test_holds_fails_or_waits_for_more_seeds():
+    assert verdict_of_test(True, False, 10, quick=False) == "holds"
+    assert verdict_of_test(False, True, 10, quick=False) == "does not hold"
+    assert verdict_of_test(False, False, 10, quick=False) == "not decided at n=10"
+    assert verdict_of_test(True, False, 2, quick=True) == "not decided (quick run, n=2)"
+
+
+def test_several_sub_claims_hold_only_together():
+    assert verdict_of_all(["holds", "holds"]) == "holds"
+    assert verdict_of_all(["holds", "not decided at n=3", "does not hold"]) == "does not hold"
+    assert verdict_of_all(["holds", "not decided at n=3"]) == "not decided at n=3"
+    assert verdict_of_all(["not decided (quick run, n=2)", "holds"]) == "not decided (quick run, n=2)"
+
+
+def test_fisher_one_sided_p_values_are_scipys():
+    """9 of 10 against 1 of 10 (deep_relu's He and Xavier at 22 layers): p = 0.00055 that the first
+    succeeds more often, and the other side near 1."""
+    more, less = fisher_one_sided(9, 10, 1, 10)
+    assert more == pytest.approx(0.000547, abs=1e-6) and less > 0.99
+    assert fisher_one_sided(1, 10, 9, 10) == pytest.approx((less, more))
+
+
+def test_the_sweeps_run_the_checkouts_run_py():
+    """The package is installed from the checkout (``pip install -e .``): its run.py and conf/ are there."""
+    assert (study.REPO / "run.py").is_file() and (study.REPO / "conf" / "config.yaml").is_file()
 
 
 def _spreads(stds, n, seed=0):

@@ -52,7 +52,8 @@ def test_depth_signal_quick(tmp_path):
     from test_claims import experiment
 
     full = experiment("depth_signal").report(out, 10, 20, quick=False)
-    verdicts = {line.split("**: ")[1][:20]: line.split("**")[1] for line in full.splitlines() if line.startswith("- **")}
+    verdicts = {line.split("**: ")[1][:20]: line.split("**")[1]
+                for line in full.splitlines() if line.startswith("- **")}
     assert verdicts["After LSUV every lay"] == "holds"
     assert verdicts["He on ReLU keeps the"] in ("holds", "not decided at n=3")
     assert all("n=" in line for line in full.splitlines() if line.startswith("- **"))
@@ -71,7 +72,8 @@ def test_all_inits_quick(tmp_path):
     assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 2
     for data in ("circles", "moons"):
         assert f"## {data}" in report
-        assert (out / data / "summary.md").read_text().startswith(f"# Initializers on {data} (quick run: decides nothing)")
+        summary = (out / data / "summary.md").read_text()
+        assert summary.startswith(f"# Initializers on {data} (quick run: decides nothing)")
         assert (out / data / "differences.png").is_file()
 
 
