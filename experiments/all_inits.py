@@ -8,12 +8,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common import heading, main, write_text
-
 from nninit.analysis.compare import summarize
 from nninit.analysis.summary import markdown_table, which_is_best
 from nninit.app.config import INIT_NAMES
 from nninit.app.report import write_comparison
+from nninit.app.study import heading, main, write_text
 
 NAME = "all_inits"
 DATASETS = ("circles", "moons")
@@ -35,7 +34,8 @@ def report(out: Path, quick: bool) -> str:
         iterations = sorted({r.metrics.get("iterations_run") for r in c.runs if r.completed})
         sections += [f"## {data}", "",
                      f"{len(c.groups)} initializers × {len(seeds)} weight seeds, {', '.join(map(str, iterations))} "
-                     f"iterations. Full summary with every pairwise comparison: [{data}/summary.md]({data}/summary.md).",
+                     "iterations. Full summary with every pairwise comparison: "
+                     f"[{data}/summary.md]({data}/summary.md).",
                      "", "### Which is best?", "", *which_is_best(c.summaries, c.diffs, c.primary, quick=quick), "",
                      markdown_table(c.summaries, ("test_accuracy", "train_accuracy")), "",
                      f"![accuracy]({data}/accuracy.png) ![differences]({data}/differences.png)", ""]
@@ -50,7 +50,8 @@ def report(out: Path, quick: bool) -> str:
     lines += ["The notebook's network ([2, 10, 5, 1], ReLU, learning rate 0.01) trained with "
               + ("every initializer" if every else "these initializers") + " on each data set. Each number is a mean "
               "over seeds with its 95 % interval; a group is better or worse than the best only when a paired, "
-              "Bonferroni-adjusted test says so, which is exactly when the interval of the difference excludes 0.", "", *sections]
+              "Bonferroni-adjusted test says so, which is exactly when the interval of the difference excludes 0.", "",
+              *sections]
     text = "\n".join(lines) + "\n"
     write_text(out / "report.md", text)
     return text

@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import heading, load_runs, main, write_text
-from depth_signal import decide
 
 from nninit.analysis import stats
+from nninit.analysis.claims import decide, fisher_one_sided, verdict_of_test
 from nninit.analysis.compare import summarize
 from nninit.analysis.summary import markdown_table, which_is_best
 from nninit.app.report import write_comparison
+from nninit.app.study import heading, load_runs, main, write_text
 from nninit.figures.plots import new_figure, save_figure
 
 NAME = "deep_relu"
@@ -58,14 +58,9 @@ def more_often_claim(depth: int, he: list[float], xavier: list[float], quick: bo
     """He's seeds learn more often than Xavier's: Fisher's exact test of the 2 × 2 table (learned or
     not, He or Xavier), one-sided, at 5 % (``scipy.stats.fisher_exact``; Fisher 1935). **does not
     hold** when the other one-sided test finds Xavier's seeds learning more often."""
-    from scipy.stats import fisher_exact
-
     k_he, k_x = sum(map(learned, he)), sum(map(learned, xavier))
-    table = [[k_he, len(he) - k_he], [k_x, len(xavier) - k_x]]
-    p_more, p_less = (float(fisher_exact(table, alternative=side).pvalue) for side in ("greater", "less"))
-    n = min(len(he), len(xavier))
-    verdict = (f"not decided (quick run, n={n})" if quick else "holds" if p_more < 0.05
-               else "does not hold" if p_less < 0.05 else f"not decided at n={n}")
+    p_more, p_less = fisher_one_sided(k_he, len(he), k_x, len(xavier))
+    verdict = verdict_of_test(p_more < 0.05, p_less < 0.05, min(len(he), len(xavier)), quick)
     return (f"Depth {depth}, He's seeds learn more often than Xavier's: {k_he} of {len(he)} against {k_x} of "
             f"{len(xavier)} (final cost below ln 2 − {LEARNED:g} = {LN2 - LEARNED:.4f}), Fisher's exact test, "
             f"one-sided p = {p_more:.2g}", verdict)
@@ -103,13 +98,9 @@ def depth_claims(c, depth: int, quick: bool) -> tuple[list[tuple[str, str]], lis
         if d.metric == "final_cost" and {d.group_a, d.group_b} == {"init=xavier", "init=he"}:
             sign = 1 if d.group_a == "init=he" else -1
             diff, low, high = sign * d.difference, *sorted((sign * d.ci_low, sign * d.ci_high))
-            if quick:
-                verdict = f"not decided (quick run, n={min(d.n_a, d.n_b)})"
-            elif d.verdict in ("a_better", "b_better"):
-                he_better = (d.verdict == "a_better") == (d.group_a == "init=he")
-                verdict = "holds" if he_better else "does not hold"
-            else:
-                verdict = f"not decided at n={min(d.n_a, d.n_b)}"
+            decided = d.verdict in ("a_better", "b_better")
+            he_better = decided and (d.verdict == "a_better") == (d.group_a == "init=he")
+            verdict = verdict_of_test(he_better, decided and not he_better, min(d.n_a, d.n_b), quick)
             claims.append((f"Depth {depth}, He ends with a lower cost than Xavier: He − Xavier = {diff:+.4f} [95 % "
                            f"interval {low:+.4f}, {high:+.4f}], {'paired by seed' if d.paired else 'unpaired'}, "
                            f"p = {d.p_adjusted:.2g}, n={d.n_a}, {d.n_b} (verdict of the comparison: {d.verdict})",
@@ -146,7 +137,8 @@ def report(out: Path, quick: bool = False) -> str:
               "Theory (`nninit.numerics.theory`): for ReLU χ₁ = σ_w²/2, so He sits on the critical line (χ₁ = 1, "
               "`critical_weight_variance('relu', 0) == 2`) and Xavier deep in the ordered phase (χ₁ = 1/2: the "
               "signal and the gradients shrink by 2 per layer). Every number is a mean over seeds [95 % interval]; "
-              "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep summaries). "
+              "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep "
+              "summaries). "
               f"A run learns when its final cost is below ln 2 − {LEARNED:g} and stalls when it is within {STALL:g} of "
               "ln 2.", "", "## The paper's claims, measured", ""]
     lines += [f"- **{verdict}**: {text}" for text, verdict in claims]
@@ -169,7 +161,8 @@ def plot(curves: dict, path: Path) -> None:
                     ax.plot(h["iteration"], h["cost"], color=f"C{k}", alpha=0.6, linewidth=1,
                             label=label if i == 0 else None)
         ax.axhline(LN2, color="k", linestyle=":", linewidth=1, label="ln 2 (constant output)")
-        ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)", title=f"{depth} hidden layers, one line per seed")
+        ax.set(xlabel="iteration", ylabel="cost (cross-entropy, nats)",
+               title=f"{depth} hidden layers, one line per seed")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     save_figure(fig, path)

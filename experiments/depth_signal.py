@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import heading, load_runs, main, write_text
 from scipy import stats as sps
 
 from nninit.analysis import stats
+from nninit.analysis.claims import decide, quick_verdict, verdict_of_test
+from nninit.app.study import heading, load_runs, main, write_text
 from nninit.figures.plots import new_figure, save_figure
 from nninit.record.runs import deduplicate
 
@@ -44,20 +45,6 @@ def ratio_geomean(runs) -> float:
 def log_ratios(runs) -> np.ndarray:
     """Per run, the mean over layers 2..depth of log(E[z_l^2] / E[z_(l-1)^2])."""
     return np.array([np.mean(np.diff(np.log(second_moments(r)))) for r in runs])
-
-
-def decide(low: float, high: float, band: tuple[float, float], n: int, quick: bool) -> str:
-    """**holds** when the whole interval lies in ``band``, **does not hold** when none of it does,
-    **not decided at n=…** otherwise (and always for a quick run)."""
-    if quick:
-        return f"not decided (quick run, n={n})"
-    if not np.isfinite([low, high]).all():
-        return f"not decided at n={n}"
-    if band[0] <= low and high <= band[1]:
-        return "holds"
-    if high < band[0] or low > band[1]:
-        return "does not hold"
-    return f"not decided at n={n}"
 
 
 def ratio_claim(runs, target: float, quick: bool) -> tuple[str, str]:
@@ -88,15 +75,8 @@ def spread_claim(spreads: list[tuple[int, np.ndarray]], quick: bool) -> tuple[st
         shrink.append(sps.f.sf(F, a.size - 1, b.size - 1))
         grow.append(sps.f.cdf(F, a.size - 1, b.size - 1))
     shrink_adj, grow_adj = stats.holm(shrink), stats.holm(grow)
-    n = min(v.size for _, v in spreads)
-    if quick:
-        verdict = f"not decided (quick run, n={n})"
-    elif all(p < stats.ALPHA for p in shrink_adj):
-        verdict = "holds"
-    elif any(p < stats.ALPHA for p in grow_adj):
-        verdict = "does not hold"
-    else:
-        verdict = f"not decided at n={n}"
+    verdict = verdict_of_test(all(p < stats.ALPHA for p in shrink_adj), any(p < stats.ALPHA for p in grow_adj),
+                              min(v.size for _, v in spreads), quick)
     tests = ", ".join(f"{p:.2g}" for p in shrink_adj)
     return f"{'; '.join(parts)}; one-sided F-test that each step shrinks, Holm-adjusted p = {tests}", verdict
 
@@ -154,7 +134,7 @@ def report(out: Path, depth: int = DEPTH, width: int = WIDTH, quick: bool = Fals
                     for l in range(1, len(r.metrics["layers_dims"])))
         tol = lsuv[0].config.get("init.tol", 0.1)
         passes = max(max(r.metrics.get("lsuv_passes", [0])) for r in lsuv)
-        verdict = f"not decided (quick run, n={len(lsuv)})" if quick else ("holds" if worst < tol else "does not hold")
+        verdict = quick_verdict(len(lsuv)) if quick else ("holds" if worst < tol else "does not hold")
         claims.append((f"After LSUV every layer's output variance is within {tol:g} of 1, in every run: worst "
                        f"|Var(z) − 1| = {worst:.2g} over n={len(lsuv)} runs, at most {passes} rescaling passes per "
                        f"layer (Mishkin & Matas 2016; a guarantee of the algorithm, checked run by run)", verdict))

@@ -18,15 +18,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import heading, interval, load_runs, main, write_text
-from depth_signal import decide
 from scipy import stats as sps
 
 from nninit.analysis import stats
+from nninit.analysis.claims import decide, interval
+from nninit.analysis.mean_field import jacobian_singular_values
+from nninit.app.study import heading, load_runs, main, write_text
 from nninit.figures.plots import new_figure, save_figure
 from nninit.numerics import theory
-from nninit.numerics.activations import Activation
-from nninit.record import runfolder
+from nninit.numerics.activations import TANH
 
 NAME = "dynamical_isometry"
 WIDTH = 200
@@ -43,31 +43,8 @@ QUICK = {"width": 40, "depths": (2, 8), "seeds": "1,2"}
 
 def critical_tanh() -> tuple[float, float, float]:
     """(sigma_w^2, sigma_b^2, q*) of the tanh critical point used."""
-    wv = theory.critical_weight_variance(Activation("tanh"), TANH_BIAS_VARIANCE)
-    return wv, TANH_BIAS_VARIANCE, theory.q_star(Activation("tanh"), wv, TANH_BIAS_VARIANCE)
-
-
-def jacobian_singular_values(run, examples: int = EXAMPLES) -> np.ndarray:
-    """Singular values of ``J = prod_l D_l W_l`` (input to the last hidden layer's activation; Pennington
-    et al. 2017, eq. 2) at the first ``examples`` training inputs, pooled: shape (examples * width,)."""
-    params = runfolder.load_arrays(run.path / runfolder.PARAMS_INIT)
-    X = runfolder.load_arrays(run.path / runfolder.DATA)["X_train"][:, :examples]
-    activation = run.config["model.activation"]
-    depth = len(params) // 2 - 1
-    out = []
-    for k in range(X.shape[1]):
-        a, J = X[:, k:k + 1], np.eye(X.shape[0])
-        for l in range(1, depth + 1):
-            z = params[f"W{l}"] @ a + params[f"b{l}"]
-            if activation == "tanh":
-                a = np.tanh(z)
-                d = 1.0 - a * a
-            else:
-                a = np.maximum(z, 0.0)
-                d = (z > 0).astype(float)
-            J = (d * params[f"W{l}"]) @ J
-        out.append(np.linalg.svd(J, compute_uv=False))
-    return np.concatenate(out)
+    wv = theory.critical_weight_variance(TANH, TANH_BIAS_VARIANCE)
+    return wv, TANH_BIAS_VARIANCE, theory.q_star(TANH, wv, TANH_BIAS_VARIANCE)
 
 
 def spread(s: np.ndarray) -> dict:
@@ -98,7 +75,7 @@ def report(out: Path, quick: bool = False) -> str:
     table: dict[tuple[str, str, int], list[dict]] = {}
     singular: dict[tuple[str, str, int], np.ndarray] = {}
     for r in runs:
-        s = jacobian_singular_values(r)
+        s = jacobian_singular_values(r, EXAMPLES)
         key = (*_label(r), len(r.metrics["layers_dims"]) - 2)
         table.setdefault(key, []).append(spread(s))
         singular.setdefault(key, s)
@@ -110,8 +87,8 @@ def report(out: Path, quick: bool = False) -> str:
                f"{len(SEEDS.split(','))}")
     lines = heading("Dynamical isometry: the Jacobian's singular values against depth", quick, reduced)
     lines += [f"Networks {width} wide at initialization, at depths {', '.join(map(str, depths))}. tanh at the critical "
-              f"point σ_w² = {wv:.4f}, σ_b² = {bv:g} (χ₁ = 1, q* = {q:.4f}, from `nninit.numerics.theory`), with Gaussian "
-              f"weights (`init=variance_scaling init.distribution=normal init.scale=σ_w²`) or orthogonal ones "
+              f"point σ_w² = {wv:.4f}, σ_b² = {bv:g} (χ₁ = 1, q* = {q:.4f}, from `nninit.numerics.theory`), with "
+              f"Gaussian weights (`init=variance_scaling init.distribution=normal init.scale=σ_w²`) or orthogonal ones "
               f"(`init=orthogonal init.gain=σ_w`); ReLU with He's σ_w² = 2, σ_b² = 0, Gaussian or orthogonal "
               f"(gain √2). Inputs: {width}-dimensional Gaussians whose second moment puts the first layer at q*. "
               f"For each network, the singular values s of `J = ∏ D_l W_l` at {EXAMPLES} inputs, pooled; the spread is "
@@ -190,7 +167,8 @@ def plot(table, singular, depths, path: Path) -> None:
             means.append(m)
             lows.append(m - lo if np.isfinite(lo) else 0.0)
             highs.append(hi - m if np.isfinite(hi) else 0.0)
-        ax_s.errorbar(ds, means, yerr=[lows, highs], marker="o", capsize=3, color=f"C{k}", label=f"{combo[0]}, {combo[1]}")
+        ax_s.errorbar(ds, means, yerr=[lows, highs], marker="o", capsize=3, color=f"C{k}",
+                      label=f"{combo[0]}, {combo[1]}")
         s = singular.get((*combo, depths[-1]))
         if s is not None:
             positive = s[s > 0]

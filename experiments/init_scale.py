@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import heading, load_runs, main, write_text
 
 from nninit.analysis import stats
 from nninit.analysis.compare import summarize
 from nninit.analysis.summary import which_is_best
+from nninit.app.study import heading, load_runs, main, write_text
 from nninit.figures.plots import new_figure, save_figure
 
 NAME = "init_scale"
@@ -67,7 +67,8 @@ def plot(table, path: Path) -> None:
     ax_cost.set(xscale="log", yscale="log", xlabel="init.scale", ylabel="cost (mean over seeds)", title="Cost")
     ax_cost.legend(fontsize=8)
     ax_sig.plot(scales, [np.nanmean(table[s]["grad_w1"]) for s in scales], marker="o", label="||dW1|| at init")
-    ax_sig.plot(scales, [np.nanmean(table[s]["z_out_std"]) for s in scales], marker="o", label="std of output pre-activation at init")
+    ax_sig.plot(scales, [np.nanmean(table[s]["z_out_std"]) for s in scales], marker="o",
+                label="std of output pre-activation at init")
     ax_sig.set(xscale="log", yscale="log", xlabel="init.scale", title="Signal at initialization")
     ax_sig.legend(fontsize=8)
     for ax in (ax_acc, ax_cost, ax_sig):
@@ -115,25 +116,29 @@ def report(out: Path, quick: bool = False) -> str:
     lines += ["### Which scale is best?", "", *which_is_best(c.summaries, c.diffs, c.primary, quick=quick), "",
               "### What happens at the extremes", ""]
     # vanishing: the cost starts at ln 2 to within 1e-3 and every run ends at chance
-    vanished = [s for s in scales if table[s]["chance"].all() and np.nanmax(np.abs(table[s]["initial_cost"] - np.log(2))) < 1e-3]
+    vanished = [s for s in scales
+                if table[s]["chance"].all() and np.nanmax(np.abs(table[s]["initial_cost"] - np.log(2))) < 1e-3]
     if vanished:
         s = max(vanished)
-        lines.append(f"- Vanishing signal: at scale ≤ {s:g} every run (n={table[s]['chance'].size}) ended at chance. The output pre-activation "
-                     f"starts with std {np.nanmean(table[s]['z_out_std']):.2g} and ‖dW1‖ at {np.nanmean(table[s]['grad_w1']):.2g} "
-                     f"(the output shrinks like scale³ through three layers, ‖dW1‖ like scale² through W2 and W3), so the "
-                     f"cost sits at ln 2 and gradient descent cannot move the first layers within the iteration budget.")
+        lines.append(f"- Vanishing signal: at scale ≤ {s:g} every run (n={table[s]['chance'].size}) ended at chance. "
+                     f"The output pre-activation starts with std {np.nanmean(table[s]['z_out_std']):.2g} and ‖dW1‖ "
+                     f"at {np.nanmean(table[s]['grad_w1']):.2g} (the output shrinks like scale³ through three layers, "
+                     "‖dW1‖ like scale² through W2 and W3), so the cost sits at ln 2 and gradient descent cannot move "
+                     "the first layers within the iteration budget.")
     # saturation: the sigmoid starts far out on its flat tails, so the initial cost is huge
     saturated = [s for s in scales if np.nanmean(table[s]["initial_cost"]) > 10]
     if saturated:
         s = max(saturated)
-        lines.append(f"- Saturation: at scale {s:g} the initial cost is {np.nanmean(table[s]['initial_cost']):.3g} nats "
-                     f"(the output pre-activation has std {np.nanmean(table[s]['z_out_std']):.3g}, so the sigmoid is "
-                     f"saturated, on the wrong side for many examples; the notebook would print inf) and the runs reach "
+        lines.append(f"- Saturation: at scale {s:g} the initial cost is {np.nanmean(table[s]['initial_cost']):.3g} "
+                     f"nats (the output pre-activation has std {np.nanmean(table[s]['z_out_std']):.3g}, so the sigmoid "
+                     "is saturated, on the wrong side for many examples; the notebook would print inf) and the runs "
+                     "reach "
                      f"{100 * np.nanmean(table[s]['test']):.1f}% test accuracy on average"
                      + ("." if quick else
                         f", against {100 * np.nanmean(table[best]['test']):.1f}% at scale {best:g} (means over "
                         f"seeds; see above for how sure)." if s != best else
-                        ", the highest mean here: with this few iterations the smaller scales have not started to learn."))
+                        ", the highest mean here: with this few iterations the smaller scales have not started to "
+                        "learn."))
     lines += ["", "Per-run folders, summary table and cost curves: [sweep/summary.md](sweep/summary.md)."]
     text = "\n".join(lines) + "\n"
     write_text(out / "report.md", text)

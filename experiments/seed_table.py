@@ -10,7 +10,7 @@ import math
 import sys
 from pathlib import Path
 
-from common import REPO, heading, load_runs, main, write_text
+from nninit.app.study import REPO, heading, load_runs, main, write_text
 
 NAME = "seed_table"
 # The numbers the notebook printed, kept with the tests as data.
@@ -29,7 +29,8 @@ def compare_costs(history, expected: list, rtol: float) -> tuple[str, bool]:
             continue
         worst = max(worst, abs(recorded[it] / want - 1))
         checked += 1
-    return f"max relative difference {worst:.1e} over {checked} costs (tolerance {rtol:g})", checked > 0 and worst <= rtol
+    text = f"max relative difference {worst:.1e} over {checked} costs (tolerance {rtol:g})"
+    return text, checked > 0 and worst <= rtol
 
 
 def report(out: Path, quick: bool = False) -> str:
@@ -52,10 +53,12 @@ def report(out: Path, quick: bool = False) -> str:
             got, want = run.metrics[key], ref[key]
             ok = abs(got - want) < 1e-9
             verdicts.append(ok)
-            lines.append(f"| {init} | {key.replace('_', ' ')} | {100 * want:.2f}% | {100 * got:.2f}% | {'yes' if ok else 'no'} |")
+            lines.append(f"| {init} | {key.replace('_', ' ')} | {100 * want:.2f}% | {100 * got:.2f}% | "
+                         f"{'yes' if ok else 'no'} |")
         text, ok = compare_costs(run.history, ref["costs"], ref["cost_rtol"])
         verdicts.append(ok)
-        lines.append(f"| {init} | cost every 1000 iterations | {len(ref['costs'])} printed values | {text} | {'yes' if ok else 'no'} |")
+        lines.append(f"| {init} | cost every 1000 iterations | {len(ref['costs'])} printed values | {text} | "
+                     f"{'yes' if ok else 'no'} |")
         if ref["costs"][0] is None:
             first = float(run.history["cost"][0])
             ok = math.isfinite(first)
@@ -79,7 +82,8 @@ def report(out: Path, quick: bool = False) -> str:
 
 
 def sweeps(args) -> list[tuple[list[str], str]]:
-    return [([f"init={','.join(INITS)}", *([f"train.num_iterations={QUICK_ITERATIONS}"] if args.quick else [])], "sweep")]
+    iterations = [f"train.num_iterations={QUICK_ITERATIONS}"] if args.quick else []
+    return [([f"init={','.join(INITS)}", *iterations], "sweep")]
 
 
 if __name__ == "__main__":

@@ -20,10 +20,8 @@ import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-
-from nninit.app.cli import exit_with  # noqa: E402
-from nninit.app.report import write_summary  # noqa: E402
+from nninit.app.cli import exit_with
+from nninit.app.report import write_summary
 
 
 class _Once(argparse.Action):

@@ -26,8 +26,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-
 from nninit.app.cli import exit_with
 from nninit.record.runs import Run, find_runs, parse_condition, where
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nninit.analysis import stats
 from nninit.analysis.compare import resolve_baseline
-from nninit.analysis.summary import COMPARISON_COLUMNS, fmt_estimate
+from nninit.analysis.tables import COMPARISON_COLUMNS, fmt_estimate
 from nninit.app.experiment import run
 from nninit.app.report import write_summary
 from nninit.record import runfolder
@@ -66,7 +66,8 @@ def test_summary_keeps_every_run_and_says_two_seeds_rank_nothing(runs_dir, tmp_p
 
 @pytest.mark.parametrize("field, value, says", [
     ("config", None, "the field `config` is null"),  # it formed a group init=null
-    ("test_accuracy", "0.95", 'the field `test_accuracy` is "0.95", not a number'),  # left out of the mean, counted in n
+    # left out of the mean, counted in n
+    ("test_accuracy", "0.95", 'the field `test_accuracy` is "0.95", not a number'),
     ("final_cost", True, "the field `final_cost` is true, not a number"),
 ])
 def test_a_malformed_run_record_is_left_out_with_one_warning_naming_folder_and_field(runs_dir, tmp_path, caplog,
@@ -104,7 +105,8 @@ def fake_run(path, init, seed, test_accuracy, *, train_accuracy=None, status="co
     runfolder.write_json(path / "metrics.json", {
         "status": status, "config": config, "init": init, "seed": seed, "iterations_run": iterations,
         "test_accuracy": test_accuracy if status == "completed" else None,
-        "train_accuracy": (train_accuracy if train_accuracy is not None else test_accuracy) if status == "completed" else None,
+        "train_accuracy": ((train_accuracy if train_accuracy is not None else test_accuracy)
+                           if status == "completed" else None),
         "final_cost": 0.1 if status == "completed" else None, "finished_at": finished_at})
     return path
 
@@ -146,7 +148,8 @@ def test_which_is_best_says_indistinguishable_and_worse_with_the_numbers(three_i
     from scipy import stats as sps
 
     half = sps.t.ppf(1 - 0.05 / 3 / 2, 5) * d.std(ddof=1) / np.sqrt(6)  # simultaneous over 3 pairs (Bonferroni)
-    assert float(zh["ci_low"]) == pytest.approx(d.mean() - half) and float(zh["ci_high"]) == pytest.approx(d.mean() + half)
+    assert float(zh["ci_low"]) == pytest.approx(d.mean() - half)
+    assert float(zh["ci_high"]) == pytest.approx(d.mean() + half)
     summary = {(r["group"], r["metric"]): r for r in _rows(out / "summary.csv")}
     row = summary[("init=he", "test_accuracy")]
     assert int(row["n"]) == 6 and float(row["mean"]) == pytest.approx(he.mean)
@@ -204,7 +207,8 @@ def test_data_seeds_are_seeds_too(tmp_path):
 
 def test_baseline_compares_every_group_to_it(three_inits, tmp_path):
     write_summary([three_inits], tmp_path, baseline="init=zeros", plots=False)
-    pairs = [(r["group_a"], r["group_b"]) for r in _rows(tmp_path / "comparisons.csv") if r["metric"] == "test_accuracy"]
+    pairs = [(r["group_a"], r["group_b"]) for r in _rows(tmp_path / "comparisons.csv")
+             if r["metric"] == "test_accuracy"]
     assert pairs == [("init=he", "init=zeros"), ("init=he_uniform", "init=zeros")]  # (group, baseline)
     md = (tmp_path / "summary.md").read_text()
     assert "Each group against the baseline **init=zeros**" in md
@@ -265,7 +269,8 @@ def test_grouping_does_not_depend_on_the_order_of_the_runs(order):
             for k in range(9)]
     reference = {label: {r.path for r in members} for label, members in group_runs(runs, ["init.name"]).items()}
     shuffled = [runs[k] for k in order]
-    got = {label: {r.path for r in members} for label, members in group_runs(shuffled, default_group_keys(shuffled)).items()}
+    got = {label: {r.path for r in members}
+           for label, members in group_runs(shuffled, default_group_keys(shuffled)).items()}
     assert got == reference
 
 
@@ -360,7 +365,8 @@ def test_the_accuracy_figure_never_draws_a_negative_error_bar(tmp_path, monkeypa
     e = stats.Estimate(3, 1.0000000000000002, 1.0, 1.0, 0.0, 1.0, 1.0, "exact")
     comparison_plots.plot_accuracy([GroupSummary("g", [], {"test_accuracy": {1: 1.0}}, {"test_accuracy": e}, {})],
                                    tmp_path / "accuracy.png")
-    assert len(figures["accuracy.png"].axes[0].containers) == 1  # drawn (it raised "'yerr' must not contain negative values")
+    # drawn (it raised "'yerr' must not contain negative values")
+    assert len(figures["accuracy.png"].axes[0].containers) == 1
 
 
 def test_group_by_seed_groups_by_seed_within_each_config(three_inits):
@@ -405,7 +411,8 @@ def test_runs_from_two_blas_kernels_are_flagged_filtered_and_grouped(runs_dir, t
             metrics_file.write_text(json.dumps(metrics))
     folders = [tmp_path / "Haswell", tmp_path / "SkylakeX"]
     table, _ = write_summary(folders, tmp_path / "out", plots=False)
-    assert "runs were made with different `blas`" in table and "openblas 0.3.31 Haswell, openblas 0.3.31 SkylakeX" in table
+    assert "runs were made with different `blas`" in table
+    assert "openblas 0.3.31 Haswell, openblas 0.3.31 SkylakeX" in table
     assert "8 runs repeat the config and seeds of another and count once" in table
     runs, _ = find_runs(folders)
     assert len(where(runs, ["blas_kernel=Haswell"])) == 8

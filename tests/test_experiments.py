@@ -49,11 +49,11 @@ def test_depth_signal_quick(tmp_path):
     assert all(line.startswith("- **not decided (quick run, n=") for line in claims), claims
     assert (out / "depth_signal.png").is_file()
     # the same runs judged as a full run: LSUV's guarantee holds run by run; the others carry n and an interval
-    sys.path.insert(0, str(REPO / "experiments"))
-    import depth_signal
+    from test_claims import experiment
 
-    full = depth_signal.report(out, 10, 20, quick=False)
-    verdicts = {line.split("**: ")[1][:20]: line.split("**")[1] for line in full.splitlines() if line.startswith("- **")}
+    full = experiment("depth_signal").report(out, 10, 20, quick=False)
+    verdicts = {line.split("**: ")[1][:20]: line.split("**")[1]
+                for line in full.splitlines() if line.startswith("- **")}
     assert verdicts["After LSUV every lay"] == "holds"
     assert verdicts["He on ReLU keeps the"] in ("holds", "not decided at n=3")
     assert all("n=" in line for line in full.splitlines() if line.startswith("- **"))
@@ -72,7 +72,8 @@ def test_all_inits_quick(tmp_path):
     assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 2
     for data in ("circles", "moons"):
         assert f"## {data}" in report
-        assert (out / data / "summary.md").read_text().startswith(f"# Initializers on {data} (quick run: decides nothing)")
+        summary = (out / data / "summary.md").read_text()
+        assert summary.startswith(f"# Initializers on {data} (quick run: decides nothing)")
         assert (out / data / "differences.png").is_file()
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from nninit.analysis import stats
+from nninit.analysis import differences, stats
 
 
 @pytest.mark.parametrize("n, method", [(3, "auto"), (5, "auto"), (10, "t")])
@@ -138,7 +138,8 @@ def test_lower_is_better_flips_the_verdict_and_the_probability():
 def test_too_few_runs_is_a_verdict_never_a_ranking():
     a = {1: 0.9, 2: 0.91}
     b = {1: 0.5, 2: 0.5}
-    rows = stats.compare_groups("test_accuracy", {"a": a, "b": b, "c": {1: 0.8, 2: 0.7, 3: 0.75}}, higher_is_better=True)
+    rows = stats.compare_groups("test_accuracy", {"a": a, "b": b, "c": {1: 0.8, 2: 0.7, 3: 0.75}},
+                                higher_is_better=True)
     assert [r.verdict for r in rows] == ["too_few_runs"] * 3
     assert all(math.isnan(r.p_adjusted) for r in rows)
 
@@ -294,7 +295,8 @@ def test_describe_passes_its_confidence_and_method_on():
     assert (e.ci_low, e.ci_high) == pytest.approx(sps.t.interval(0.9, 4, loc=x.mean(), scale=sps.sem(x)), rel=1e-12)
     e = stats.describe(x, method="percentile")
     res = sps.bootstrap((x,), np.mean, n_resamples=9999, method="percentile", rng=np.random.default_rng(0))
-    assert e.method == "percentile" and (e.ci_low, e.ci_high) == pytest.approx(tuple(res.confidence_interval), rel=1e-12)
+    assert e.method == "percentile"
+    assert (e.ci_low, e.ci_high) == pytest.approx(tuple(res.confidence_interval), rel=1e-12)
 
 
 def test_the_bootstrap_interval_at_another_confidence_is_scipys():
@@ -370,7 +372,8 @@ def test_p_values_are_scipys_paired_and_welch_t_tests():
     paired = stats.compare_two("test_accuracy", "a", a, "b", b, higher_is_better=True)
     assert paired.paired and paired.p_value == pytest.approx(sps.ttest_rel(list(a.values()), list(b.values())).pvalue,
                                                              rel=1e-12)
-    c = {s + 10: v for s, v in enumerate([0.70, 0.95, 0.60, 0.99])}  # fewer seeds, more spread: Welch differs from Student
+    # fewer seeds, more spread: Welch differs from Student
+    c = {s + 10: v for s, v in enumerate([0.70, 0.95, 0.60, 0.99])}
     welch = stats.compare_two("test_accuracy", "a", a, "c", c, higher_is_better=True)
     expected = sps.ttest_ind(list(a.values()), list(c.values()), equal_var=False)
     assert not welch.paired and welch.p_value == pytest.approx(expected.pvalue, rel=1e-12)
@@ -610,7 +613,7 @@ def test_a_difference_at_rounding_level_is_no_difference():
     for other in (np.full(5, 0.1 * (1 + 1e-15)), 0.1 + np.arange(5) * 1e-17):
         assert stats.mean_interval(other)[2] == "exact"
         for paired in (True, False):
-            p, low, high = stats._test_and_interval(he, other, paired, 0.95)
+            p, low, high = differences._test_and_interval(he, other, paired, 0.95)
             assert (p, low, high) == (1.0, 0.0, 0.0)
-    p, low, high = stats._test_and_interval(he, he + 0.01, True, 0.95)  # a real difference, no spread: decided
+    p, low, high = differences._test_and_interval(he, he + 0.01, True, 0.95)  # a real difference, no spread: decided
     assert p == 0.0 and low == high == pytest.approx(-0.01)

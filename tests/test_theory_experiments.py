@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "experiments"))
+from nninit.analysis import mean_field as E
 
 
 def _experiment(name, tmp_path, *args):
@@ -76,8 +76,6 @@ def test_deep_relu_quick_checked_under_a_second_blas_kernel(tmp_path):
 
 # ---- the measurements, on networks drawn here (fast) ------------------------------------------------------
 def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
-    import edge_of_chaos as E
-
     from nninit.numerics import initializers as ini
     from nninit.numerics import theory
     from nninit.numerics.activations import Activation
@@ -90,6 +88,9 @@ def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
     for l in range(1, depth + 1):
         Z.append(params[f"W{l}"] @ A + params[f"b{l}"])
         A = np.tanh(Z[-1])
+    # the network module's forward gives the same numbers (its last layer here is the output)
+    hidden = E.hidden_preactivations(params, X, "tanh")
+    assert len(hidden) == depth - 1 and all(np.array_equal(a, b) for a, b in zip(hidden, Z))
     chi1 = np.exp(np.mean(np.log(E.jacobian_chi1(params, Z)[6:])))
     assert chi1 == pytest.approx(theory.chi1(Activation("tanh"), wv, bv), rel=0.03)
     chi_c = E.jacobian_chi_c(params, Z, 13)
@@ -97,8 +98,6 @@ def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
 
 
 def test_depth_scale_fit_recovers_an_exponential():
-    import edge_of_chaos as E
-
     d = 0.8 * np.exp(-np.arange(1, 51) / 6.0)
     assert E.fit_depth_scale(d, 1e-4) == pytest.approx(6.0, rel=1e-9)
     # a constant sequence does not decrease: inf by construction, whatever the rounding of its fitted
@@ -111,8 +110,6 @@ def test_depth_scale_fit_recovers_an_exponential():
 
 
 def test_critical_point_interpolation():
-    import edge_of_chaos as E
-
     # chi = exp(0.5 (w - 1.7)): log chi is linear, the crossing is exactly 1.7
     points = [(w, math.exp(0.5 * (w - 1.7))) for w in (1.0, 1.6, 1.8, 3.0)]
     assert E.critical_from_chi(points) == pytest.approx(1.7, rel=1e-12)
@@ -121,8 +118,6 @@ def test_critical_point_interpolation():
 
 def test_jacobian_singular_values_of_orthogonal_linear_layers(tmp_path):
     """With tanh near 0 (tiny inputs, no bias) an orthogonal network's J is orthogonal: every singular value 1."""
-    import dynamical_isometry as D
-
     from nninit.numerics import initializers as ini
     from nninit.record import runfolder
 
@@ -135,7 +130,7 @@ def test_jacobian_singular_values_of_orthogonal_linear_layers(tmp_path):
         path = tmp_path
         config = {"model.activation": "tanh"}
 
-    s = D.jacobian_singular_values(Run(), examples=2)
+    s = E.jacobian_singular_values(Run(), examples=2)
     assert s.shape == (2 * width,)
     np.testing.assert_allclose(s, 1.0, atol=1e-9)
     # one ReLU layer: J = D W with W orthogonal, so J J^T = D: singular values 1 (active units) and 0 (dead)
@@ -143,6 +138,6 @@ def test_jacobian_singular_values_of_orthogonal_linear_layers(tmp_path):
     runfolder.save_arrays(tmp_path / runfolder.PARAMS_INIT, params)
     runfolder.save_arrays(tmp_path / runfolder.DATA, {"X_train": np.random.RandomState(2).standard_normal((width, 1))})
     Run.config = {"model.activation": "relu"}
-    s = D.jacobian_singular_values(Run(), examples=1)
+    s = E.jacobian_singular_values(Run(), examples=1)
     active = int(np.sum(params["W1"] @ np.random.RandomState(2).standard_normal((width, 1)) > 0))
     assert np.sum(np.abs(s - 1.0) < 1e-9) == active and np.sum(s < 1e-9) == width - active

@@ -150,6 +150,26 @@ def summarize(
     """
     if method not in stats.METHODS:
         raise ValueError(f"--ci-method {method!r}: accepted are {', '.join(stats.METHODS)}")
+    runs, skipped = _found(paths, where)
+    platforms = tuple(sorted({str(r.get("blas")) for r in runs if r.get("blas") is not None}))
+    runs, dropped = deduplicate(runs, [k for k in group_by or [] if k in PLATFORM_KEYS])
+    if dropped:
+        log.warning("%d repeated run(s) counted once (same config and seeds; the most recent kept): %s", len(dropped),
+                    "; ".join(f"{d} (kept {k})" for d, k in dropped))
+    keys = resolve_group_keys(group_by, runs) if group_by else default_group_keys(runs)
+    groups = group_runs(runs, keys)
+    metrics = _metrics(runs, metrics, primary, paths)
+    baseline = resolve_baseline(baseline, groups, keys)
+    summaries = summarize_groups(groups, metrics, method=method)
+    diffs = compare_summaries(summaries, metrics, baseline=baseline)
+    return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped,
+                      platforms)
+
+
+def _found(paths: list[str | Path], where: list[str] | None) -> tuple[list[Run], list[tuple[Path, str]]]:
+    """The runs under ``paths`` that meet every ``where`` condition, and the folders skipped (logged).
+
+    Raises ``LookupError`` when no run is found, or none meets the conditions."""
     runs, skipped = find_runs(paths)
     for path, reason in skipped:
         log.warning("skipping %s: %s", path, reason)
@@ -161,13 +181,15 @@ def summarize(
             raise LookupError(f"{'the only run' if found == 1 else f'none of the {found} runs'} under "
                               f"{', '.join(map(str, paths))} {'does not have' if found == 1 else 'has'} "
                               f"{' and '.join(where)}")
-    platforms = tuple(sorted({str(r.get("blas")) for r in runs if r.get("blas") is not None}))
-    runs, dropped = deduplicate(runs, [k for k in group_by or [] if k in PLATFORM_KEYS])
-    if dropped:
-        log.warning("%d repeated run(s) counted once (same config and seeds; the most recent kept): %s", len(dropped),
-                    "; ".join(f"{d} (kept {k})" for d, k in dropped))
-    keys = resolve_group_keys(group_by, runs) if group_by else default_group_keys(runs)
-    groups = group_runs(runs, keys)
+    return runs, skipped
+
+
+def _metrics(runs: list[Run], metrics: tuple[str, ...] | None, primary: str,
+             paths: list[str | Path]) -> tuple[str, ...]:
+    """The metrics to summarize: ``metrics`` (default: :data:`DEFAULT_METRICS`, and ``dead`` when runs
+    record it) with ``primary`` first if missing.
+
+    Raises ``LookupError`` when no run completed, ``ValueError`` when no run has one of the metrics."""
     if metrics is None:
         metrics = DEFAULT_METRICS + (("dead",) if any(r.value("dead") is not None for r in runs) else ())
     if primary not in metrics:
@@ -180,11 +202,7 @@ def summarize(
             raise ValueError(f"--metric {name!r}: no run has this number; use a metrics.json key such as "
                              f"train_accuracy, test_accuracy, final_cost, wall_time_s, a history.csv column such as "
                              f"a_std_1, or dead")
-    baseline = resolve_baseline(baseline, groups, keys)
-    summaries = summarize_groups(groups, metrics, method=method)
-    diffs = compare_summaries(summaries, metrics, baseline=baseline)
-    return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped,
-                      platforms)
+    return metrics
 
 
 def _statuses(runs: list[Run]) -> str:

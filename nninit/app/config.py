@@ -36,7 +36,7 @@ from nninit.options import (
 )
 from nninit.record.memory import estimated_bytes, memory_limit
 
-__all__ = ["MAX_SEED", "ConfigError", "Config", "validate", "register_configs", "options_help", "tag_list"]
+__all__ = ["MAX_SEED", "ConfigError", "Config", "validate", "options_help", "tag_list"]
 
 INIT_NAMES = tuple(SCHEMES)
 """Options of the ``init`` group (one YAML file each in ``conf/init/``)."""

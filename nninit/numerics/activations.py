@@ -73,6 +73,8 @@ class Activation:
 
 RELU = Activation()
 """The default: ReLU (the notebook's hidden activation)."""
+TANH = Activation("tanh")
+"""tanh, the activation of the mean-field experiments (Poole et al. 2016, Schoenholz et al. 2017)."""
 
 
 def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

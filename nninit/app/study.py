@@ -1,22 +1,36 @@
-"""What the named experiments share: the command line, running a sweep, reading its runs."""
+"""A named experiment's command: its command line, its sweeps through ``run.py -m``, its report.
+
+An experiment (``experiments/<name>.py``) declares its sweeps and its report and hands both to
+:func:`main`; this module runs the sweeps (``--launcher``, ``--quick``, ``--report-only``), reruns
+them under another OpenBLAS kernel (``--check-kernel``) and writes the report. The sweeps run the
+checkout's ``run.py`` with its ``conf/``: the package is installed from the checkout
+(``pip install -e .``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a checkout without installing
+from nninit.analysis.claims import claims_in
+from nninit.app.hydra.naming import override, unique_dir
+from nninit.record.blas import kernel_selected_by, numerical_platform
+from nninit.record.runfolder import atomic_write
+from nninit.record.runs import Run, find_runs
 
-from nninit.analysis import stats  # noqa: E402
-from nninit.app.hydra.naming import override, unique_dir  # noqa: E402
-from nninit.record.runs import Run, find_runs  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+"""The checkout the package is installed from: ``run.py``, ``conf/`` and ``tests/data/`` are there."""
 
 
 def parse_args(description: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """An experiment's command line (``argv``, default ``sys.argv[1:]``): ``--out``, ``--launcher``,
+    ``--quick``, ``--report-only``, ``--check-kernel`` and Hydra overrides for every job.
+
+    Raises ``SystemExit`` (argparse's exit 2) for ``--report-only`` without ``--out``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", help="experiment folder (default: outputs/<date>/<time>_<experiment>)")
     parser.add_argument("--launcher", default="basic", choices=["basic", "joblib", "slurm"],
@@ -28,7 +42,8 @@ def parse_args(description: str, argv: list[str] | None = None) -> argparse.Name
                         help="rerun the sweeps with OpenBLAS's KERNEL (OPENBLAS_CORETYPE, e.g. Haswell) into "
                              "<out>/kernel_KERNEL and say which claims keep their verdict (a rounding-level "
                              "perturbation: chaotic trainings can decide differently)")
-    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every job, e.g. hydra.launcher.n_jobs=2")
+    parser.add_argument("overrides", nargs="*",
+                        help="extra Hydra overrides for every job, e.g. hydra.launcher.n_jobs=2")
     args = parser.parse_args(argv)
     if args.report_only and not args.out:
         parser.error("--report-only needs --out, the folder of a finished experiment")
@@ -67,8 +82,6 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
               file=sys.stderr)
         return 2
     if args.check_kernel:
-        from nninit.record.blas import kernel_selected_by
-
         got = kernel_selected_by(args.check_kernel)
         if (got or "").lower() != args.check_kernel.lower():
             print(f"{name}: error: --check-kernel {args.check_kernel}: OPENBLAS_CORETYPE={args.check_kernel} runs the "
@@ -94,32 +107,10 @@ def main(name: str, description: str, sweeps, report, argv: list[str] | None = N
     return code
 
 
-VERDICTS = ("does not hold", "not decided", "holds")
-"""The three verdicts of a claim (a report writes ``- **<verdict>**: <claim>: <numbers>``)."""
-
-
-def claims_in(report_text: str) -> dict[str, str]:
-    """``{claim: verdict}`` of a report: each line ``- **VERDICT**: CLAIM: NUMBERS`` (the claim is the
-    text before the first ``": "``), the verdict reduced to one of :data:`VERDICTS` (``not decided
-    at n=10`` is ``not decided``)."""
-    found = {}
-    for line in report_text.splitlines():
-        if line.startswith("- **") and "**: " in line:
-            verdict, rest = line[4:].split("**: ", 1)
-            kind = next((v for v in VERDICTS if verdict.startswith(v)), None)
-            if kind is not None:
-                found[rest.split(": ", 1)[0]] = kind
-    return found
-
-
 def check_kernel(kernel: str, out: Path, text: str, sweeps, report, args: argparse.Namespace) -> int:
     """Rerun the experiment's sweeps under OpenBLAS's ``kernel`` into ``out/kernel_<kernel>`` (unless
     ``--report-only``), report them there, and add to ``out/report.md`` a table of every claim's verdict
     under both, each marked kept or **flipped**. Returns the sweeps' exit code."""
-    import os
-
-    from nninit.record.blas import numerical_platform
-
     other = out / f"kernel_{kernel}"
     env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
     code = 0
@@ -151,17 +142,9 @@ def load_runs(folder: Path, *, completed: bool = False) -> list[Run]:
     if completed:
         runs = [r for r in runs if r.metrics.get("status") == "completed"]
     if not runs:
-        raise LookupError(f"no {'completed ' if completed else ''}run under {folder} (see its summary.md or the log above)")
+        raise LookupError(f"no {'completed ' if completed else ''}run under {folder} "
+                          "(see its summary.md or the log above)")
     return runs
-
-
-def interval(values, bounds: tuple[float, float] = stats.UNBOUNDED) -> tuple[float, float, float, int]:
-    """The mean of the finite ``values``, its 95 % interval (:func:`nninit.analysis.stats.describe`: t below 30
-    values) clipped to ``bounds``, the range the quantity can take (``stats.NON_NEGATIVE`` for costs,
-    norms, standard deviations, singular values: their intervals never go below 0), and how many values.
-    NaN mean and interval for no value, NaN interval for one."""
-    e = stats.describe(values, bounds=bounds)
-    return e.mean, e.ci_low, e.ci_high, e.n
 
 
 def heading(title: str, quick: bool, reduced: str) -> list[str]:
@@ -176,8 +159,7 @@ def heading(title: str, quick: bool, reduced: str) -> list[str]:
 
 
 def write_text(path: Path, text: str) -> None:
-    from nninit.record.runfolder import atomic_write
-
+    """Write a report's ``text`` to ``path`` atomically (creating its folder) and say where."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(text.encode()))
     print(f"Report: {path}")
