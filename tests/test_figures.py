@@ -9,7 +9,7 @@ from conftest import compose
 from matplotlib.image import imread
 
 from nninit.app.experiment import MAX_FRAMES, run, snapshot_iterations
-from nninit.figures import plots
+from nninit.figures import plots, style
 from nninit.numerics.network import accuracy, cost_from_preactivation, output_preactivation
 from nninit.record import runfolder
 
@@ -24,7 +24,7 @@ def drawn(monkeypatch):
         figures[path.name] = fig
         save(fig, path, dpi)
 
-    monkeypatch.setattr(plots, "save_figure", keep)
+    monkeypatch.setattr(style, "save_figure", keep)
     monkeypatch.setattr("nninit.figures.plot_worker.ENABLED", False)  # every figure drawn here, where they are kept
     return figures
 
