@@ -253,7 +253,7 @@ class ValidateBeforeStart(Callback):
             _refuse(f"hydra.sweep.dir={sweep_dir} already holds runs; choose a new folder, or add resume=true to "
                     f"rerun only the jobs that did not finish")
         _record_sweep(sweep_dir, to_run)
-        from nninit.figures.plot_worker import Prepared
+        from nninit.figures.helper_process import Prepared
 
         # the summary's imports, in a process of their own on the core left idle while Hydra
         # composes every job's config to check it (a second or more, on one core)
@@ -325,7 +325,7 @@ def _own(folder: str, fresh: bool = False) -> None:
 
 
 _SUMMARY: list = []
-"""The process prepared to write the sweep's summary (:class:`nninit.figures.plot_worker.Prepared`)."""
+"""The process prepared to write the sweep's summary (:class:`nninit.figures.helper_process.Prepared`)."""
 _SWEEP_DIR: list[str] = []
 """The folder of the sweep this process runs (for the advice printed on Ctrl-C)."""
 
