@@ -1,5 +1,5 @@
 """The data sets' cache on disk (nninit.data.cache): the same bytes as drawing, a second run without
-scikit-learn, and an entry that cannot be trusted drawn again (fast)."""
+scikit-learn, and an entry that cannot be trusted drawn again (fast, but for the runs as processes)."""
 
 import os
 import subprocess
@@ -115,6 +115,7 @@ print(metrics["status"], "sklearn" in sys.modules, "matplotlib" in sys.modules)
 """
 
 
+@pytest.mark.slow  # three processes: out of the fast subset
 def test_a_second_run_imports_no_scikit_learn(tmp_path):
     """The data set of the first run is read from the cache by the second, which then imports no
     scikit-learn (the first run's process did); with figures drawn by a forked helper, the run's
