@@ -1,16 +1,32 @@
-"""Run one nninit experiment, or a sweep with ``-m``. ``python run.py --help`` lists the options."""
+"""Run one nninit experiment, or a sweep with ``-m``. ``python run.py --help`` lists the options.
+
+How this process ends (every interrupt and exit of ``run.py`` is handled here, and only here; a
+run's own failures and interrupts are recorded by ``nninit.app.experiment.recorded``):
+
+- Ctrl-C and SIGTERM (``kill``, a scheduler's time limit) stop a run keeping what it recorded, from
+  this file's first statement on, even when the run was started with SIGINT ignored. They are held
+  while Hydra starts up (released when a job runs: ``nninit.app.hydra.task``), so that a Ctrl-C
+  there waits a second instead of landing in Hydra's own code as another error.
+- A single run that ends normally exits 0 through :func:`_exit_now`: without the interpreter's
+  teardown of numpy, scipy and matplotlib (a few tenths of a second); every file is written and
+  closed, the logs flushed, the folder's lock released.
+- An interrupted single run exits 130 (:func:`_interrupted`) after one line naming its run folder and
+  the status it keeps, also through :func:`_exit_now`: a C extension whose import the interrupt cut
+  short can crash the interpreter's teardown.
+- An interrupted sweep records the jobs its workers could not, says how to resume it, and exits 130
+  through the interpreter's exit (which stops the launcher's workers).
+- Any other error is Hydra's: its message and exit code 1.
+"""
 
 import sys
 
 
 def _exit_now(code: int = 0) -> None:
-    """End a single run without the interpreter's teardown of scipy, scikit-learn and matplotlib
-    (a few tenths of a second): every file is written and closed, the logs are flushed."""
+    """End a single run without the interpreter's teardown: every file is written and closed; the
+    logs are flushed and the run folder's lock released here."""
     import logging
     import os
 
-    if "nninit.figures.plot_worker" in sys.modules:  # a helper no run used (e.g. a completed run resumed)
-        sys.modules["nninit.figures.plot_worker"].stop_early()
     if "nninit.record.folder_lock" in sys.modules:  # an interrupted run gives up its folder's lock too
         sys.modules["nninit.record.folder_lock"].release()
     logging.shutdown()
@@ -25,7 +41,8 @@ def _run_folder() -> str | None:
     import logging
     import os
 
-    written = getattr(sys.modules.get("nninit.app.experiment"), "run_dir_of_this_process", None)  # None: its import cut short
+    experiment = sys.modules.get("nninit.app.experiment")
+    written = getattr(experiment, "run_dir_of_this_process", None)  # None: its import was cut short
     if written is not None and written() is not None:
         return str(written())
     for handler in logging.getLogger().handlers:
@@ -52,15 +69,15 @@ def _what_the_run_folder_keeps() -> str:
 
 
 def _interrupted() -> None:
-    sweep = sys.modules["nninit.app.hydra"].sweep_dir_of_this_process() if "nninit.app.hydra" in sys.modules else None
+    """Exit 130 after an interrupt, saying what was kept (see the module's docstring)."""
+    app = sys.modules.get("nninit.app.hydra")
+    sweep = app.sweep_dir_of_this_process() if app is not None else None
     if sweep:
-        sys.modules["nninit.app.hydra"].record_stopped_jobs()  # jobs whose worker was ended before recording
+        app.record_stopped_jobs()  # jobs whose worker was ended before recording
         print(f"nninit: interrupted; every job folder keeps what it recorded. To finish the jobs that did not, "
               f"run the same command with: hydra.sweep.dir='{sweep}' resume=true", file=sys.stderr)
-        sys.exit(130)  # the launcher's workers are stopped by the interpreter's exit
+        sys.exit(130)
     print(f"nninit: {_what_the_run_folder_keeps()}", file=sys.stderr)
-    # without the interpreter's teardown: a C extension whose import the interrupt cut short can
-    # crash it (SIGABRT, "Fatal Python error" while finalizing); every file is written and closed
     _exit_now(130)
 
 
@@ -68,20 +85,9 @@ from nninit.record import signals  # noqa: E402  (tiny: the handlers go in befor
 
 try:  # from the moment the handlers are in, an interrupt is an interrupt, not a traceback
     if __name__ == "__main__":
-        # Ctrl-C and SIGTERM (``kill``, a scheduler's time limit) stop a run keeping what it recorded, even
-        # when the run was started with SIGINT ignored (a background job of a non-interactive shell, some CI)
         signals.interrupt_on_ctrl_c()
         signals.interrupt_on_scheduler_signals()
-        # held until a job runs (nninit.app.hydra.task): a Ctrl-C while Hydra starts up would otherwise land
-        # in Hydra's own code and come out as another error (exit 1, a traceback); it waits a second instead
         signals.block_stop_signals()
-    if __name__ == "__main__" and not {"-m", "--multirun", "-h", "--help", "--hydra-help", "-c", "--cfg", "-i",
-                                       "--info", "--version", "-sc", "--shell-completion"} & set(sys.argv[1:]):
-        # a single run: a second process imports scikit-learn and draws the data while this one
-        # imports Hydra and composes the config, then draws half the figures (nninit.figures.plot_worker)
-        from nninit.figures import plot_worker
-
-        plot_worker.start_early()
     import hydra
 
     from nninit.app import hydra as hydra_app  # registers the configs and resolvers

@@ -19,6 +19,10 @@ REPO = Path(__file__).resolve().parents[1]
 if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(prefix="nninit-hypothesis-")
     atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], ignore_errors=True)
+# the data sets' cache (nninit.data.cache): in a temporary folder, for this test session and the runs it starts
+if "NNINIT_CACHE" not in os.environ:
+    os.environ["NNINIT_CACHE"] = tempfile.mkdtemp(prefix="nninit-cache-")
+    atexit.register(shutil.rmtree, os.environ["NNINIT_CACHE"], ignore_errors=True)
 REFERENCE = json.loads((Path(__file__).parent / "data" / "seed_notebook.json").read_text())
 
 

@@ -9,7 +9,7 @@ from conftest import compose
 from matplotlib.image import imread
 
 from nninit.app.experiment import MAX_FRAMES, run, snapshot_iterations
-from nninit.figures import plots
+from nninit.figures import plots, style
 from nninit.numerics.network import accuracy, cost_from_preactivation, output_preactivation
 from nninit.record import runfolder
 
@@ -24,8 +24,8 @@ def drawn(monkeypatch):
         figures[path.name] = fig
         save(fig, path, dpi)
 
-    monkeypatch.setattr(plots, "save_figure", keep)
-    monkeypatch.setattr("nninit.figures.plot_worker.ENABLED", False)  # every figure drawn here, where they are kept
+    monkeypatch.setattr(style, "save_figure", keep)
+    monkeypatch.setattr("nninit.figures.helper_process.ENABLED", False)  # every figure drawn here, where they are kept
     return figures
 
 
@@ -151,37 +151,55 @@ def test_log_axes_with_a_small_range_have_decimal_labels(drawn, tmp_path):
 
 @pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_two_processes_draw_the_same_files_as_one(seed_run, tmp_path, monkeypatch):
-    """The helper process draws its share of the figures; the folder ends the same as with one process."""
+    """The forked backend's helper draws the figures; the folder ends the same as drawn in process."""
     import shutil
 
-    from nninit.figures import plot_worker
+    from nninit.figures import drawing, helper_process
 
     folder, metrics = seed_run
     copies = {}
     for parallel in (True, False):
         copy = tmp_path / f"parallel_{parallel}"
         shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.png", "*.gif"))
-        monkeypatch.setattr(plot_worker, "ENABLED", parallel)
-        drawer = plot_worker.FigureDrawer()
-        assert (drawer.process is not None) == (parallel and plot_worker._cores() >= 2)
-        written = drawer.draw(copy, metrics, animation=True)
+        monkeypatch.setattr(helper_process, "ENABLED", parallel)
+        with drawing.drawing_backend() as backend:
+            forked = isinstance(backend, helper_process.ForkedDrawing)
+            assert forked == (parallel and helper_process.cores() >= 2)
+            written = backend.draw(copy, metrics, animation=True)
         copies[parallel] = sorted(p.name for p in written)
         assert sorted(p.name for p in copy.glob("*.png")) + sorted(p.name for p in copy.glob("*.gif")) == \
             sorted(n for n in copies[parallel] if n.endswith(".png")) + ["decision_boundary.gif"]
+        copies[parallel, "bytes"] = {p.name: p.read_bytes() for p in copy.iterdir() if p.suffix in (".png", ".gif")}
     assert copies[True] == copies[False] == sorted(["cost.png", "decision_boundary.png", "signal_propagation.png",
                                                    "layer_stats.png", "decision_boundary.gif"])
+    assert copies[True, "bytes"] == copies[False, "bytes"]
+
+
+def test_the_backend_is_forked_only_for_figures_on_two_cores(monkeypatch):
+    from nninit.figures import drawing, helper_process
+
+    with drawing.drawing_backend(figures=False) as backend:
+        assert isinstance(backend, drawing.InProcess) and backend.frames(None, None, {}, "relu", 0.0, 8, 1) is None
+    monkeypatch.setattr(helper_process, "ENABLED", False)
+    with drawing.drawing_backend() as backend:
+        assert isinstance(backend, drawing.InProcess)
+    monkeypatch.setattr(helper_process, "ENABLED", True)
+    with drawing.drawing_backend() as backend:
+        assert isinstance(backend, helper_process.ForkedDrawing) == (helper_process.cores() >= 2)
+        process = getattr(backend, "process", None)
+    assert process is None or not process.is_alive()  # leaving the block stopped the helper
 
 
 @pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
 def test_a_helper_that_dies_leaves_its_figures_to_the_run(seed_run, tmp_path, caplog):
     import shutil
 
-    from nninit.figures import plot_worker
+    from nninit.figures import helper_process
 
     folder, metrics = seed_run
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.png", "*.gif"))
-    drawer = plot_worker.FigureDrawer()
+    drawer = helper_process.ForkedDrawing()
     if drawer.process is None:
         pytest.skip("one core: no helper process")
     drawer.process.kill()
@@ -189,6 +207,7 @@ def test_a_helper_that_dies_leaves_its_figures_to_the_run(seed_run, tmp_path, ca
     written = drawer.draw(copy, metrics, animation=True)
     assert {p.name for p in written} >= {"layer_stats.png", "decision_boundary.gif"}
     assert (copy / "layer_stats.png").exists() and (copy / "decision_boundary.gif").exists()
+    assert "drawing the figures in the run's process" in caplog.text and drawer.process is None
 
 
 @pytest.mark.parametrize("n", [3, 14, 20, 33])
@@ -255,52 +274,6 @@ def test_signal_propagation_without_hidden_layers_draws_no_reference(tmp_path, d
     assert [l.get_label() for l in spread.lines] == ["iteration 0", "iteration 10"]
 
 
-def test_the_helper_draws_the_same_data_set_as_the_run(caplog):
-    """The helper process draws the data set while the run warms up matplotlib: the same bytes as
-    drawn in the run's process, as arrays of the run's own (writeable, contiguous); a helper that
-    died leaves the data to the run."""
-    from nninit.data import make_dataset
-    from nninit.figures import plot_worker
-
-    data_cfg = compose(["data=moons", "data.n_train=50", "data.train_seed=7"])["data"]
-    expected = make_dataset(data_cfg)
-    for kill in (False, True):
-        drawer = plot_worker.FigureDrawer()
-        if drawer.process is None:
-            pytest.skip("one core: no helper process")
-        if kill:
-            drawer.process.kill()
-            drawer.process.join()
-        data = drawer.dataset(data_cfg)
-        assert (drawer.process is None) == kill
-        drawer.close()
-        for key, value in vars(expected).items():
-            got = getattr(data, key)
-            assert got.dtype == value.dtype and got.shape == value.shape and got.tobytes() == value.tobytes()
-            assert got.flags.writeable and got.flags.c_contiguous
-    assert "doing its work in the run's process" in caplog.text
-
-
-def test_a_helper_started_early_is_adopted_by_the_run_or_stopped():
-    from nninit.figures import plot_worker
-
-    plot_worker.start_early()
-    if plot_worker._early is None:
-        pytest.skip("one core: no helper process")
-    early = plot_worker._early[0]
-    plot_worker.start_early()  # one at a time
-    assert plot_worker._early[0] is early
-    drawer = plot_worker.FigureDrawer(parallel=False)  # adopted even when the run draws no figures (its data)
-    assert drawer.process is early and plot_worker._early is None
-    drawer.close()
-    assert not early.is_alive()
-    plot_worker.start_early()
-    unused = plot_worker._early[0]
-    plot_worker.stop_early()
-    assert not unused.is_alive() and plot_worker._early is None
-    plot_worker.stop_early()  # idempotent
-
-
 def _describe(values, scale=1.0):
     """A call for the prepared process: a result that says which process computed it."""
     import os
@@ -316,17 +289,17 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
     raises the error itself)."""
     import os
 
-    from nninit.figures import plot_worker
+    from nninit.figures import helper_process
 
-    prepared = plot_worker.Prepared(("json",))
+    prepared = helper_process.Prepared(("json",))
     if prepared.process is None:
         pytest.skip("one core: no helper process")
     child = prepared.process.pid
     assert prepared.call(_describe, [1.0, 3.0], scale=2.0) == (child, [0.5, 1.5])  # computed there
     assert prepared.process is None  # one call, then stopped
     with pytest.raises(ZeroDivisionError, match="must not be 0"):
-        plot_worker.Prepared(("json",)).call(_describe, [1.0], scale=0)
-    dead = plot_worker.Prepared(("json",))
+        helper_process.Prepared(("json",)).call(_describe, [1.0], scale=0)
+    dead = helper_process.Prepared(("json",))
     dead.process.kill()
     dead.process.join()
     assert dead.call(_describe, [2.0]) == (os.getpid(), [2.0])
@@ -337,14 +310,14 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
 def test_the_animation_drawn_while_the_run_trains_is_the_one_drawn_from_its_folder(tmp_path, monkeypatch):
     """The helper draws the animation's frames from the snapshots sent while the run trains; the
     GIF is the one drawn afterwards from the saved snapshots, byte for byte."""
-    from nninit.figures import plot_worker
+    from nninit.figures import helper_process
 
-    if plot_worker._cores() < 2:
+    if helper_process.cores() < 2:
         pytest.skip("one core: no helper process")
     cfg = compose(["train.num_iterations=2000", "train.print_every=100"])
-    monkeypatch.setattr(plot_worker, "ENABLED", False)
+    monkeypatch.setattr(helper_process, "ENABLED", False)
     run(cfg, tmp_path / "one_process", animation=True)  # drawn from the saved snapshots
-    monkeypatch.setattr(plot_worker, "ENABLED", True)
+    monkeypatch.setattr(helper_process, "ENABLED", True)
 
     def from_the_folder(*args, **kwargs):
         raise AssertionError("drawn from the saved snapshots, not while training")

@@ -152,7 +152,7 @@ def test_help_lists_the_registries():
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nninit.app import hydra_app
+    from nninit.app import hydra as hydra_app
 
     hydra_app.setup()
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):

@@ -80,8 +80,8 @@ def test_environment_records_the_versions_in_use_and_the_commit():
 
 def _try_lock_elsewhere(folder):
     """What another process gets when it tries to lock ``folder``: 'locked', or its FolderBusy message."""
-    code = ("import sys\nfrom nninit.record.folder_lock import FolderBusy, lock_folder\ntry:\n    lock_folder(sys.argv[1])\n"
-            "    print('locked')\nexcept FolderBusy as busy:\n    print(busy)")
+    code = ("import sys\nfrom nninit.record.folder_lock import FolderBusy, lock_folder\n"
+            "try:\n    lock_folder(sys.argv[1])\n    print('locked')\nexcept FolderBusy as busy:\n    print(busy)")
     return subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
                           check=True, timeout=60).stdout.strip()
 

@@ -55,14 +55,15 @@ def test_a_run_stops_at_its_next_check_after_an_interrupt_that_was_swallowed(fre
 
 
 def test_a_second_interrupt_while_the_helper_stops_leaves_the_final_status(fresh, tmp_path, monkeypatch):
-    """The run writes its final status before it stops its helper process (up to half a second):
-    a second Ctrl-C there must not leave the folder saying 'running'."""
-    from nninit.figures import plot_worker
+    """The run writes its final status before it stops its drawing backend (a helper process: up to
+    half a second): a second Ctrl-C there must not leave the folder saying 'running'."""
+    from nninit.figures import drawing, helper_process
 
     def interrupted_close(self):
         raise KeyboardInterrupt("the second Ctrl-C")
 
-    monkeypatch.setattr(plot_worker.FigureDrawer, "close", interrupted_close)
+    monkeypatch.setattr(drawing.InProcess, "close", interrupted_close)
+    monkeypatch.setattr(helper_process.ForkedDrawing, "close", interrupted_close)
     with pytest.raises(KeyboardInterrupt, match="second"):
         run(compose(["train.num_iterations=200"]), tmp_path, figures=False)
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "completed"

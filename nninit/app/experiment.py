@@ -1,4 +1,5 @@
-"""One experiment, end to end: config -> data, initializer, network -> training -> run folder.
+"""One experiment, end to end: :func:`run` reads validate -> data -> init -> train -> save -> draw,
+one short step each, and :func:`recorded` handles its failures and interrupts, all of them.
 
 :func:`run` takes the configuration as plain containers (no Hydra objects) and can be called
 from a notebook or a test as well as from ``run.py``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,7 +17,9 @@ import numpy as np
 
 from nninit.app.config import validate
 from nninit.app.control_keys import recorded_overrides
-from nninit.figures.plot_worker import FigureDrawer
+from nninit.app.long_runs import LONG_RUN_S, expected_seconds, say_if_long  # noqa: F401  (importable from here)
+from nninit.data.cache import cached_dataset
+from nninit.figures.drawing import drawing_backend
 from nninit.numerics.activations import Activation
 from nninit.numerics.initializers import initial_parameters
 from nninit.numerics.network import accuracy
@@ -26,6 +30,7 @@ from nninit.record.progress import Progress
 from nninit.record.signals import deferred, interrupt_received, stop_if_interrupted
 
 log = logging.getLogger(__name__)
+
 
 def stack_snapshots(snapshots: list) -> dict[str, np.ndarray]:
     """``params_history.npz``: ``iteration`` of shape (T,) and each parameter stacked by iteration,
@@ -61,63 +66,6 @@ def snapshot_iterations(num_iterations: int, print_every: int, n_parameters: int
         return frozenset()
     picks = np.unique(np.round(np.linspace(0, recorded - 1, frames)).astype(np.int64))
     return frozenset(iteration(int(k)) for k in picks)
-
-
-LONG_RUN_S = 3600.0
-"""A run expected to train longer than this says so, and for how long, before it starts."""
-MULTIPLY_ADDS_PER_S = 3e10
-"""Matrix products: one multiply-add per weight and example is 3 of them per iteration (forward,
-and the two products of backward)."""
-UNIT_EXAMPLES_PER_S = 5e8
-"""Element-wise work (activations, masks, gradients): per unit and example, per iteration."""
-SECONDS_PER_LAYER = 4e-6
-"""The fixed cost of an iteration's numpy calls, per layer."""
-
-
-def expected_seconds(layers_dims: list[int], n_train: int, num_iterations: int) -> float:
-    """A low estimate of the training loop's duration, from the work of one iteration.
-
-    The rates are above those measured on an idle two-core AVX-512 machine (the notebook's run,
-    ``[2, 10, 5, 1]`` on 300 examples: 37 µs per iteration measured, 24 µs estimated; a
-    ``[2, 1000, 1000, 1]`` network: 88 ms measured with one BLAS thread, 30 ms estimated), so that
-    a run said to be long is long; recording every ``print_every`` iterations is not counted.
-
-    Parameters
-    ----------
-    layers_dims : list of int
-        Units per layer, input and output included.
-    n_train : int
-        Training examples (full-batch gradient descent: every iteration sees all of them).
-    num_iterations : int
-        Updates.
-
-    Returns
-    -------
-    float
-        Seconds.
-    """
-    weights = sum(n * fan_in for fan_in, n in zip(layers_dims, layers_dims[1:]))
-    units = sum(layers_dims[1:])
-    per_iteration = (3 * weights * n_train / MULTIPLY_ADDS_PER_S + units * n_train / UNIT_EXAMPLES_PER_S
-                     + SECONDS_PER_LAYER * (len(layers_dims) - 1))
-    return per_iteration * num_iterations
-
-
-def _duration(seconds: float) -> str:
-    """``45 min``, ``5.2 hours``, ``2,315 days``."""
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} hours" if seconds < 2 * 86400 else f"{seconds / 86400:,.0f} days"
-
-
-def _say_if_long(cfg: dict, layers_dims: list[int]) -> None:
-    """A warning, before training, for a run expected to take more than :data:`LONG_RUN_S`."""
-    n_train, num_iterations = cfg["data"]["n_train"], cfg["train"]["num_iterations"]
-    seconds = expected_seconds(layers_dims, n_train, num_iterations)
-    if seconds > LONG_RUN_S:
-        log.warning("This run is expected to take at least %s (train.num_iterations=%s, model.hidden_dims=%s, "
-                    "data.n_train=%s); Ctrl-C stops it keeping what was recorded", _duration(seconds),
-                    num_iterations, cfg["model"]["hidden_dims"], n_train)
 
 
 _RUN_DIR: list[Path] = []
@@ -172,80 +120,39 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _RUN_DIR[:] = [run_dir.resolve()]
-    started, t0 = _now(), time.perf_counter()
-    labels = {"name": None, "tags": [], **(labels or {})}
-    metrics: dict = {"status": "running", "name": labels["name"], "tags": list(labels["tags"]),
-                     "overrides": recorded_overrides(overrides), "config": cfg, "started_at": started,
-                     "environment": runfolder.environment(), "run_dir": str(run_dir.resolve())}
-    result = None
-    helper = FigureDrawer(parallel=figures)  # draws the data and half the figures on another core
-    log.info("Run %s%s", f"{labels['name']}: " if labels["name"] else "",
-             " ".join(o for o in metrics["overrides"] if not o.startswith("hydra")) or "with the defaults (the seed notebook's run)")
+    t0, metrics = time.perf_counter(), _first_record(cfg, run_dir, overrides, labels)
+    with drawing_backend(figures) as drawing, recorded(run_dir, metrics, t0):
+        _validate(cfg, metrics)
+        data = _data(cfg, run_dir, metrics)
+        parameters = _initial(cfg, data, run_dir, metrics)
+        result = _train(cfg, data, parameters, drawing, metrics, animation)
+        _save(cfg, data, result, run_dir, metrics)
+        if figures:
+            drawing.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
+        metrics["status"] = result.status  # 'completed' only now that every file is there
+    log.info("Run folder: %s", run_dir.resolve())
+    return metrics
+
+
+@contextmanager
+def recorded(run_dir: Path, metrics: dict, t0: float):
+    """Where a run's failures and interrupts are handled, all of them: ``metrics.json`` says
+    ``running`` from the start of the block, and gets its final status when the block is left.
+
+    - The block ends normally: the status the block set (``completed`` or ``diverged``), unless an
+      interrupt came where Python could not raise it (a finalizer while drawing): ``interrupted``.
+    - An interrupt (``KeyboardInterrupt``, or another error raised while one was received, e.g. an
+      ImportError inside a C extension): ``interrupted``, raised on as ``KeyboardInterrupt``.
+    - Any other error: ``failed``, raised on.
+
+    ``error`` records the exception, ``finished_at`` and ``total_time_s`` (since ``t0``) the end.
+    The status is set and written inside :func:`nninit.record.signals.deferred`: a second Ctrl-C
+    (or a sweep's forwarded copy) is remembered, not raised, until the folder tells the truth.
+    """
     try:
         runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # 'running': the folder says a run is under way
-        validate(cfg)
-        model, tr = cfg["model"], cfg["train"]
-        metrics.update({
-            "init": cfg["init"]["name"],
-            "seed": cfg["seed"],
-            "data": cfg["data"]["name"],
-            "data_seeds": {"train": cfg["data"]["train_seed"], "test": cfg["data"]["test_seed"]},
-        })
-        data = helper.dataset(cfg["data"])
-        layers_dims = [data.X_train.shape[0], *model["hidden_dims"], 1]
-        _say_if_long(cfg, layers_dims)
-        metrics["layers_dims"] = layers_dims
-        runfolder.save_arrays(run_dir / runfolder.DATA, vars(data))
-        parameters, info = initial_parameters(cfg, layers_dims, data.X_train)
-        metrics.update(info)
-        runfolder.save_arrays(run_dir / runfolder.PARAMS_INIT, parameters)
-        n_parameters = sum(p.size for p in parameters.values())
-        helper.warm_up()  # matplotlib, on the other core while this one trains
-        snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else ()
-        on_snapshot = None
-        if snapshot_at and figures:  # the animation's frames, drawn by the helper while this process trains
-            from nninit.figures.plots import run_label
-
-            on_snapshot = helper.frames(data.X_train, data.Y_train, run_label(metrics), model["activation"],
-                                        model["negative_slope"], 8 * n_parameters, len(snapshot_at))
-        progress = Progress(tr["num_iterations"])
-        try:
-            result = train(
-                data.X_train, data.Y_train, parameters,
-                TrainSettings(tr["learning_rate"], tr["num_iterations"], tr["print_every"]),
-                Activation(model["activation"], model["negative_slope"]),
-                records=[on_test_set(data.X_test, data.Y_test), *([diagnostics] if tr["diagnostics"] else [])],
-                progress=lambda i: (stop_if_interrupted(), progress(i)),
-                snapshot_at=snapshot_at, on_snapshot=on_snapshot,
-            )
-        finally:
-            progress.close()
-        runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
-        if result.snapshots:
-            runfolder.save_arrays(run_dir / runfolder.PARAMS_HISTORY, stack_snapshots(result.snapshots))
-        runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
-        finite = all(np.isfinite(p).all() for p in result.parameters.values())
-        args = (Activation(model["activation"], model["negative_slope"]),)
-        metrics.update(
-            iterations_run=result.iterations_run,
-            diverged_at=result.diverged_at,
-            final_cost=result.history[-1]["cost"] if result.history else None,
-            train_accuracy=accuracy(data.X_train, data.Y_train, result.parameters, *args) if finite else None,
-            test_accuracy=accuracy(data.X_test, data.Y_test, result.parameters, *args) if finite else None,
-            wall_time_s=result.wall_time,
-        )
-        log.info("Final cost (after %d iterations): %s", metrics["iterations_run"], metrics["final_cost"])
-        log.info("Train accuracy: %s", metrics["train_accuracy"])
-        log.info("Test accuracy: %s", metrics["test_accuracy"])
-        if result.status == "interrupted":
-            raise KeyboardInterrupt  # recorded at once, without figures: a launcher may kill the process next
-        runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # the numbers, before the figures
-        if result.status == "diverged":
-            log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])
-        if figures:
-            helper.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
+        yield
         stop_if_interrupted()  # one that came where Python could not raise it (a finalizer while drawing)
-        metrics["status"] = result.status  # 'completed' only now that every file is there
     except BaseException as error:
         with deferred():  # a second Ctrl-C here is remembered, not raised: the status must be written
             interrupted = isinstance(error, KeyboardInterrupt) or interrupt_received()
@@ -258,7 +165,98 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         with deferred():
             metrics["finished_at"] = _now()
             metrics["total_time_s"] = time.perf_counter() - t0
-            runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # before stopping the helper: a second
-        helper.close()  # Ctrl-C while it stops (up to 0.5 s) must not leave the folder saying 'running'
-    log.info("Run folder: %s", run_dir.resolve())
-    return metrics
+            runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # before the drawing backend stops: a
+            # second Ctrl-C while its helper stops (up to 0.5 s) must not leave the folder saying 'running'
+
+
+def _first_record(cfg: dict, run_dir: Path, overrides: list[str] | None, labels: dict | None) -> dict:
+    """What ``metrics.json`` says while the run is under way (status ``running``)."""
+    labels = {"name": None, "tags": [], **(labels or {})}
+    kept = recorded_overrides(overrides)
+    log.info("Run %s%s", f"{labels['name']}: " if labels["name"] else "",
+             " ".join(o for o in kept if not o.startswith("hydra")) or "with the defaults (the seed notebook's run)")
+    return {"status": "running", "name": labels["name"], "tags": list(labels["tags"]), "overrides": kept,
+            "config": cfg, "started_at": _now(), "environment": runfolder.environment(),
+            "run_dir": str(run_dir.resolve())}
+
+
+def _validate(cfg: dict, metrics: dict) -> None:
+    """Check the config (:func:`nninit.app.config.validate`; raises ConfigError), and record what it runs."""
+    validate(cfg)
+    metrics.update({
+        "init": cfg["init"]["name"],
+        "seed": cfg["seed"],
+        "data": cfg["data"]["name"],
+        "data_seeds": {"train": cfg["data"]["train_seed"], "test": cfg["data"]["test_seed"]},
+    })
+
+
+def _data(cfg: dict, run_dir: Path, metrics: dict):
+    """The data set (from the data layer's cache: :func:`nninit.data.cache.cached_dataset`), saved as
+    ``data.npz``; records the layer sizes, and warns before a run expected to be long."""
+    data = cached_dataset(cfg["data"])
+    layers_dims = [data.X_train.shape[0], *cfg["model"]["hidden_dims"], 1]
+    say_if_long(cfg, layers_dims)
+    metrics["layers_dims"] = layers_dims
+    runfolder.save_arrays(run_dir / runfolder.DATA, vars(data))
+    return data
+
+
+def _initial(cfg: dict, data, run_dir: Path, metrics: dict) -> dict[str, np.ndarray]:
+    """The initial parameters (:func:`initial_parameters`), saved as ``params_init.npz``."""
+    layers_dims = metrics["layers_dims"]
+    parameters, info = initial_parameters(cfg, layers_dims, data.X_train)
+    metrics.update(info)
+    runfolder.save_arrays(run_dir / runfolder.PARAMS_INIT, parameters)
+    return parameters
+
+
+def _train(cfg: dict, data, parameters: dict[str, np.ndarray], drawing, metrics: dict, animation: bool):
+    """:func:`nninit.numerics.training.train` with a progress line, stopping at the first check after an
+    interrupt; with ``animation``, the snapshots of :func:`snapshot_iterations`, whose frames the
+    drawing backend may draw while the run trains."""
+    model, tr = cfg["model"], cfg["train"]
+    n_parameters = sum(p.size for p in parameters.values())
+    snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else ()
+    on_snapshot = drawing.frames(data.X_train, data.Y_train, metrics, model["activation"], model["negative_slope"],
+                                 8 * n_parameters, len(snapshot_at)) if snapshot_at else None
+    progress = Progress(tr["num_iterations"])
+    try:
+        return train(
+            data.X_train, data.Y_train, parameters,
+            TrainSettings(tr["learning_rate"], tr["num_iterations"], tr["print_every"]),
+            Activation(model["activation"], model["negative_slope"]),
+            records=[on_test_set(data.X_test, data.Y_test), *([diagnostics] if tr["diagnostics"] else [])],
+            progress=lambda i: (stop_if_interrupted(), progress(i)),
+            snapshot_at=snapshot_at, on_snapshot=on_snapshot,
+        )
+    finally:
+        progress.close()
+
+
+def _save(cfg: dict, data, result, run_dir: Path, metrics: dict) -> None:
+    """The trained parameters, snapshots and history, then the numbers in ``metrics.json`` (status
+    still ``running``: the figures come next). An interrupted training raises KeyboardInterrupt here,
+    once its files are saved: it is recorded at once, without figures (a launcher may kill the process next)."""
+    runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
+    if result.snapshots:
+        runfolder.save_arrays(run_dir / runfolder.PARAMS_HISTORY, stack_snapshots(result.snapshots))
+    runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
+    finite = all(np.isfinite(p).all() for p in result.parameters.values())
+    args = (Activation(cfg["model"]["activation"], cfg["model"]["negative_slope"]),)
+    metrics.update(
+        iterations_run=result.iterations_run,
+        diverged_at=result.diverged_at,
+        final_cost=result.history[-1]["cost"] if result.history else None,
+        train_accuracy=accuracy(data.X_train, data.Y_train, result.parameters, *args) if finite else None,
+        test_accuracy=accuracy(data.X_test, data.Y_test, result.parameters, *args) if finite else None,
+        wall_time_s=result.wall_time,
+    )
+    log.info("Final cost (after %d iterations): %s", metrics["iterations_run"], metrics["final_cost"])
+    log.info("Train accuracy: %s", metrics["train_accuracy"])
+    log.info("Test accuracy: %s", metrics["test_accuracy"])
+    if result.status == "interrupted":
+        raise KeyboardInterrupt
+    runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # the numbers, before the figures
+    if result.status == "diverged":
+        log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])

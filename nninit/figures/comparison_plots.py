@@ -145,7 +145,7 @@ def plot_differences(diffs: list[Difference], metric: str, reference: str, path:
     scale = 100.0 if metric.endswith("accuracy") else 1.0
     fig = new_figure(7.5, 1.5 + 0.5 * max(1, len(rows)))
     ax = fig.subplots()
-    for y, (other, diff, low, high, kind, n) in enumerate(rows):
+    for y, (_other, diff, low, high, kind, _n) in enumerate(rows):
         color = VERDICT_COLORS[kind]
         if np.isfinite(low):
             ax.hlines(y, scale * low, scale * high, color=color, linewidth=2.5)
@@ -196,8 +196,8 @@ def plot_decision_boundaries(groups: dict[str, list[Run]], path: Path) -> None:
                                    model.get("negative_slope", 0.01), resolution=120, marker_size=4)
             acc = run.metrics.get("train_accuracy")
             status = run.metrics.get("status")
-            ax.set_title(f"seed={run.config.get('seed')}: " + (f"train {100 * acc:.0f}%" if acc is not None else status),
-                         fontsize=8)
+            result = f"train {100 * acc:.0f}%" if acc is not None else status
+            ax.set_title(f"seed={run.config.get('seed')}: " + result, fontsize=8)
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
     save_figure(fig, path)

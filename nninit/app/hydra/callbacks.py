@@ -24,7 +24,7 @@ from nninit.record.sweep_progress import record_sweep
 log = logging.getLogger("nninit")
 
 _SUMMARY: list = []
-"""The process prepared to write the sweep's summary (:class:`nninit.figures.plot_worker.Prepared`)."""
+"""The process prepared to write the sweep's summary (:class:`nninit.figures.helper_process.Prepared`)."""
 _SWEEP_DIR: list[str] = []
 """The folder of the sweep this process runs (for the advice printed on Ctrl-C)."""
 
@@ -139,7 +139,7 @@ def _jobs_to_run(config: DictConfig, sweep_dir: str, jobs: list[list[str]] | Non
 
 def _start_helpers(config: DictConfig, sweep_dir: str) -> None:
     """The summary's imports in a process of their own, and the stop signals' handling of the launcher."""
-    from nninit.figures.plot_worker import Prepared
+    from nninit.figures.helper_process import Prepared
 
     # the summary's imports, in a process of their own on the core left idle while Hydra
     # composes every job's config to check it (a second or more, on one core)
