@@ -89,7 +89,7 @@ def test_jacobian_chi1_is_the_theorys_on_a_wide_network():
         Z.append(params[f"W{l}"] @ A + params[f"b{l}"])
         A = np.tanh(Z[-1])
     # the network module's forward gives the same numbers (its last layer here is the output)
-    hidden = E.hidden_preactivations(params, X, "tanh")
+    hidden = E.hidden_preactivations(params, X, Activation("tanh"))
     assert len(hidden) == depth - 1 and all(np.array_equal(a, b) for a, b in zip(hidden, Z))
     chi1 = np.exp(np.mean(np.log(E.jacobian_chi1(params, Z)[6:])))
     assert chi1 == pytest.approx(theory.chi1(Activation("tanh"), wv, bv), rel=0.03)

@@ -174,12 +174,12 @@ def jacobian_singular_values(run, examples: int = 6) -> np.ndarray:
     (examples * width,)."""
     params = runfolder.load_arrays(run.path / runfolder.PARAMS_INIT)
     X = runfolder.load_arrays(run.path / runfolder.DATA)["X_train"][:, :examples]
-    activation = run.config["model.activation"]
+    activation = Activation(run.config["model.activation"], run.config.get("model.negative_slope", 0.01))
     out = []
     for k in range(X.shape[1]):
         J = np.eye(X.shape[0])
         for l, z in enumerate(hidden_preactivations(params, X[:, k:k + 1], activation), start=1):
-            if activation == "tanh":
+            if activation.name == "tanh":
                 a = np.tanh(z)
                 d = 1.0 - a * a
             else:
