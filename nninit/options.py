@@ -9,10 +9,11 @@ checks a config node against its keys: unknown keys first, then each key's rule.
 Example
 -------
 >>> keys = (Key("tol", in_open_interval(0, 1), "stop when |Var(z) - 1| < tol"),)
->>> check_node("init", {"tol": 2.0}, keys)
-Traceback (most recent call last):
-...
-nninit.options.ConfigError: init.tol=2.0 is not accepted: must be a number in (0, 1)
+>>> try:
+...     check_node("init", {"tol": 2.0}, keys)
+... except ConfigError as error:
+...     print(error)
+init.tol=2.0 is not accepted: must be a number in (0, 1)
 """
 
 from __future__ import annotations

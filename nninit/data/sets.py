@@ -52,8 +52,8 @@ class DatasetEntry:
         Generated (``generated=True``): ``make(n_samples, seed, **options) -> (X, y)`` with ``X`` of
         shape (n_samples, n_features) and ``y`` (n_samples,), scikit-learn's layout; drawn once per
         split with ``train_seed`` and ``test_seed``. Fixed: ``make(**options) -> (X_train, y_train,
-        X_test, y_test)`` in the same layout. ``options`` are the entry's keys that are parameters of
-        ``make``; its signature's defaults are the defaults of :func:`nninit.data.load_dataset`.
+        X_test, y_test)`` in the same layout. ``options`` are the data set's own keys (not those of
+        the split); its signature's defaults are the defaults of :func:`nninit.data.load_dataset`.
     keys : tuple of Key
         The keys of ``conf/data/<name>.yaml`` besides ``name``, in its order.
     summary : str
@@ -76,11 +76,6 @@ class DatasetEntry:
     generated: bool = True
     sizes: Callable[[dict], tuple[int, int]] = seeded_sizes
     checks: tuple[Callable[[dict], None], ...] = ()
-
-    def options(self, data_cfg: dict) -> dict:
-        """The keys of ``data_cfg`` that ``make`` takes."""
-        takes = inspect.signature(self.make).parameters
-        return {key: value for key, value in data_cfg.items() if key in takes}
 
     def features(self, data_cfg: dict) -> int:
         """The number of input features with ``data_cfg`` (a missing key: the maker's default)."""
