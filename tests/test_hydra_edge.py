@@ -86,3 +86,10 @@ def test_a_hydra_outside_the_pinned_range_refuses_a_sweep_loudly(version):
 
     with pytest.raises(RuntimeError, match=rf"Hydra {re.escape(version)} is installed.*launched_jobs"):
         check_hydra_version(version)
+
+
+def test_only_the_sweep_module_reads_hydras_internals():
+    """Hydra's private modules are read in one place (nninit/app/hydra/sweep.py: launched_jobs), pinned above."""
+    readers = sorted(str(path.relative_to(REPO)) for path in [*(REPO / "nninit").rglob("*.py"), REPO / "run.py"]
+                     if "hydra._internal" in path.read_text(encoding="utf-8"))
+    assert readers == ["nninit/app/hydra/sweep.py"]
