@@ -126,6 +126,26 @@ def test_claims_are_read_back_from_a_report_with_their_kind_of_verdict():
                                  "Orthogonal tanh near 1": "does not hold", "Depth 8, He ends lower": "not decided"}
 
 
+def test_the_verdicts_of_which_is_best_and_of_a_matches_table_are_claims_too():
+    """init_scale, all_inits and seed_table state their verdicts as "Which is best?" lists and a table
+    whose last column is `matches`; a kernel check compares them too (a group's place, the best group,
+    each row). A group's numbers hold "; " inside their parentheses: the list is split outside them."""
+    report = "\n".join([
+        "# All initializers", "## circles", "| init | n | matches |", "|---|---|---|", "| he | 5 | yes |",
+        "| random | 5 | no |", "",
+        "**Best by test accuracy: init=he**, 95.2 [93.6, 96.8]% (mean [95 % interval], n=5).",
+        "- Indistinguishable from it: init=random (−19.2 points [−58.7, 20.3], p = 0.717; about 10 seeds per "
+        "group would separate a difference this size); init=lecun (−0.2 points [−7.0, 6.6], p = 1.000).",
+        "- Worse than it: none.", "## moons", "**Best by final cost: init=xavier**, 0.1 [0.0, 0.2]",
+        "- Better than the baseline: init=lsuv (1 point [0.5, 1.5], p < 0.001).",
+        "- Worse than it: init=zeros (−50.0 points [−60.0, −40.0], p < 0.001)."])
+    assert claims_in(report) == {
+        "he: 5": "yes", "random: 5": "no",
+        "circles: best by test accuracy": "init=he", "circles: init=random": "indistinguishable",
+        "circles: init=lecun": "indistinguishable", "moons: best by final cost": "init=xavier",
+        "moons: init=lsuv": "better", "moons: init=zeros": "worse"}
+
+
 def test_a_kernel_check_marks_each_claim_kept_or_flipped(tmp_path, monkeypatch):
     """study.check_kernel (reports only, no sweep): a verdict that differs under the other kernel is
     flipped, one the other report lacks is 'not measured'."""

@@ -80,18 +80,72 @@ def verdict_of_all(results: list[str]) -> str:
     return next(r for r in results if r.startswith("not decided"))
 
 
+RANKS = {"Better than": "better", "Indistinguishable from": "indistinguishable", "Worse than": "worse"}
+"""The lists of "Which is best?" (:func:`nninit.analysis.summary.which_is_best`): each group's place against
+the best group (or the baseline)."""
+
+
 def claims_in(report_text: str) -> dict[str, str]:
-    """``{claim: verdict}`` of a report: each line ``- **VERDICT**: CLAIM: NUMBERS`` (the claim is the
-    text before the first ``": "``), the verdict reduced to one of :data:`VERDICTS` (``not decided
-    at n=10`` is ``not decided``)."""
-    found = {}
+    """``{claim: verdict}`` of a report, every verdict it states, so that two reports of the same
+    experiment (e.g. under two BLAS kernels) can be compared claim by claim:
+
+    - each line ``- **VERDICT**: CLAIM: NUMBERS`` (the claim is the text before the first ``": "``), the
+      verdict reduced to one of :data:`VERDICTS` (``not decided at n=10`` is ``not decided``);
+    - each "Which is best?": the best group (claim ``SECTION: best by METRIC``), and every other group's
+      place against it (claim ``SECTION: GROUP``; verdict ``better``, ``indistinguishable`` or ``worse``);
+    - each row of a table whose last column is ``matches`` (claim ``FIRST CELL: SECOND CELL``).
+
+    ``SECTION`` is the report's last ``## `` heading before the claim (the data set of ``all_inits``).
+    """
+    found: dict[str, str] = {}
+    section, matches_table = "", False
     for line in report_text.splitlines():
-        if line.startswith("- **") and "**: " in line:
-            verdict, rest = line[4:].split("**: ", 1)
-            kind = next((v for v in VERDICTS if verdict.startswith(v)), None)
-            if kind is not None:
-                found[rest.split(": ", 1)[0]] = kind
+        if line.startswith("## "):
+            section = line[3:].strip()
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if cells[-1] == "matches":  # the header
+                matches_table = True
+            elif matches_table and not set(cells[0]) <= {"-"}:  # a row, not the line under the header
+                found[f"{cells[0]}: {cells[1]}"] = cells[-1]
+            continue
+        matches_table = False
+        found.update(_stated_verdict(line) or _ranked_groups(line, section))
     return found
+
+
+def _stated_verdict(line: str) -> dict[str, str]:
+    """``{claim: verdict}`` of a line ``- **VERDICT**: CLAIM: NUMBERS``, or nothing."""
+    if not (line.startswith("- **") and "**: " in line):
+        return {}
+    verdict, rest = line[4:].split("**: ", 1)
+    kind = next((v for v in VERDICTS if verdict.startswith(v)), None)
+    return {} if kind is None else {rest.split(": ", 1)[0]: kind}
+
+
+def _ranked_groups(line: str, section: str) -> dict[str, str]:
+    """The verdicts of one line of "Which is best?": ``**Best by METRIC: GROUP**``, or one of its lists
+    (``- Worse than it: GROUP (NUMBERS); GROUP (NUMBERS).``)."""
+    where = f"{section}: " if section else ""
+    if line.startswith("**Best by ") and "**" in line[2:]:
+        metric, best = line[len("**Best by "):line.index("**", 2)].split(": ", 1)
+        return {f"{where}best by {metric}": best}
+    for start, verdict in RANKS.items():
+        if line.startswith(f"- {start} ") and ": " in line:
+            items = _top_level_items(line.split(": ", 1)[1].rstrip("."))
+            return {f"{where}{item.split(' (', 1)[0]}": verdict for item in items if item != "none"}
+    return {}
+
+
+def _top_level_items(text: str) -> list[str]:
+    """``text`` split at the ``"; "`` outside parentheses (``a (x; y); b (z)`` is ``a (x; y)``, ``b (z)``)."""
+    items, depth, start = [], 0, 0
+    for k, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith("; ", k):
+            items.append(text[start:k])
+            start = k + 2
+    return [item.strip() for item in [*items, text[start:]] if item.strip()]
 
 
 def interval(values, bounds: tuple[float, float] = stats.UNBOUNDED) -> tuple[float, float, float, int]:
