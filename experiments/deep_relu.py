@@ -135,7 +135,7 @@ def report(out: Path, quick: bool = False) -> str:
               f"make_circles (300 examples) by full-batch gradient descent, learning rate {LEARNING_RATE}, "
               "Xavier (`init=xavier`: variance 1/fan_in for these square layers) against He (`init=he`: 2/fan_in). "
               "Theory (`nninit.numerics.theory`): for ReLU χ₁ = σ_w²/2, so He sits on the critical line (χ₁ = 1, "
-              "`critical_weight_variance('relu', 0) == 2`) and Xavier deep in the ordered phase (χ₁ = 1/2: the "
+              "`critical_weight_variance(Activation('relu'), 0) == 2`) and Xavier deep in the ordered phase (χ₁ = 1/2: the "
               "signal and the gradients shrink by 2 per layer). Every number is a mean over seeds [95 % interval]; "
               "differences are paired by seed and Bonferroni-adjusted (the comparison statistics of the sweep "
               "summaries). "
