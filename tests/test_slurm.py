@@ -69,12 +69,14 @@ def slurm_env():
         detail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[:6])
         pytest.skip(f"no SLURM cluster: .ci/slurm_cluster.sh start exited {proc.returncode}: {detail}")
     yield own
-    subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, text=True, timeout=120, check=False)  # as we found it
+    # as we found it
+    subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, text=True, timeout=120, check=False)
 
 
 def _sweep(args: list[str], cwd: Path, env: dict, name: str, timeout: float = 240) -> subprocess.CompletedProcess:
     """``python run.py -m hydra/launcher=slurm ARGS`` with the sweep and submitit folders under cwd."""
-    slurm = ["hydra/launcher=slurm", f"hydra.sweep.dir={cwd / name}", f"hydra.launcher.submitit_folder={cwd / 'submitit' / name}/%j"]
+    slurm = ["hydra/launcher=slurm", f"hydra.sweep.dir={cwd / name}",
+             f"hydra.launcher.submitit_folder={cwd / 'submitit' / name}/%j"]
     return subprocess.run([sys.executable, str(REPO / "run.py"), "-m", *slurm, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -183,7 +185,8 @@ def timed_out(slurm_env, tmp_path_factory):
     root = tmp_path_factory.mktemp("timeout")
     n = _iterations_for(60, root)
     started = time.monotonic()
-    proc = _sweep(["init=he", f"train.num_iterations=300,{n}", "hydra.launcher.timeout_min=1"], root, slurm_env, "sweep")
+    proc = _sweep(["init=he", f"train.num_iterations=300,{n}", "hydra.launcher.timeout_min=1"], root, slurm_env,
+                  "sweep")
     return root / "sweep", n, proc, time.monotonic() - started
 
 
@@ -230,10 +233,12 @@ def test_c_resume_completes_the_interrupted_job_and_keeps_the_finished_one(timed
 
 def test_a_cancelled_job_ends_interrupted(slurm_env, tmp_path):
     name = f"nninit-cancel-{os.getpid()}"
-    args = [sys.executable, str(REPO / "run.py"), "-m", "hydra/launcher=slurm", "init=he", "train.num_iterations=100000000",
+    args = [sys.executable, str(REPO / "run.py"), "-m", "hydra/launcher=slurm", "init=he",
+            "train.num_iterations=100000000",
             f"hydra.sweep.dir={tmp_path / 'sweep'}", f"hydra.launcher.submitit_folder={tmp_path / 'submitit'}/%j",
             f"hydra.launcher.name={name}"]
-    sweep = subprocess.Popen(args, cwd=tmp_path, env=slurm_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sweep = subprocess.Popen(args, cwd=tmp_path, env=slurm_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
     try:
         deadline = time.monotonic() + 90
         while not list((tmp_path / "sweep").glob("0_*/params_init.npz")):  # training has started

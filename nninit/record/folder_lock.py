@@ -11,6 +11,7 @@ file before that sees that it is no longer the folder's lock file and opens the 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import os
 import sys
@@ -136,10 +137,8 @@ def release(folder: str | None = None) -> None:
         with signals_held():
             fd, pid = _HELD.pop(path, (None, None))
             if fd is not None and pid == os.getpid():
-                try:
-                    os.unlink(os.path.join(path, LOCK_FILE))  # while still locked: no one else holds this file
-                except FileNotFoundError:
-                    pass
+                with contextlib.suppress(FileNotFoundError):  # while still locked: no one else holds this file
+                    os.unlink(os.path.join(path, LOCK_FILE))
                 os.close(fd)
                 for created in _CREATED.pop(path, []):  # nothing was written: the folders it made go too
                     try:
