@@ -93,3 +93,18 @@ def test_only_the_sweep_module_reads_hydras_internals():
     readers = sorted(str(path.relative_to(REPO)) for path in [*(REPO / "nninit").rglob("*.py"), REPO / "run.py"]
                      if "hydra._internal" in path.read_text(encoding="utf-8"))
     assert readers == ["nninit/app/hydra/sweep.py"]
+
+
+def test_every_app_module_but_the_hydra_edge_is_kept_free_of_hydra_by_a_contract():
+    """pyproject's import-linter contract names the app modules that must not import Hydra: a new app
+    module is in it, or this fails (the contract cannot say "all but nninit.app.hydra" by itself)."""
+    import pkgutil
+
+    import nninit.app
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    hydra_free = next(c for c in contracts if c["name"].startswith("Hydra only at the edge"))["source_modules"]
+    app_modules = {f"nninit.app.{m.name}" for m in pkgutil.iter_modules(nninit.app.__path__)} - {"nninit.app.hydra"}
+    assert app_modules <= set(hydra_free)
