@@ -299,6 +299,10 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
     assert prepared.process is None  # one call, then stopped
     with pytest.raises(ZeroDivisionError, match="must not be 0"):
         helper_process.Prepared(("json",)).call(_describe, [1.0], scale=0)
+    import gc
+
+    assert helper_process.Prepared(("json",)).call(gc.get_freeze_count) > 0  # inherited objects left alone there
+    assert gc.get_freeze_count() == 0  # and collected here as before
     dead = helper_process.Prepared(("json",))
     dead.process.kill()
     dead.process.join()

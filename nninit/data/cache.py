@@ -8,7 +8,7 @@ without importing it): a new version of scikit-learn, which may draw other array
 its own. The arrays read back are those :func:`nninit.data.make_dataset` draws, byte for byte.
 
 Where the cache lives: ``$NNINIT_CACHE`` when set (an empty value turns the cache off), else
-``$XDG_CACHE_HOME/nninit``, else ``~/.cache/nninit``; data sets go in its ``datasets/`` folder, one
+``$XDG_CACHE_HOME/nninit``, else ``~/.cache/nninit`` (:func:`cache_dir`); data sets go in its ``datasets/`` folder, one
 ``.npz`` file each. Entries are written atomically (a temporary file, then a rename) and checked
 when read (the key they were written for, each array's SHA-256): an entry that is missing, corrupt
 or unreadable is drawn again and rewritten, never trusted. A cache folder that cannot be written
@@ -55,10 +55,10 @@ def _drawer_version() -> str:
 
 
 def cache_key(data_cfg: dict) -> str:
-    """What an entry is drawn from: the ``data`` config node, scikit-learn's version and :data:`FORMAT`,
-    as one JSON text (keys sorted)."""
-    return json.dumps({"data": data_cfg, "scikit-learn": _drawer_version(), "format": FORMAT}, sort_keys=True,
-                      default=repr)
+    """What an entry is drawn from: the ``data`` config node, the versions of scikit-learn and numpy
+    (whose legacy ``RandomState`` scikit-learn draws with) and :data:`FORMAT`, as one JSON text (keys sorted)."""
+    versions = {"scikit-learn": _drawer_version(), "numpy": np.__version__, "format": FORMAT}
+    return json.dumps({"data": data_cfg, **versions}, sort_keys=True, default=repr)
 
 
 def entry_path(data_cfg: dict, folder: Path) -> Path:
@@ -126,7 +126,9 @@ def cached_dataset(data_cfg: dict, folder: str | Path | None = None) -> Dataset:
 
     Raises
     ------
-    Whatever :func:`nninit.data.make_dataset` raises for ``data_cfg`` (the cache raises nothing of its own).
+    ValueError
+        From :func:`nninit.data.make_dataset`, for a data set it does not know; the cache itself raises
+        nothing (an entry it cannot read is drawn again, a folder it cannot write is left alone).
     """
     folder = cache_dir() if folder is None else folder
     if folder is None:

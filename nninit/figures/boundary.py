@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.colors import ListedColormap
 
-from nninit.figures import style
-from nninit.figures.style import POINT_COLORS, REGION_COLORS, new_figure
+from nninit.figures import style  # first: it imports matplotlib whatever MPLBACKEND says
+from nninit.figures.style import POINT_COLORS, REGION_COLORS, ListedColormap, new_figure
 from nninit.numerics.activations import Activation
 from nninit.numerics.network import predict_proba
 from nninit.record import runfolder

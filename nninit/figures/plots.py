@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
-from nninit.figures import style
+from nninit.figures import style  # first: it imports matplotlib whatever MPLBACKEND says
 from nninit.figures.boundary import (  # noqa: F401  (importable from here)
     GRID_FLOP_BUDGET,
     BoundaryAnimation,
@@ -29,6 +28,7 @@ from nninit.figures.style import (  # noqa: F401  (importable from here)
     LINE_STYLES,
     POINT_COLORS,
     REGION_COLORS,
+    MaxNLocator,
     group_styles,
     log_axis,
     new_figure,

@@ -40,7 +40,8 @@ def _import_matplotlib(env=os.environ) -> None:
 
 
 _import_matplotlib()
-from matplotlib.figure import Figure  # noqa: E402  (after the backend is checked)
+from matplotlib.colors import ListedColormap  # noqa: E402, F401  (after the backend is checked; for boundary.py)
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from nninit.record import runfolder  # noqa: E402
