@@ -27,13 +27,14 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a checkout without installing
+"""The checkout: its ``run.py`` is what the whole-run and sweep rows time (the package is installed from it)."""
 
 from nninit.app.hydra.naming import override  # noqa: E402
 from nninit.data import load_dataset  # noqa: E402
 from nninit.numerics.initializers import initialize_parameters  # noqa: E402
 from nninit.numerics.naive import naive_train  # noqa: E402
 from nninit.numerics.training import TrainSettings, train  # noqa: E402
+from nninit.record.blas import numerical_platform  # noqa: E402
 from nninit.record.runfolder import write_json  # noqa: E402
 
 
@@ -111,9 +112,7 @@ def _run(args: list[str], cwd: Path, script: Path = REPO / "run.py") -> float:
     return time.perf_counter() - t
 
 
-PLAIN_SCRIPT = f"""# What the seed notebook does, as a plain script: data, the naive loop, print.
-import sys
-sys.path.insert(0, {str(REPO)!r})
+PLAIN_SCRIPT = """# What the seed notebook does, as a plain script: data, the naive loop, print.
 import numpy as np
 from sklearn.datasets import make_circles
 from nninit.numerics.naive import naive_train
@@ -122,13 +121,13 @@ X, Y = make_circles(n_samples=300, noise=0.05, random_state=1)
 X, Y = X.T, Y.reshape(1, -1).astype(float)
 rng = np.random.RandomState(3)
 dims = [2, 10, 5, 1]
-params = {{}}
+params = {}
 for l in range(1, len(dims)):
-    params[f"W{{l}}"] = rng.randn(dims[l], dims[l - 1]) * np.sqrt(2.0 / dims[l - 1])
-    params[f"b{{l}}"] = np.zeros((dims[l], 1))
+    params[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * np.sqrt(2.0 / dims[l - 1])
+    params[f"b{l}"] = np.zeros((dims[l], 1))
 params, costs = naive_train(X, Y, params, 0.01, 15000)
 for i in range(0, 15000, 1000):
-    print(f"Cost after iteration {{i}}: {{costs[i]}}")
+    print(f"Cost after iteration {i}: {costs[i]}")
 """
 
 
@@ -180,14 +179,10 @@ def startup(out: Path, repeats: int = 3) -> dict:
 
 
 def machine() -> dict:
-    blas = None
-    try:
-        config = np.show_config(mode="dicts")
-        blas = config.get("Build Dependencies", {}).get("blas", {}).get("name")
-    except (TypeError, AttributeError):
-        pass
+    """Where the numbers were measured: the date, the cores, Python, numpy, and the numerical platform
+    (:func:`nninit.record.blas.numerical_platform`: the BLAS library, version, kernel and threads, the CPU)."""
     return {"date": dt.datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
-            "python": platform.python_version(), "numpy": np.__version__, "blas": blas,
+            "python": platform.python_version(), "numpy": np.__version__, **numerical_platform(),
             "processor": platform.machine(), "platform": platform.platform()}
 
 

@@ -15,12 +15,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-
-from nninit.app.cli import exit_with  # noqa: E402
-from nninit.record.runs import find_runs  # noqa: E402
+from nninit.app.cli import exit_with
+from nninit.record.runs import find_runs
 
 
 def main(argv: list[str] | None = None) -> int:

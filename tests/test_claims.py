@@ -183,8 +183,7 @@ def _imported_modules(path):
             yield node.module
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "experiments").glob("*.py")) + [REPO / "scripts" / "compare.py",
-                                                                               REPO / "scripts" / "runs.py"],
+@pytest.mark.parametrize("path", sorted((REPO / "experiments").glob("*.py")) + sorted((REPO / "scripts").glob("*.py")),
                          ids=lambda p: p.name)
 def test_experiments_and_scripts_import_only_the_installed_package(path):
     """No ``sys.path`` insert and no experiment imported by another: an experiment imports the standard
