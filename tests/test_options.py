@@ -125,6 +125,62 @@ def test_a_registered_fixed_data_set_is_validated_made_and_described(fixed):
     assert data.X_train.shape == (5, 8) and data.Y_test.shape == (1, 4) and data.X_test.flags.c_contiguous
 
 
+def _split_of_its_own(*, n_test=4, split_seed=0):
+    """A fixed data set whose keys share a generated set's split names (n_test) and end in _seed."""
+    X = np.random.RandomState(split_seed).standard_normal((12, 2))
+    y = np.arange(12) % 2
+    return X[:-n_test], y[:-n_test], X[-n_test:], y[-n_test:]
+
+
+@pytest.fixture
+def own_split(monkeypatch):
+    monkeypatch.setitem(DATASETS, "own_split", DatasetEntry(
+        _split_of_its_own, (Key("n_test", integer(2, 10), "test examples"), Key("split_seed", integer(0), "its seed")),
+        "a fixed set with its own split keys", n_features=2, generated=False,
+        sizes=lambda cfg: (12 - cfg.get("n_test", 4), cfg.get("n_test", 4))))
+    return {"name": "own_split", "n_test": 3, "split_seed": 7}
+
+
+def test_a_fixed_data_set_runs_end_to_end_with_all_of_its_own_keys(own_split, tmp_path):
+    """The app and the loader assume nothing of a data set's keys: a fixed set's `n_test` reaches its maker
+    (the loader took it for a generated set's split, silently), its `split_seed` is recorded as a data seed
+    (the run crashed on `train_seed`, which it has not), and the run completes."""
+    from nninit.app.experiment import run
+
+    assert make_dataset(own_split).X_test.shape == (2, 3)
+    cfg = _cfg(data=own_split)
+    cfg["train"] = {**cfg["train"], "num_iterations": 10, "print_every": 5}
+    metrics = run(cfg, tmp_path / "run", figures=False)
+    assert metrics["status"] == "completed" and metrics["layers_dims"][0] == 2
+    assert metrics["data_seeds"] == {"split": 7}
+
+
+def test_a_network_too_big_for_a_fixed_data_set_names_its_sizes_not_the_smallest_data(own_split, monkeypatch):
+    """A fixed data set cannot shrink to 2 + 2 examples: the memory refusal names its own sizes."""
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "2048")
+    with pytest.raises(ConfigError, match=r"^model.hidden_dims=\[30000, 30000\] is not accepted: its parameters .* "
+                                          r"and data=own_split \(9 training and 3 test examples, "):
+        validate(_cfg(data=own_split, model={**compose()["model"], "hidden_dims": [30000, 30000]}))
+
+
+def test_every_data_key_named_like_a_seed_is_pooled_not_grouped_by():
+    """A fixed data set's split_seed is a seed as train_seed is: runs that differ only in it form one group."""
+    from nninit.record.runs import default_group_keys, is_seed_key
+
+    assert [is_seed_key(k) for k in ("seed", "data.train_seed", "data.split_seed", "init.seed", "data.noise")] == \
+        [True, True, True, False, False]
+
+    class FakeRun:
+        def __init__(self, config):
+            self.config = config
+
+        def get(self, key):
+            return self.config.get(key)
+
+    runs = [FakeRun({"init.name": i, "data.split_seed": s, "seed": 3}) for i in ("he", "xavier") for s in (0, 1)]
+    assert default_group_keys(runs) == ["init.name"]
+
+
 def test_the_memory_estimate_asks_the_data_set_for_its_features(fixed):
     from nninit.record.memory import estimated_bytes
 

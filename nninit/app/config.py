@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
-from nninit.data import DATASETS
+from nninit.data import DATASETS, describe
 from nninit.numerics.activations import ACTIVATIONS
 from nninit.numerics.initializers import SCHEMES
 from nninit.options import (
@@ -155,8 +155,8 @@ def tag_list(tags: Any) -> list[str]:
 def _fits_in_memory(cfg: dict) -> None:
     """Refuse a run that needs more memory than this process may use (:mod:`nninit.record.memory`),
     naming the key to change: ``model.hidden_dims`` when the network does not fit even with the
-    smallest data (2 training and 2 test examples), else ``data.n_train`` (or ``data.n_test``) with
-    the number of examples that fit."""
+    smallest data (2 training and 2 test examples; a fixed data set's own sizes), else ``data.n_train``
+    (or ``data.n_test``) with the number of examples that fit."""
     found = memory_limit()
     if found is None:
         return
@@ -170,12 +170,15 @@ def _fits_in_memory(cfg: dict) -> None:
         return
     gib = 2**30
     allows = f"more than {source} allows here ({limit / gib:.1f} GiB)"
-    smallest = need(n_train=2, n_test=2)[0]
+    sizes = describe(cfg["data"])
+    smallest = need(n_train=2, n_test=2)[0] if sizes.generated else total  # a fixed data set's sizes are its own
     if smallest > limit:
+        data = ("the smallest data (2 training and 2 test examples" if sizes.generated
+                else f"data={cfg['data']['name']} ({sizes.n_train} training and {sizes.n_test} test examples")
         raise ConfigError("model.hidden_dims", cfg["model"]["hidden_dims"],
-                          f"its parameters ({parameters / gib:.1f} GiB) and the smallest data (2 training and 2 test "
-                          f"examples, {per_example:,} bytes per training example) need about {smallest / gib:.1f} GiB, "
-                          f"{allows}; use fewer or narrower layers")
+                          f"its parameters ({parameters / gib:.1f} GiB) and {data}, {per_example:,} bytes per "
+                          f"training example) need about {smallest / gib:.1f} GiB, {allows}; use fewer or narrower "
+                          f"layers")
     key = "n_train" if need(n_train=2)[0] <= limit else "n_test"
     without = need(**{key: 0})[0]  # the estimate is linear in the number of examples
     per = (total - without) // cfg["data"][key]

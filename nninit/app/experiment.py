@@ -187,7 +187,7 @@ def _validate(cfg: dict, metrics: dict) -> None:
         "init": cfg["init"]["name"],
         "seed": cfg["seed"],
         "data": cfg["data"]["name"],
-        "data_seeds": {"train": cfg["data"]["train_seed"], "test": cfg["data"]["test_seed"]},
+        "data_seeds": {k.removesuffix("_seed"): v for k, v in cfg["data"].items() if k.endswith("_seed")},
     })
 
 

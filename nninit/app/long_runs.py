@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from nninit.data import describe
+
 log = logging.getLogger("nninit.app.experiment")  # said by the run
 
 LONG_RUN_S = 3600.0
@@ -56,9 +58,10 @@ def duration(seconds: float) -> str:
 
 def say_if_long(cfg: dict, layers_dims: list[int]) -> None:
     """A warning, before training, for a run expected to take more than :data:`LONG_RUN_S`."""
-    n_train, num_iterations = cfg["data"]["n_train"], cfg["train"]["num_iterations"]
+    n_train, num_iterations = describe(cfg["data"]).n_train, cfg["train"]["num_iterations"]
     seconds = expected_seconds(layers_dims, n_train, num_iterations)
     if seconds > LONG_RUN_S:
+        examples = f"data.n_train={n_train}" if "n_train" in cfg["data"] else f"{n_train} training examples"
         log.warning("This run is expected to take at least %s (train.num_iterations=%s, model.hidden_dims=%s, "
-                    "data.n_train=%s); Ctrl-C stops it keeping what was recorded", duration(seconds),
-                    num_iterations, cfg["model"]["hidden_dims"], n_train)
+                    "%s); Ctrl-C stops it keeping what was recorded", duration(seconds),
+                    num_iterations, cfg["model"]["hidden_dims"], examples)

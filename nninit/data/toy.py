@@ -46,13 +46,13 @@ def _draw_cached(name: str, n_samples: int, seed: int, options: tuple):
     return X, y
 
 
+GENERATED_SPLIT = {"n_train": 300, "n_test": 100, "train_seed": 1, "test_seed": 2}
+"""A generated data set's split keys and their defaults (the notebook's)."""
+
+
 def load_dataset(
     name: str = "circles",
     *,
-    n_train: int = 300,
-    n_test: int = 100,
-    train_seed: int = 1,
-    test_seed: int = 2,
     standardize: bool = False,
     **options,
 ) -> Dataset:
@@ -63,15 +63,14 @@ def load_dataset(
     name : {'circles', 'moons', 'gaussian_quantiles'}, default='circles'
         ``sklearn.datasets.make_circles``, ``make_moons`` or ``make_gaussian_quantiles``
         (two classes split by quantiles of the chi-squared distance to the origin).
-    n_train, n_test : int, default=300, 100
-        Examples in each split (the notebook's sizes); generated data sets only.
-    train_seed, test_seed : int, default=1, 2
-        ``random_state`` of each split (the notebook's seeds); generated data sets only.
     standardize : bool, default=False
         Shift and scale every feature to zero mean and unit variance on the training split (the
         same transform is applied to the test split). Off by default, as in the notebook.
     **options
-        The data set's own keys, defaults from its maker (:mod:`nninit.data.sets`): ``noise`` (0.05,
+        A generated data set's split: ``n_train`` and ``n_test`` (300 and 100: the notebook's sizes),
+        ``train_seed`` and ``test_seed`` (1 and 2: the notebook's ``random_state`` of each split); a fixed
+        data set receives every option (its own split keys included). Then the data set's own keys,
+        defaults from its maker (:mod:`nninit.data.sets`): ``noise`` (0.05,
         circles and moons: standard deviation of the Gaussian noise, input units), ``factor`` (0.8,
         circles: inner radius / outer radius), ``n_features`` (2) and ``cov`` (1.0, the variance of
         each feature) for gaussian_quantiles.
@@ -89,7 +88,8 @@ def load_dataset(
     """
     entry = dataset_entry(name)
     if entry.generated:
-        splits = [a for n, seed in ((n_train, train_seed), (n_test, test_seed))
+        split = {**GENERATED_SPLIT, **{k: options.pop(k) for k in GENERATED_SPLIT if k in options}}
+        splits = [a for n, seed in ((split["n_train"], split["train_seed"]), (split["n_test"], split["test_seed"]))
                   for a in as_columns(*_draw(name, n, seed, options))]
     else:  # a fixed data set with its own split
         X_train, y_train, X_test, y_test = entry.make(**options)

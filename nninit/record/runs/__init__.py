@@ -29,8 +29,10 @@ from nninit.record.runs.read import (
     SHORT_NAMES,
     Run,
     flatten,
+    is_seed_key,
 )
 
 __all__ = ["CHANCE_MARGIN", "LABEL_KEYS", "NUMBER_FIELDS", "PLATFORM_KEYS", "SEED_KEYS", "SHORT_NAMES", "WHERE_KEYS",
            "Run", "deduplicate", "default_group_keys", "find_runs", "flatten", "group_label", "group_runs",
-           "label_keys", "malformed", "matches", "parse_condition", "resolve_group_keys", "varying_keys", "where"]
+           "is_seed_key", "label_keys", "malformed", "matches", "parse_condition", "resolve_group_keys",
+           "varying_keys", "where"]

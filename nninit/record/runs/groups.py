@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nninit.record.runs.read import LABEL_KEYS, PLATFORM_KEYS, SEED_KEYS, SHORT_NAMES, Run, natural
+from nninit.record.runs.read import LABEL_KEYS, PLATFORM_KEYS, SHORT_NAMES, Run, is_seed_key, natural
 
 
 def varying_keys(runs: list[Run]) -> list[str]:
@@ -17,7 +17,7 @@ def varying_keys(runs: list[Run]) -> list[str]:
 
 def default_group_keys(runs: list[Run]) -> list[str]:
     """Every key that varies across the runs, except the seeds."""
-    return [k for k in varying_keys(runs) if k not in SEED_KEYS]
+    return [k for k in varying_keys(runs) if not is_seed_key(k)]
 
 
 def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
@@ -35,7 +35,7 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
             raise ValueError(f"--group-by {name!r}: no such config key in these runs; "
                              f"known keys: {', '.join(sorted(known))}")
         keys.append(key)
-    if any(k in SEED_KEYS for k in keys):
+    if any(is_seed_key(k) for k in keys):
         keys += [k for k in default_group_keys(runs) if k not in keys]
     return keys
 

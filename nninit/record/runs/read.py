@@ -16,7 +16,15 @@ from nninit.record import runfolder
 log = logging.getLogger("nninit.record.runs")
 
 SEED_KEYS = ("seed", "data.train_seed", "data.test_seed")
-"""Config keys pooled over, never grouped by (unless asked for explicitly)."""
+"""The seeds of the generated data sets and the weights, in this order (the columns of ``runs.csv``); every
+key :func:`is_seed_key` accepts is pooled over the same way."""
+
+
+def is_seed_key(key: str) -> bool:
+    """True for a config key that only seeds randomness: ``seed`` (the weights), and every data key named
+    ``*_seed`` (``data.train_seed``, a fixed data set's ``data.split_seed``). Seeds are pooled over and
+    pair runs, never grouped by (unless asked for explicitly)."""
+    return key == "seed" or (key.startswith("data.") and key.endswith("_seed"))
 SHORT_NAMES = {"init.name": "init", "data.name": "data"}
 LABEL_KEYS = ("name",)
 """Pseudo config keys: labels recorded in ``metrics.json`` beside the config (not part of what is
@@ -64,7 +72,8 @@ class Run:
     def seed(self) -> tuple:
         """What varies between repeats of one config: the weight seed and the data seeds
         (values of :data:`SEED_KEYS`). Runs of two groups with equal seeds pair."""
-        return tuple(self.config.get(k) for k in SEED_KEYS)
+        others = tuple(v for k, v in sorted(self.config.items()) if is_seed_key(k) and k not in SEED_KEYS)
+        return tuple(self.config.get(k) for k in SEED_KEYS) + others
 
     def get(self, key: str):
         """The run's value of a config key (``init.name``, ``train.learning_rate``), of a label
