@@ -166,7 +166,7 @@ def test_a_copied_run_counts_once_with_a_warning(three_inits, tmp_path, caplog):
     assert len(warnings) == 1 and "he_3_copy" in warnings[0] or "he_3" in warnings[0]
     assert _rows(tmp_path / "before" / "summary.csv") == _rows(tmp_path / "after" / "summary.csv")
     md = (tmp_path / "after" / "summary.md").read_text()
-    assert md.index("> **Warning:** 1 run repeat") < md.index("## Which is best?")
+    assert md.index("> **Warning:** 1 run repeats the config") < md.index("## Which is best?")
 
 
 def test_the_most_recent_repeat_is_kept(tmp_path):

@@ -184,7 +184,8 @@ def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
                      "every matrix product differ, and a chaotic run can end elsewhere; `--group-by blas_kernel` "
                      f"compares them): {', '.join(platforms)}")
     if dropped:
-        lines.append(f"{len(dropped)} run{'s' if len(dropped) > 1 else ''} repeat the config and seeds of another and "
+        repeat = "runs repeat" if len(dropped) > 1 else "run repeats"
+        lines.append(f"{len(dropped)} {repeat} the config and seeds of another and "
                      "count once (the most recent kept): "
                      + "; ".join(f"`{d}` (kept `{k}`)" for d, k in dropped))
     return lines
