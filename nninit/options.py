@@ -19,6 +19,7 @@ init.tol=2.0 is not accepted: must be a number in (0, 1)
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,13 +37,13 @@ class ConfigError(ValueError):
 
 
 def is_int(value: Any) -> bool:
-    """True for an integer that is not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """True for an integer (Python's or numpy's) that is not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def is_number(value: Any) -> bool:
-    """True for a finite int or float that is not a bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """True for a finite real number (Python's or numpy's) that is not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)

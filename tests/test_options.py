@@ -206,6 +206,10 @@ def test_descriptions_match_the_arrays():
         assert (data.X_train.shape[1], data.X_test.shape[1]) == (described.n_train, described.n_test)
         assert not described.generated or (described.n_train, described.n_test) == (20, 10)
         assert len(np.unique(data.Y_train)) == described.n_classes
+    # a generated set's split keys left out: the loader's defaults, described as they are made
+    bare = {"name": "circles"}
+    assert (describe(bare).n_train, describe(bare).n_test) == make_dataset(bare).X_train.shape[1:] + \
+        make_dataset(bare).X_test.shape[1:] == (300, 100)
 
 
 # ---- what derives from the registries: --help and the README ------------------------------------

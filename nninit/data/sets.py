@@ -37,9 +37,14 @@ class Description:
     generated: bool
 
 
+GENERATED_SPLIT = {"n_train": 300, "n_test": 100, "train_seed": 1, "test_seed": 2}
+"""A generated data set's split keys (:data:`SEEDED_SPLITS`) and their defaults: the notebook's sizes and seeds."""
+
+
 def seeded_sizes(data_cfg: dict) -> tuple[int, int]:
-    """The sizes of the splits of a generated data set: ``data.n_train`` and ``data.n_test``."""
-    return data_cfg["n_train"], data_cfg["n_test"]
+    """The sizes of the splits of a generated data set: ``data.n_train`` and ``data.n_test`` (their
+    defaults, :data:`GENERATED_SPLIT`, where missing)."""
+    return (data_cfg.get("n_train", GENERATED_SPLIT["n_train"]), data_cfg.get("n_test", GENERATED_SPLIT["n_test"]))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nninit.data.sets import DATASETS, as_columns, dataset_entry
+from nninit.data.sets import DATASETS, GENERATED_SPLIT, as_columns, dataset_entry
 
 
 @dataclass
@@ -44,10 +44,6 @@ def _draw_cached(name: str, n_samples: int, seed: int, options: tuple):
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
-
-
-GENERATED_SPLIT = {"n_train": 300, "n_test": 100, "train_seed": 1, "test_seed": 2}
-"""A generated data set's split keys and their defaults (the notebook's)."""
 
 
 def load_dataset(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from nninit.numerics import recording
 from nninit.numerics.activations import RELU, Activation
 from nninit.numerics.network import Cache, allocate_parameters, backward_layers, forward_layers, layer_lists
 from nninit.numerics.recording import RowFunction, State
+from nninit.options import integer, positive
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class TrainSettings:
 
     Raises
     ------
-    ValueError
-        For a value outside these ranges (or not a number / an integer), naming it.
+    nninit.options.ConfigError
+        A ValueError, for a value outside these ranges (or not a number / an integer), naming it.
     """
 
     learning_rate: float
@@ -54,17 +54,10 @@ class TrainSettings:
     print_every: int = 1000
 
     def __post_init__(self) -> None:
-        rate = self.learning_rate
-        if not (_is_number(rate, numbers.Real) and math.isfinite(rate) and rate > 0):
-            raise ValueError(f"learning_rate={rate!r} must be a finite number > 0")
-        if not (_is_number(self.num_iterations, numbers.Integral) and self.num_iterations >= 0):
-            raise ValueError(f"num_iterations={self.num_iterations!r} must be an integer >= 0")
-        if not (_is_number(self.print_every, numbers.Integral) and self.print_every >= 1):
-            raise ValueError(f"print_every={self.print_every!r} must be an integer >= 1")
-
-
-def _is_number(value, kind: type) -> bool:
-    return isinstance(value, kind) and not isinstance(value, bool)
+        # checked by the rules the config checks train.* with (nninit.options)
+        positive()("learning_rate", self.learning_rate)
+        integer(0)("num_iterations", self.num_iterations)
+        integer(1)("print_every", self.print_every)
 
 
 @dataclass
