@@ -16,7 +16,7 @@ from nninit.analysis.mean_field import theory_curves
 from nninit.figures.plots import POINT_COLORS, new_figure, save_figure
 from nninit.numerics import theory
 from nninit.numerics.activations import TANH
-from nninit.numerics.network import predict_proba
+from nninit.numerics.network import output_preactivation
 from nninit.record import runfolder
 
 PICTURE_BIAS = 0.05
@@ -106,9 +106,7 @@ def plot_regions(rows, path: Path, resolution: int = 150) -> None:
         X, Y = data["X_train"], data["Y_train"]
         lo, hi = X.min(axis=1) - 0.5, X.max(axis=1) + 0.5
         xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-        proba = predict_proba(np.vstack([xx.ravel(), yy.ravel()]), params, TANH)
-        with np.errstate(divide="ignore"):
-            logit = np.log(proba) - np.log1p(-proba)
+        logit = output_preactivation(np.vstack([xx.ravel(), yy.ravel()]), params, TANH).ravel()
         z = (logit - np.median(logit)).reshape(xx.shape)
         top = np.max(np.abs(z)) or 1.0
         ax.imshow(z, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), cmap="RdBu", vmin=-top, vmax=top,
