@@ -373,7 +373,7 @@ def test_a_run_named_in_cjk_characters_gets_a_folder(tmp_path):
 
 
 def test_the_expected_duration_is_below_what_runs_take():
-    from nninit.app.experiment import LONG_RUN_S, expected_seconds
+    from nninit.app.long_runs import LONG_RUN_S, expected_seconds
 
     # the notebook's run takes 0.55 s on an idle machine (README's benchmark): the estimate stays below
     assert expected_seconds([2, 10, 5, 1], 300, 15000) < 0.55

@@ -17,7 +17,7 @@ import numpy as np
 
 from nninit.app.config import validate
 from nninit.app.control_keys import recorded_overrides
-from nninit.app.long_runs import LONG_RUN_S, expected_seconds, say_if_long  # noqa: F401  (importable from here)
+from nninit.app.long_runs import say_if_long
 from nninit.data.cache import cached_dataset
 from nninit.figures.drawing import drawing_backend
 from nninit.numerics.activations import Activation
