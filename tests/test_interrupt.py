@@ -2,7 +2,8 @@
 
 Every file that exists is complete and readable; ``completed`` only when every file of the run folder
 is there; otherwise ``interrupted`` (or no ``metrics.json`` at all when the run had not started).
-The process exits 0 (it finished first) or 130, never with a traceback.
+The process exits 0 (it finished first) or 130 (Ctrl-C pressed, even after the last file was written),
+never with a traceback.
 
 The promise holds from the moment ``run.py`` has installed its signal handlers (its first statement,
 about 0.05-0.1 s after the interpreter starts). A signal before that meets Python's own start-up, which
@@ -71,7 +72,9 @@ def check_folder(path, returncode, stderr):
     _readable(path)
     metrics = json.loads((path / "metrics.json").read_text())
     if metrics["status"] == "completed":
-        assert returncode == 0
+        # A Ctrl-C after the last file was written (while the process exits) still exits 130, as the
+        # user asked to stop; the folder is whole, and the message says it is complete.
+        assert returncode == 0 or "status 'completed'" in stderr, (returncode, stderr[-2000:])
         missing = [f for f in RUN_FILES if not (path / f).exists()]
         assert not missing, f"completed but missing {missing}"
     else:
