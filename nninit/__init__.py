@@ -11,6 +11,10 @@ contracts, ``lint-imports`` checks them):
 - :mod:`nninit.numerics`: the from-scratch numpy network, initializers (:data:`SCHEMES`), training, theory;
 - :mod:`nninit.options`: the rules every configuration key is declared with.
 
+From Python (a notebook): :func:`nninit.run`, :func:`nninit.sweep`, :func:`nninit.load`, :func:`nninit.compare`
+and :func:`nninit.runs` (:mod:`nninit.app.api`) do what ``run.py``, ``run.py -m``, ``scripts/compare.py`` and
+``scripts/runs.py`` do, and return :class:`Run` / :class:`Sweep` objects.
+
 The entry points below are imported on first use, so that ``import nninit`` stays instant (``run.py``
 installs its signal handlers through it before the slow imports).
 """
@@ -22,6 +26,13 @@ import importlib
 __version__ = "0.1.0"
 
 _ENTRY_POINTS = {
+    "run": ("nninit.app.api", "run"),
+    "load": ("nninit.app.api", "load"),
+    "sweep": ("nninit.app.api", "sweep"),
+    "compare": ("nninit.app.api", "compare"),
+    "runs": ("nninit.app.api", "runs"),
+    "Run": ("nninit.app.results", "Run"),
+    "Sweep": ("nninit.app.results", "Sweep"),
     "run_experiment": ("nninit.app.experiment", "run"),
     "validate": ("nninit.app.config", "validate"),
     "ConfigError": ("nninit.options", "ConfigError"),

@@ -42,8 +42,13 @@ from nninit.record import runfolder
 
 
 def plot_training(history: dict[str, np.ndarray], path: Path, title: str, chance: float | None = None) -> None:
+    """``cost.png``: the figure of :func:`training_figure`, saved to ``path``."""
+    style.save_figure(training_figure(history, title, chance), path)
+
+
+def training_figure(history: dict[str, np.ndarray], title: str, chance: float | None = None):
     """Two panels over training: train and test cost, train and test accuracy (with the chance
-    level, the majority-class rate, when given)."""
+    level, the majority-class rate, when given). Returns the matplotlib ``Figure`` (no pyplot)."""
     fig = new_figure(10.0, 4.0, layout=None)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.83, wspace=0.22)
     ax_cost, ax_acc = fig.subplots(1, 2)
@@ -69,7 +74,8 @@ def plot_training(history: dict[str, np.ndarray], path: Path, title: str, chance
     for ax in (ax_cost, ax_acc):
         ax.grid(True, alpha=0.3, which="both")
     fig.suptitle(title, fontsize=10)
-    style.save_figure(fig, path)
+    return fig
+
 
 def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
     prefix = f"{stat}_"

@@ -32,6 +32,12 @@ def interrupt_received() -> bool:
     return _RECEIVED.is_set()
 
 
+def forget_interrupt() -> None:
+    """Forget an interrupt this process received (:func:`interrupt_received` is False again): for a process
+    that goes on after a run it stopped, as a notebook's kernel does (:mod:`nninit.app.hydra.compose`)."""
+    _RECEIVED.clear()
+
+
 _DEFERRED = []
 """Non-empty while a run records its final state (:func:`deferred`)."""
 
