@@ -109,7 +109,7 @@ def _swept(key: str, value) -> str:
 
 
 def sweep(overrides: Iterable[str] | None = None, /, *, sweep_dir: str | Path | None = None,
-          launcher: str = "basic", **options) -> Sweep:
+          launcher: str = "basic", progress: bool = True, **options) -> Sweep:
     """A sweep, as ``python run.py -m OVERRIDES`` does it (in a child process: see
     :mod:`nninit.app.sweep_process`): the same job folders, the same summary, the same checks.
 
@@ -121,6 +121,8 @@ def sweep(overrides: Iterable[str] | None = None, /, *, sweep_dir: str | Path | 
         The sweep folder (``hydra.sweep.dir``); default ``outputs/<date>/<time>_sweep`` under the working folder.
     launcher : {'basic', 'joblib', 'slurm'}, default='basic'
         Hydra's launcher: one job at a time, all cores (joblib), or a cluster.
+    progress : bool, default=True
+        A progress bar (``tqdm.auto``) instead of the jobs' log lines; False: the log as ``run.py -m`` prints it.
     **options
         Overrides as keywords; a list or range is swept: ``init=["zeros", "he"], seed=range(1, 6)``.
 
@@ -150,7 +152,7 @@ def sweep(overrides: Iterable[str] | None = None, /, *, sweep_dir: str | Path | 
     args.append(override("hydra.sweep.dir", str(sweep_dir)))
     if launcher != "basic":
         args.append(f"hydra/launcher={launcher}")
-    run_sweep(args, Path(sweep_dir))
+    run_sweep(args, Path(sweep_dir), progress)
     return Sweep(sweep_dir)
 
 

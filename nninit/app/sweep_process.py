@@ -32,21 +32,38 @@ class SweepFailed(RuntimeError):
     """The sweep ended without a summary (every job failed, or Hydra stopped it); the message says why."""
 
 
-def _echo(stream, out, lines: list[str]) -> None:
-    """Copy the child's ``stream`` to ``out`` line by line, keeping the lines."""
+QUIET_SHOWS = ("[WARNING]", "[ERROR]", "[CRITICAL]")
+"""With a progress bar, the child's log lines still shown (the others are in each job's ``run.log``)."""
+
+
+def _echo(stream, out, lines: list[str], everything: bool) -> None:
+    """Copy the child's ``stream`` to ``out`` line by line (all of them, or those of :data:`QUIET_SHOWS`),
+    keeping the lines."""
     for line in iter(stream.readline, ""):
         lines.append(line)
-        out.write(line)
-        out.flush()
+        if everything or any(level in line for level in QUIET_SHOWS):
+            out.write(line)
+            out.flush()
 
 
 def _progress_bar(total: int | None):
-    """``tqdm.auto`` (a widget in a notebook) when installed, else None (the child's own progress lines show)."""
+    """tqdm's bar: a widget in a notebook with ipywidgets (``tqdm.auto``), else text; None without tqdm."""
+    import importlib.util
+
     try:
-        from tqdm.auto import tqdm
+        if importlib.util.find_spec("ipywidgets") is not None:
+            from tqdm.auto import tqdm
+        else:  # tqdm.auto would warn that the widget is missing, and print the text bar
+            from tqdm import tqdm
     except ImportError:
         return None
     return tqdm(total=total, desc="sweep", unit="job")
+
+
+def _tqdm_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tqdm") is not None
 
 
 def _done(sweep_dir: Path) -> tuple[int | None, int]:
@@ -59,8 +76,9 @@ def _done(sweep_dir: Path) -> tuple[int | None, int]:
         return None, 0
 
 
-def _wait(child: subprocess.Popen, sweep_dir: Path) -> int:
-    """Wait for ``child``, moving the progress bar; a Ctrl-C is forwarded to it and raised once it ended."""
+def _wait(child: subprocess.Popen, sweep_dir: Path, progress: bool) -> int:
+    """Wait for ``child``, moving the progress bar (with ``progress``); a Ctrl-C is forwarded to it and raised
+    once it ended."""
     bar = None
     try:
         while True:
@@ -68,7 +86,7 @@ def _wait(child: subprocess.Popen, sweep_dir: Path) -> int:
                 return child.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 total, done = _done(sweep_dir)
-                if bar is None and total:
+                if bar is None and total and progress:
                     bar = _progress_bar(total)
                 if bar is not None:
                     bar.update(done - bar.n)
@@ -86,7 +104,7 @@ def _wait(child: subprocess.Popen, sweep_dir: Path) -> int:
             bar.close()
 
 
-def run_sweep(overrides: list[str], sweep_dir: Path) -> int:
+def run_sweep(overrides: list[str], sweep_dir: Path, progress: bool = True) -> int:
     """Run ``python run.py -m OVERRIDES hydra.sweep.dir=SWEEP_DIR`` from this working folder, its output
     copied to this process's ``sys.stdout`` and ``sys.stderr`` (a notebook's cell).
 
@@ -96,6 +114,9 @@ def run_sweep(overrides: list[str], sweep_dir: Path) -> int:
         Hydra overrides; swept keys hold comma-separated values (``seed=1,2,3``).
     sweep_dir : Path
         The sweep folder (``hydra.sweep.dir``), already quoted into ``overrides`` by the caller.
+    progress : bool, default=True
+        A progress bar (``tqdm.auto``, when installed) instead of the jobs' log lines (warnings and errors
+        still show); False, or without tqdm: the log as ``python run.py -m`` prints it.
 
     Returns
     -------
@@ -117,12 +138,13 @@ def run_sweep(overrides: list[str], sweep_dir: Path) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     out, err = [], []
-    readers = [threading.Thread(target=_echo, args=(child.stdout, sys.stdout, out), daemon=True),
-               threading.Thread(target=_echo, args=(child.stderr, sys.stderr, err), daemon=True)]
+    progress = progress and _tqdm_installed()
+    readers = [threading.Thread(target=_echo, args=(child.stdout, sys.stdout, out, not progress), daemon=True),
+               threading.Thread(target=_echo, args=(child.stderr, sys.stderr, err, True), daemon=True)]
     for reader in readers:
         reader.start()
     try:
-        code = _wait(child, sweep_dir)
+        code = _wait(child, sweep_dir, progress)
     finally:
         for reader in readers:
             reader.join(timeout=5)
