@@ -105,8 +105,13 @@ def test_ten_calls_in_one_process_all_behave(tmp_path, monkeypatch, capsys):
 def test_an_interrupted_run_records_it_and_the_next_call_runs(tmp_path, monkeypatch):
     import nninit.app.experiment as experiment
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+    def interrupted(*args, **kwargs):  # Ctrl-C in the middle of the training, as the kernel's interrupt sends it
+        import os
+        import time
+
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+        raise AssertionError("SIGINT did not stop the run")
 
     before = _process_state()
     monkeypatch.setattr(experiment, "train", interrupted)
