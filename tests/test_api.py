@@ -188,3 +188,34 @@ def test_a_sweeps_summary_and_figures(finished):
     assert finished.figure("accuracy").data[:4] == b"\x89PNG"
     with pytest.raises(KeyError, match="this sweep has cost_curves"):
         finished.figure("nope")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_sweep_is_forwarded_and_raised_once_its_jobs_recorded(tmp_path, monkeypatch):
+    """The sweep's child gets the Ctrl-C, its running job records 'interrupted', the child ends, then the
+    KeyboardInterrupt is raised here and the process is as it was."""
+    import os
+    import threading
+    import time
+
+    from nninit.record.signals import child_processes
+
+    before = _process_state()
+    sweep_dir = tmp_path / "sweep"
+
+    def interrupt_once_a_job_trains():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any('"running"' in p.read_text() for p in sweep_dir.glob("*/metrics.json")):
+                time.sleep(0.3)
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=interrupt_once_a_job_trains, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        nninit.sweep(seed=[1, 2], sweep_dir=sweep_dir, **{"train.num_iterations": 10**7, "train.print_every": 10**6})
+    statuses = [nninit.load(p.parent).status for p in sorted(sweep_dir.glob("*/metrics.json"))]
+    assert statuses[0] == "interrupted", statuses
+    assert not any("run.py" in command for command in child_processes().values())
+    assert _process_state() == before
