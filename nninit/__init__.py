@@ -33,6 +33,7 @@ _ENTRY_POINTS = {
     "runs": ("nninit.app.api", "runs"),
     "Run": ("nninit.app.results", "Run"),
     "Sweep": ("nninit.app.results", "Sweep"),
+    "Refused": ("nninit.app.hydra.compose", "Refused"),
     "run_experiment": ("nninit.app.experiment", "run"),
     "validate": ("nninit.app.config", "validate"),
     "ConfigError": ("nninit.options", "ConfigError"),
