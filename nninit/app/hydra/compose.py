@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from hydra import initialize_config_dir
@@ -68,7 +69,7 @@ def _process_state_kept():
         root.handlers[:], root.level = root_handlers, root_level
         sys.unraisablehook = hook
         for s, h in handlers.items():
-            if h is not None:
+            if h is not None and threading.current_thread() is threading.main_thread():  # (only it may set them)
                 signal.signal(s, h)
         if mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
