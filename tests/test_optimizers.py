@@ -287,3 +287,19 @@ def test_a_sweep_over_the_optimizers_with_minibatches_writes_runs_summary_and_fi
     summary = (sweep_dir / "summary.md").read_text()
     assert all(f"train.optimizer={name}" in summary for name in OPTIMIZERS)
     assert (sweep_dir / "cost_curves.png").is_file() and (sweep_dir / "accuracy.png").is_file()
+
+
+@pytest.mark.slow
+def test_the_epoch_benchmark_runs_and_both_loops_agree(tmp_path):
+    """scripts/benchmark_optim.py (timings are not tested: the machine may be busy)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark_optim.py"), "--repeats", "1", "--out",
+                    str(tmp_path)], check=True, capture_output=True, timeout=300)
+    rows = json.loads((tmp_path / "benchmark_optim.json").read_text())
+    assert [r["optimizer"] for r in rows] == list(OPTIMIZERS)
+    assert all(r["max_abs_difference"] < 1e-12 and r["ratio"] > 0 for r in rows)
