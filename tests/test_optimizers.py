@@ -303,3 +303,21 @@ def test_the_epoch_benchmark_runs_and_both_loops_agree(tmp_path):
     rows = json.loads((tmp_path / "benchmark_optim.json").read_text())
     assert [r["optimizer"] for r in rows] == list(OPTIMIZERS)
     assert all(r["max_abs_difference"] < 1e-12 and r["ratio"] > 0 for r in rows)
+
+
+def test_the_long_run_warning_counts_the_examples_an_update_sees(caplog):
+    """A minibatch update sees batch_size examples, not the training set: a million updates of a [2, 1000, 1000, 1]
+    net are long over the 300 examples (estimated 8.7 hours) or 64 of them (1.9 hours), not over 1 (2 minutes)."""
+    import logging
+
+    from nninit.app.long_runs import say_if_long
+
+    def warned(**train_keys):
+        caplog.clear()
+        cfg = compose([f"train.{k}={v}" for k, v in train_keys.items()])
+        with caplog.at_level(logging.WARNING, logger="nninit"):
+            say_if_long(cfg, [2, 1000, 1000, 1])
+        return "expected to take" in caplog.text
+
+    assert warned(num_iterations=10**6) and warned(num_iterations=10**6, batch_size=1000)  # 1000 > 300: all
+    assert warned(num_iterations=10**6, batch_size=64) and not warned(num_iterations=10**6, batch_size=1)
