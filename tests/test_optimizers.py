@@ -321,3 +321,10 @@ def test_the_long_run_warning_counts_the_examples_an_update_sees(caplog):
 
     assert warned(num_iterations=10**6) and warned(num_iterations=10**6, batch_size=1000)  # 1000 > 300: all
     assert warned(num_iterations=10**6, batch_size=64) and not warned(num_iterations=10**6, batch_size=1)
+
+
+def test_the_shuffle_seed_is_a_seed_pooled_over_like_the_others():
+    from nninit.record.runs import is_seed_key
+
+    assert is_seed_key("train.shuffle_seed") and is_seed_key("data.train_seed") and is_seed_key("seed")
+    assert not is_seed_key("train.batch_size") and not is_seed_key("model.shuffle_seed")
