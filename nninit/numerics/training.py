@@ -140,7 +140,8 @@ class _Loop:
         """Iterations 0 to ``num_iterations``: passes, progress, recording, update (none after the last).
 
         Full batch: the passes of iteration ``i`` give both its record and its update. Minibatches: a
-        recorded iteration has its own passes over the whole training set, then the update its batch's."""
+        recorded iteration has its own passes over the whole training set (the row functions see the whole
+        set's cost, outputs and gradients), then the update its batch's."""
         n, every, result, full_batch = settings.num_iterations, settings.print_every, self.result, self.batches is None
         for i in range(n + 1):
             if full_batch:
