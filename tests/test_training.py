@@ -371,3 +371,18 @@ def test_settings_out_of_range_are_refused_by_name(args, name):
     with pytest.raises(ValueError, match=f"^{name}="):
         TrainSettings(*args)
     assert TrainSettings(np.float64(0.1), np.int64(10), 1).num_iterations == 10  # numpy numbers are numbers
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_an_interrupted_minibatch_run_records_where_it_stopped(circles, monkeypatch, optimizer):
+    """Backward calls: a full pass at iterations 0 and 20 (for their rows) and one a batch, so the 32nd is
+    iteration 29's batch: the last row is the parameters after 29 updates, with their epoch (5 batches an epoch)."""
+    settings = TrainSettings(0.05, 100, 20, optimizer=optimizer, batch_size=64, shuffle_seed=2)
+    _interrupt_at_call(monkeypatch, 32)
+    result = train(circles.X_train, circles.Y_train, _he(), settings)
+    monkeypatch.undo()
+    assert result.status == "interrupted" and result.iterations_run == 29
+    assert [(r["iteration"], r["epoch"]) for r in result.history] == [(0, 0.0), (20, 4.0), (29, 5 + 4 * 64 / 300)]
+    rerun = train(circles.X_train, circles.Y_train, _he(), TrainSettings(**{**settings.__dict__, "num_iterations": 29}))
+    assert result.history[-1] == rerun.history[-1]
+    assert all(np.array_equal(result.parameters[k], rerun.parameters[k]) for k in result.parameters)

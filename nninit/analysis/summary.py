@@ -223,7 +223,7 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
     text += ["## Which is best?", "", *best, ""]
     text += ["## All groups", "",
              f"{plural(len(c.runs), 'run')} in {plural(len(c.groups), 'group')}, grouped by {grouped_by}; "
-             f"the seeds (`seed`, `data.*_seed`) "
+             f"the seeds (`seed`, `data.*_seed`, `train.shuffle_seed`) "
              f"are pooled. n = distinct seeds among the completed runs. Each metric: mean [95 % confidence interval of "
              f"the mean] over the completed runs (Student's t below {stats.BOOTSTRAP_MIN_N} seeds, BCa bootstrap from "
              f"there; `--ci-method` to choose); accuracies in percent; `dead` is the final fraction of dead hidden "

@@ -20,6 +20,7 @@ from typing import Any, List, Optional
 from nninit.data import DATASETS, describe
 from nninit.numerics.activations import ACTIVATIONS
 from nninit.numerics.initializers import SCHEMES
+from nninit.numerics.optimizers import OPTIMIZERS
 from nninit.options import (
     MAX_SEED,
     ConfigError,
@@ -29,9 +30,11 @@ from nninit.options import (
     check_node,
     choice,
     in_half_open_interval,
+    in_open_interval,
     integer,
     known_keys,
     list_of,
+    null_or,
     positive,
 )
 from nninit.record.memory import estimated_bytes, memory_limit
@@ -72,10 +75,22 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    learning_rate: float = option(0.01, positive(), "gradient-descent step size")
+    learning_rate: float = option(0.01, positive(), "step size of the update rule (eta)")
     num_iterations: int = option(15000, integer(0, MAX_COUNT), "updates (0 evaluates the initial network)")
     print_every: int = option(1000, integer(1, MAX_COUNT), "record, log and check every this many iterations")
     diagnostics: bool = option(True, boolean(), "per-layer statistics in history.csv")
+    optimizer: str = option("gd", choice(tuple(OPTIMIZERS)), "the update rule: gd (the notebook's), momentum "
+                            "(heavy ball), nesterov, adam (Kingma & Ba 2015)")
+    momentum: float = option(0.9, in_half_open_interval(0, 1),
+                             "mu of optimizer=momentum and nesterov (others ignore it)")
+    beta1: float = option(0.9, in_open_interval(0, 1), "adam's first-moment decay (others ignore it)")
+    beta2: float = option(0.999, in_open_interval(0, 1), "adam's second-moment decay (others ignore it)")
+    epsilon: float = option(1e-8, positive(), "adam's epsilon (others ignore it)")
+    batch_size: Optional[int] = option(None, null_or(integer(1, MAX_COUNT), "null (the full batch) or an integer >= 1"),
+                                       "examples per update, reshuffled every epoch; the last batch holds the rest")
+    shuffle_seed: int = option(0, integer(0, MAX_SEED), "seed of the minibatches' order (a seed: pooled over)")
+    weight_decay: float = option(0.0, positive(allow_zero=True), "L2: adds weight_decay * W to the weights' gradient "
+                                 "(not the biases'; the recorded cost leaves the penalty out)")
 
 
 @dataclass

@@ -224,7 +224,7 @@ def _train(cfg: dict, data, parameters: dict[str, np.ndarray], drawing, metrics:
     try:
         return train(
             data.X_train, data.Y_train, parameters,
-            TrainSettings(tr["learning_rate"], tr["num_iterations"], tr["print_every"]),
+            TrainSettings(**{k: v for k, v in tr.items() if k != "diagnostics"}),
             Activation(model["activation"], model["negative_slope"]),
             records=[on_test_set(data.X_test, data.Y_test), *([diagnostics] if tr["diagnostics"] else [])],
             progress=lambda i: (stop_if_interrupted(), progress(i)),

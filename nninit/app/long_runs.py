@@ -33,7 +33,7 @@ def expected_seconds(layers_dims: list[int], n_train: int, num_iterations: int) 
     layers_dims : list of int
         Units per layer, input and output included.
     n_train : int
-        Training examples (full-batch gradient descent: every iteration sees all of them).
+        Training examples an iteration sees: all of them in full-batch training, else the batch size.
     num_iterations : int
         Updates.
 
@@ -59,7 +59,8 @@ def duration(seconds: float) -> str:
 def say_if_long(cfg: dict, layers_dims: list[int]) -> None:
     """A warning, before training, for a run expected to take more than :data:`LONG_RUN_S`."""
     n_train, num_iterations = describe(cfg["data"]).n_train, cfg["train"]["num_iterations"]
-    seconds = expected_seconds(layers_dims, n_train, num_iterations)
+    batch = min(cfg["train"].get("batch_size") or n_train, n_train)  # examples an update sees (minibatches)
+    seconds = expected_seconds(layers_dims, batch, num_iterations)
     if seconds > LONG_RUN_S:
         examples = f"data.n_train={n_train}" if "n_train" in cfg["data"] else f"{n_train} training examples"
         log.warning("This run is expected to take at least %s (train.num_iterations=%s, model.hidden_dims=%s, "

@@ -1,4 +1,5 @@
-"""Full-batch gradient descent, with the cost and checks only on recorded iterations.
+"""The training loop: full-batch gradient descent (the notebook's) or minibatches, with the update rules of
+:mod:`nninit.numerics.optimizers`; the cost and checks only on recorded iterations.
 
 The loop keeps every array it needs preallocated (parameters and gradients each in one flat
 buffer, the pass buffers in a :class:`~nninit.numerics.network.Cache`), updates in place, and touches no
@@ -18,9 +19,13 @@ import numpy as np
 
 from nninit.numerics import recording
 from nninit.numerics.activations import RELU, Activation
+from nninit.numerics.minibatches import Minibatches
 from nninit.numerics.network import Cache, allocate_parameters, backward_layers, forward_layers, layer_lists
+from nninit.numerics.optimizers import make_optimizer
 from nninit.numerics.recording import RowFunction, State
-from nninit.options import integer, positive
+from nninit.numerics.train_settings import TrainSettings
+
+__all__ = ["BLOWUP_FACTOR", "PROGRESS_EVERY", "TrainResult", "TrainSettings", "blew_up", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -28,36 +33,6 @@ PROGRESS_EVERY = 250
 """Iterations between two calls of the progress callback (a check of ``i % 250`` costs nothing)."""
 BLOWUP_FACTOR = 10.0
 """A recorded cost above ``BLOWUP_FACTOR * max(initial cost, ln 2)`` is a divergence: the loss blew up."""
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """The gradient-descent schedule of :func:`train`.
-
-    Parameters
-    ----------
-    learning_rate : float
-        Step size, a finite number > 0.
-    num_iterations : int
-        Updates to apply (>= 0; 0 evaluates the initial network).
-    print_every : int, default=1000
-        Recording and logging period in iterations (>= 1).
-
-    Raises
-    ------
-    nninit.options.ConfigError
-        A ValueError, for a value outside these ranges (or not a number / an integer), naming it.
-    """
-
-    learning_rate: float
-    num_iterations: int
-    print_every: int = 1000
-
-    def __post_init__(self) -> None:
-        # checked by the rules the config checks train.* with (nninit.options)
-        positive()("learning_rate", self.learning_rate)
-        integer(0)("num_iterations", self.num_iterations)
-        integer(1)("print_every", self.print_every)
 
 
 @dataclass
@@ -69,13 +44,14 @@ class TrainResult:
     parameters : dict of str to ndarray
         Final ``W1, b1, ...`` (fresh arrays; the input parameters are not modified).
     history : list of dict
-        One row per recorded iteration: ``iteration``, ``cost`` and the columns of the row functions
+        One row per recorded iteration: ``iteration``, ``epoch`` (minibatch training only: see
+        :meth:`nninit.numerics.minibatches.Minibatches.epoch`), ``cost`` and the columns of the row functions
         given to :func:`train` (:mod:`nninit.numerics.recording`), in their order.
     status : {'completed', 'diverged', 'interrupted'}
         On ``KeyboardInterrupt`` the loop stops, and a last history row records the cost of the
         parameters as they are at that point.
     iterations_run : int
-        Gradient-descent updates applied.
+        Updates applied.
     diverged_at : int or None
         First recorded iteration at which the cost or a parameter was NaN or infinite, or the cost
         blew up (see :func:`blew_up`).
@@ -115,8 +91,8 @@ def blew_up(cost: float, initial_cost: float) -> bool:
 class _Loop:
     """The buffers of one training run and the steps of its loop."""
 
-    def __init__(self, X, Y, parameters, activation: Activation, records: Sequence[RowFunction],
-                 snapshot_at, on_snapshot) -> None:
+    def __init__(self, X, Y, parameters, settings: TrainSettings, activation: Activation,
+                 records: Sequence[RowFunction], snapshot_at, on_snapshot) -> None:
         layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
         self.flat, self.params = allocate_parameters(layers_dims)
         for key, view in self.params.items():
@@ -132,31 +108,59 @@ class _Loop:
         self.snapshot_at, self.on_snapshot = snapshot_at, on_snapshot
         self.result = TrainResult(parameters=self.params)
         self.warned_saturation = False
+        self.optimizer = make_optimizer(settings, self.flat.size)
+        self.batches = (None if settings.batch_size is None else
+                        Minibatches(X, Y, layers_dims, settings.batch_size, settings.shuffle_seed))
+        self.decay = None  # weight_decay at the weights' places in `flat`, 0 at the biases'
+        if settings.weight_decay:
+            self.decay, places = allocate_parameters(layers_dims)  # the same layout as `flat`
+            for key, view in places.items():
+                view[...] = settings.weight_decay if key.startswith("W") else 0.0
+            self.work = np.empty_like(self.flat)
 
     def passes(self) -> None:
         """The forward and backward passes of the current parameters."""
         forward_layers(self.W, self.b, self.cache, self.activation)
         backward_layers(self.Y, self.W_T, self.cache, self.dW, self.db, self.activation)
 
+    def batch_passes(self) -> None:
+        """The forward and backward passes of the current parameters on the next minibatch."""
+        cache, Y, _ = self.batches.next()
+        forward_layers(self.W, self.b, cache, self.activation)
+        backward_layers(Y, self.W_T, cache, self.dW, self.db, self.activation)
+
+    def update(self) -> None:
+        """The optimizer's step from the gradient in ``grad_flat``, plus ``weight_decay * W`` when set."""
+        if self.decay is not None:
+            np.multiply(self.decay, self.flat, out=self.work)
+            np.add(self.grad_flat, self.work, out=self.grad_flat)
+        self.optimizer.step(self.flat, self.grad_flat)  # gd: W -= lr * dW, all at once
+
     def run(self, settings: TrainSettings, progress: Callable[[int], None] | None) -> None:
-        """Iterations 0 to ``num_iterations``: passes, progress, recording, update (none after the last)."""
-        n, every, result = settings.num_iterations, settings.print_every, self.result
+        """Iterations 0 to ``num_iterations``: passes, progress, recording, update (none after the last).
+
+        Full batch: the passes of iteration ``i`` give both its record and its update. Minibatches: a
+        recorded iteration has its own passes over the whole training set (the row functions see the whole
+        set's cost, outputs and gradients), then the update its batch's."""
+        n, every, result, full_batch = settings.num_iterations, settings.print_every, self.result, self.batches is None
         for i in range(n + 1):
-            self.passes()
+            if full_batch:
+                self.passes()
             if progress is not None and i % PROGRESS_EVERY == 0:
                 progress(i)
-            if (i % every == 0 or i == n) and not self.record(i, n):
+            if (i % every == 0 or i == n) and not self.record(i, n, full_batch):
                 break
             if i == n:
                 break
-            np.multiply(self.grad_flat, settings.learning_rate, out=self.grad_flat)  # W -= lr * dW, all at once
-            np.subtract(self.flat, self.grad_flat, out=self.flat)
+            if not full_batch:
+                self.batch_passes()
+            self.update()
             result.iterations_run = i + 1
 
     def measure(self, i: int) -> dict[str, float]:
         """The history row of iteration ``i``, after its passes; a snapshot if ``i`` is asked for."""
         state = State(i, self.params, self.grads, self.cache, self.Y, self.activation)
-        row = {"iteration": i}
+        row = {"iteration": i} if self.batches is None else {"iteration": i, "epoch": self.batches.epoch(i)}
         for columns in self.records:
             row.update(columns(state))
         if i in self.snapshot_at:
@@ -166,8 +170,11 @@ class _Loop:
                 self.on_snapshot(i, snapshot, row)
         return row
 
-    def record(self, i: int, num_iterations: int) -> bool:
-        """Record iteration ``i`` and check it; False when training stops there (it diverged)."""
+    def record(self, i: int, num_iterations: int, passed: bool = True) -> bool:
+        """Record iteration ``i`` (after its passes over the training set, or these first unless ``passed``)
+        and check it; False when training stops there (it diverged)."""
+        if not passed:
+            self.passes()
         row = self.measure(i)
         self.result.history.append(row)
         if self.diverged(i, row["cost"]):
@@ -230,13 +237,16 @@ def train(
     on_snapshot: Callable[[int, dict, dict], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
-    """Train by full-batch gradient descent, as the notebook's ``model``.
+    """Train by full-batch gradient descent, as the notebook's ``model``, or as ``settings`` say.
 
-    Iteration ``i`` runs the forward pass, the backward pass and the update
-    ``W -= learning_rate * dW``. At recorded iterations (``i % print_every == 0``, and the
+    Iteration ``i`` runs the forward pass, the backward pass and the update (by default
+    ``W -= learning_rate * dW``; ``settings.optimizer``: :mod:`nninit.numerics.optimizers`), over the
+    whole training set or, with ``settings.batch_size``, over the next minibatch
+    (:mod:`nninit.numerics.minibatches`). At recorded iterations (``i % print_every == 0``, and the
     final state at ``i = num_iterations``, after the last update) the cost of the current
-    parameters, i.e. *before* that iteration's update, is recorded and logged as
-    ``Cost after iteration i: <cost>``; the cost is computed nowhere else.
+    parameters on the whole training set, i.e. *before* that iteration's update, is recorded and logged
+    as ``Cost after iteration i: <cost>``; the cost is computed nowhere else. It is the data's cost
+    only: without the weight-decay penalty, so that costs compare across settings.
 
     Parameters
     ----------
@@ -245,7 +255,8 @@ def train(
     parameters : dict of str to ndarray of float64
         Initial ``W1, b1, ..., WL, bL``; copied, not modified.
     settings : TrainSettings
-        ``learning_rate``, ``num_iterations`` and ``print_every``.
+        ``learning_rate``, ``num_iterations``, ``print_every``, the optimizer and its keys, ``batch_size``,
+        ``shuffle_seed`` and ``weight_decay``.
     activation : Activation, default=RELU
     records : sequence of callable, optional
         Row functions (:mod:`nninit.numerics.recording`), called in order at each recorded
@@ -268,7 +279,7 @@ def train(
         infinite or the cost blew up (:func:`blew_up`; training stops there); ``'interrupted'`` on
         ``KeyboardInterrupt``, with the rows recorded so far and the parameters as they were.
     """
-    loop = _Loop(X, Y, parameters, activation, records, snapshot_at, on_snapshot)
+    loop = _Loop(X, Y, parameters, settings, activation, records, snapshot_at, on_snapshot)
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are checked, not warned about

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig
 
 from nninit.app.config import ConfigError
 from nninit.app.hydra.callbacks import refuse
@@ -44,11 +44,41 @@ def track(cfg, hydra_cfg) -> None:
     track_run(cfg.get("tracker"), hydra_cfg.runtime.output_dir, launch_dir=launch_dir, sweep_dir=sweep_dir)
 
 
-def task(cfg: DictConfig) -> dict:
+OPTUNA_SWEEPER = "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"
+OBJECTIVES = {"minimize": "final_cost", "maximize": "test_accuracy"}
+"""What a job returns to Hydra's Optuna sweeper for each ``hydra.sweeper.direction``: the final training cost
+to minimize, the final test accuracy to maximize."""
+
+
+def objective(result: dict, sweeper) -> dict | float | list[float]:
+    """The task's return value: ``result`` (the run's metrics), or, under Hydra's Optuna sweeper, the number
+    it optimizes (:data:`OBJECTIVES`): a float for one ``direction``, a list for several. A run without that
+    number (failed) gives NaN, which Optuna records as a failed trial.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`nninit.app.experiment.run` returned, or ``{'status': 'failed', ...}``.
+    sweeper : DictConfig or dict or None
+        ``hydra.sweeper`` (its ``_target_`` and ``direction``).
+    """
+    if not sweeper or sweeper.get("_target_") != OPTUNA_SWEEPER:
+        return result
+    direction = sweeper.get("direction") or "minimize"
+    several = isinstance(direction, (list, tuple, ListConfig))
+    # a direction is optuna's name or the plugin's Direction enum (its name is the word)
+    values = [result.get(OBJECTIVES[getattr(d, "name", str(d))]) for d in (direction if several else [direction])]
+    values = [float("nan") if v is None else float(v) for v in values]
+    return values if several else values[0]
+
+
+def task(cfg: DictConfig) -> dict | float | list[float]:
     """Hydra's task function: run one experiment in the job's output folder.
 
     In a sweep, a job that raises is logged and returned as ``{'status': 'failed'}`` (its
-    ``metrics.json`` says so too), so that the other jobs and the sweep summary go on.
+    ``metrics.json`` says so too), so that the other jobs and the sweep summary go on. Under Hydra's
+    Optuna sweeper (``hydra/sweeper=optuna``) it returns the number the study optimizes instead
+    (:func:`objective`).
     """
     # in whatever process runs the job (run.py, a joblib worker, a submitit job): Ctrl-C, SIGTERM and submitit's
     # SIGUSR2 stop the run as Ctrl-C does, so that it records 'interrupted'
@@ -57,7 +87,7 @@ def task(cfg: DictConfig) -> dict:
     interrupt_on_ctrl_c()
     interrupt_on_scheduler_signals()
     try:
-        return _task(cfg)
+        return objective(_task(cfg), HydraConfig.get().get("sweeper"))
     finally:  # between jobs (Hydra composes the next one; a joblib worker waits) a stop signal waits
         block_stop_signals()  # for the next job, or the summary (SummarizeSweep) or the exit
 

@@ -21,10 +21,10 @@ key :func:`is_seed_key` accepts is pooled over the same way."""
 
 
 def is_seed_key(key: str) -> bool:
-    """True for a config key that only seeds randomness: ``seed`` (the weights), and every data key named
-    ``*_seed`` (``data.train_seed``, a fixed data set's ``data.split_seed``). Seeds are pooled over and
-    pair runs, never grouped by (unless asked for explicitly)."""
-    return key == "seed" or (key.startswith("data.") and key.endswith("_seed"))
+    """True for a config key that only seeds randomness: ``seed`` (the weights), and every data or train key
+    named ``*_seed`` (``data.train_seed``, a fixed data set's ``data.split_seed``, the minibatches'
+    ``train.shuffle_seed``). Seeds are pooled over and pair runs, never grouped by (unless asked for explicitly)."""
+    return key == "seed" or (key.startswith(("data.", "train.")) and key.endswith("_seed"))
 SHORT_NAMES = {"init.name": "init", "data.name": "data"}
 LABEL_KEYS = ("name",)
 """Pseudo config keys: labels recorded in ``metrics.json`` beside the config (not part of what is
