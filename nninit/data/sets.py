@@ -151,6 +151,17 @@ def gaussian_quantiles(n_samples: int, seed: int, *, n_features: int = 2, cov: f
     )
 
 
+def blobs(n_samples: int, seed: int, *, cluster_std: float = 1.0):
+    """``sklearn.datasets.make_blobs`` with three classes: isotropic Gaussian blobs around fixed centres
+    at distance 3 from the origin, 120 degrees apart (fixed, so that both splits share them; the
+    seed draws the points only)."""
+    from sklearn import datasets
+
+    angles = 2 * np.pi * np.arange(3) / 3 + np.pi / 2
+    centers = 3.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    return datasets.make_blobs(n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=seed)
+
+
 DATASETS: dict[str, DatasetEntry] = {
     "circles": DatasetEntry(circles, (*SEEDED_SPLITS, NOISE, Key("factor", in_open_interval(0, 1), "inner radius / "
                                                                                              "outer radius")),
@@ -163,13 +174,16 @@ DATASETS: dict[str, DatasetEntry] = {
          Key("cov", positive(), "variance of each feature")),
         "an isotropic Gaussian split into a ball and a shell (make_gaussian_quantiles)",
         n_features="n_features", checks=(_different_seeds,)),
+    "blobs": DatasetEntry(blobs, (*SEEDED_SPLITS, Key("cluster_std", positive(), "standard deviation of each blob")),
+                          "three Gaussian blobs in the plane, 3 classes (make_blobs)", n_classes=3,
+                          checks=(_different_seeds,)),
     **{name: DatasetEntry(split_maker(name), split_keys(real), real.summary, n_features=real.n_features,
                           n_classes=real.n_classes, generated=False, sizes=split_sizes(name), standardize=True,
                           image_shape=real.image_shape)
        for name, real in REAL_SETS.items()},
 }
-"""The options of the ``data`` group (one ``conf/data/<name>.yaml`` each): three generated two-class sets
-and the real sets of :mod:`nninit.data.real`."""
+"""The options of the ``data`` group (one ``conf/data/<name>.yaml`` each): three generated two-class sets,
+one generated three-class set, and the real sets of :mod:`nninit.data.real`."""
 
 
 def describe(data_cfg: dict) -> Description:
