@@ -1,8 +1,10 @@
-"""Toy two-class data sets from scikit-learn, in the notebook's layout.
+"""Data sets from scikit-learn in the notebook's layout: the generated toys, and the real sets of
+:mod:`nninit.data.real`.
 
-``X`` has shape ``(n_features, m)`` (examples are columns) and ``Y`` shape ``(1, m)``, both
-float64. Each split is drawn with its own seed through scikit-learn's ``random_state``, which
-gives the same arrays as the notebook's ``numpy.random.seed(s)`` followed by an unseeded call.
+``X`` has shape ``(n_features, m)`` (examples are columns) and ``Y`` shape ``(1, m)`` for two classes
+(one-hot ``(K, m)`` for K > 2), both float64. Each split of a generated set is drawn with its own seed
+through scikit-learn's ``random_state``, which gives the same arrays as the notebook's
+``numpy.random.seed(s)`` followed by an unseeded call.
 """
 
 from __future__ import annotations
@@ -57,9 +59,11 @@ def load_dataset(
 
     Parameters
     ----------
-    name : {'circles', 'moons', 'gaussian_quantiles', 'digits', 'breast_cancer', 'wine', 'iris'}, default='circles'
+    name : str, default='circles'
+        A key of :data:`nninit.data.sets.DATASETS`.
         Generated: ``sklearn.datasets.make_circles``, ``make_moons`` or ``make_gaussian_quantiles``
-        (two classes split by quantiles of the chi-squared distance to the origin). Fixed (real):
+        (two classes split by quantiles of the chi-squared distance to the origin), ``make_blobs``
+        (three classes, :func:`nninit.data.sets.blobs`). Fixed (real):
         ``load_digits``, ``load_breast_cancer``, ``load_wine``, ``load_iris`` (:mod:`nninit.data.real`).
     standardize : bool or None, default=None
         Shift and scale every feature to zero mean and unit variance with the training split's
