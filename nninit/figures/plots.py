@@ -84,7 +84,7 @@ def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
 
 def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     """Activation std and weight-gradient norm by layer depth, at initialization and at the end; the
-    reference spread 1 spans the hidden layers only (the last point is the sigmoid output, whose
+    reference spread 1 spans the hidden layers only (the last point is the output, a sigmoid or softmax, whose
     spread cannot exceed 0.5)."""
     layers = _layer_columns(history, "a_std")
     fig = new_figure(9.5, 3.9, layout=None)
@@ -102,7 +102,7 @@ def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: s
             ax.plot([hidden[0] - 0.3, hidden[-1] + 0.3], [1.0, 1.0], color="gray", linestyle=":", linewidth=1,
                     label="1 (unit spread, hidden layers)")
         log_axis(ax, np.concatenate([history[f"{stat}_{l}"] for l in layers]))
-        ax.set(xlabel="layer (last = sigmoid output)", ylabel=label, title=panel_title)
+        ax.set(xlabel="layer (last = the output: sigmoid or softmax)", ylabel=label, title=panel_title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3, which="both")
         ax.legend(fontsize=8)
