@@ -162,7 +162,7 @@ def test_sigterm_stops_like_ctrl_c(tmp_path):
 
 def test_help_lists_groups_and_keys(tmp_path):
     proc = run_cli(["--help"], cwd=tmp_path)
-    assert "init: he, he_uniform" in proc.stdout and "data: circles" in proc.stdout
+    assert "init: he, he_uniform" in proc.stdout and re.search(r"^data: .*\bcircles\b.*\bdigits\b", proc.stdout, re.M)
     assert "learning_rate" in proc.stdout
 
 

@@ -13,6 +13,7 @@ from nninit.app.config import ConfigError, options_help, validate
 from nninit.data import DATASETS, DatasetEntry, describe, make_dataset
 from nninit.numerics import initializers
 from nninit.numerics.init_keys import BIAS, Scheme
+from nninit.numerics.outputs import class_of_labels
 from nninit.options import ConfigError as BottomConfigError
 from nninit.options import (
     Key,
@@ -205,7 +206,8 @@ def test_descriptions_match_the_arrays():
         assert data.X_train.shape[0] == described.n_features
         assert (data.X_train.shape[1], data.X_test.shape[1]) == (described.n_train, described.n_test)
         assert not described.generated or (described.n_train, described.n_test) == (20, 10)
-        assert len(np.unique(data.Y_train)) == described.n_classes
+        assert len(np.unique(class_of_labels(data.Y_train))) == described.n_classes
+        assert data.Y_train.shape[0] == described.n_outputs  # one-hot beyond two classes
     # a generated set's split keys left out: the loader's defaults, described as they are made
     bare = {"name": "circles"}
     assert (describe(bare).n_train, describe(bare).n_test) == make_dataset(bare).X_train.shape[1:] + \

@@ -18,6 +18,7 @@ import numpy as np
 from nninit.app.config import validate
 from nninit.app.control_keys import recorded_overrides
 from nninit.app.long_runs import say_if_long
+from nninit.data import stored_labels
 from nninit.data.cache import cached_dataset
 from nninit.figures.drawing import drawing_backend
 from nninit.numerics.activations import Activation
@@ -193,12 +194,14 @@ def _validate(cfg: dict, metrics: dict) -> None:
 
 def _data(cfg: dict, run_dir: Path, metrics: dict):
     """The data set (from the data layer's cache: :func:`nninit.data.cache.cached_dataset`), saved as
-    ``data.npz``; records the layer sizes, and warns before a run expected to be long."""
+    ``data.npz`` (K-class labels as class indices: :func:`nninit.data.stored_labels`); records the layer
+    sizes (the output: 1 sigmoid unit for two classes, K softmax units), and warns before a run expected to be long."""
     data = cached_dataset(cfg["data"])
-    layers_dims = [data.X_train.shape[0], *cfg["model"]["hidden_dims"], 1]
+    layers_dims = [data.X_train.shape[0], *cfg["model"]["hidden_dims"], data.Y_train.shape[0]]
     say_if_long(cfg, layers_dims)
     metrics["layers_dims"] = layers_dims
-    runfolder.save_arrays(run_dir / runfolder.DATA, vars(data))
+    stored = {**vars(data), "Y_train": stored_labels(data.Y_train), "Y_test": stored_labels(data.Y_test)}
+    runfolder.save_arrays(run_dir / runfolder.DATA, stored)
     return data
 
 

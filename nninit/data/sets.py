@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nninit.data.real import REAL_SETS, split_keys, split_maker, split_sizes
 from nninit.options import (
     MAX_SEED,
     ConfigError,
@@ -35,6 +36,11 @@ class Description:
     n_train: int
     n_test: int
     generated: bool
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the network's output layer: 1 (a sigmoid) for two classes, else ``n_classes`` (a softmax)."""
+        return 1 if self.n_classes == 2 else self.n_classes
 
 
 GENERATED_SPLIT = {"n_train": 300, "n_test": 100, "train_seed": 1, "test_seed": 2}
@@ -66,11 +72,16 @@ class DatasetEntry:
     n_features : int or str
         The number of input features, or the key that sets it (default: ``make``'s default).
     n_classes : int, default=2
+        With more than 2, labels are one-hot ``(n_classes, m)`` (:func:`one_hot`).
     generated : bool, default=True
     sizes : callable, default=seeded_sizes
         ``sizes(data_cfg) -> (n_train, n_test)``; a fixed data set gives its own.
     checks : tuple of callable
         Rules across keys: ``check(data)`` raises :class:`nninit.options.ConfigError`.
+    standardize : bool, default=False
+        The default of ``data.standardize`` (a real data set's features have units of their own: True).
+    image_shape : tuple of int or None, default=None
+        The shape of an example as an image (``digits``: (8, 8)); None for other data.
     """
 
     make: Callable
@@ -81,6 +92,8 @@ class DatasetEntry:
     generated: bool = True
     sizes: Callable[[dict], tuple[int, int]] = seeded_sizes
     checks: tuple[Callable[[dict], None], ...] = ()
+    standardize: bool = False
+    image_shape: tuple[int, int] | None = None
 
     def features(self, data_cfg: dict) -> int:
         """The number of input features with ``data_cfg`` (a missing key: the maker's default)."""
@@ -138,6 +151,17 @@ def gaussian_quantiles(n_samples: int, seed: int, *, n_features: int = 2, cov: f
     )
 
 
+def blobs(n_samples: int, seed: int, *, cluster_std: float = 1.0):
+    """``sklearn.datasets.make_blobs`` with three classes: isotropic Gaussian blobs around fixed centres
+    at distance 3 from the origin, 120 degrees apart (fixed, so that both splits share them; the
+    seed draws the points only)."""
+    from sklearn import datasets
+
+    angles = 2 * np.pi * np.arange(3) / 3 + np.pi / 2
+    centers = 3.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    return datasets.make_blobs(n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=seed)
+
+
 DATASETS: dict[str, DatasetEntry] = {
     "circles": DatasetEntry(circles, (*SEEDED_SPLITS, NOISE, Key("factor", in_open_interval(0, 1), "inner radius / "
                                                                                              "outer radius")),
@@ -150,8 +174,16 @@ DATASETS: dict[str, DatasetEntry] = {
          Key("cov", positive(), "variance of each feature")),
         "an isotropic Gaussian split into a ball and a shell (make_gaussian_quantiles)",
         n_features="n_features", checks=(_different_seeds,)),
+    "blobs": DatasetEntry(blobs, (*SEEDED_SPLITS, Key("cluster_std", positive(), "standard deviation of each blob")),
+                          "three Gaussian blobs in the plane, 3 classes (make_blobs)", n_classes=3,
+                          checks=(_different_seeds,)),
+    **{name: DatasetEntry(split_maker(name), split_keys(real), real.summary, n_features=real.n_features,
+                          n_classes=real.n_classes, generated=False, sizes=split_sizes(name), standardize=True,
+                          image_shape=real.image_shape)
+       for name, real in REAL_SETS.items()},
 }
-"""The options of the ``data`` group (one ``conf/data/<name>.yaml`` each)."""
+"""The options of the ``data`` group (one ``conf/data/<name>.yaml`` each): three generated two-class sets,
+one generated three-class set, and the real sets of :mod:`nninit.data.real`."""
 
 
 def describe(data_cfg: dict) -> Description:
@@ -175,3 +207,29 @@ def dataset_entry(name: str) -> DatasetEntry:
 def as_columns(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's ``(m, n_features)`` and ``(m,)`` as the notebook's ``(n_features, m)`` and ``(1, m)``, float64."""
     return np.ascontiguousarray(X.T, dtype=np.float64), y.reshape(1, -1).astype(np.float64)
+
+
+def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class indices (any shape with ``m`` values in ``0 .. n_classes - 1``) as one-hot columns,
+    float64 of shape ``(n_classes, m)``: the labels of a softmax output."""
+    labels = np.asarray(labels).ravel().astype(np.int64)
+    Y = np.zeros((n_classes, labels.size))
+    Y[labels, np.arange(labels.size)] = 1.0
+    return Y
+
+
+def stored_labels(Y: np.ndarray) -> np.ndarray:
+    """Labels as a run folder keeps them (``data.npz``): two classes as they are, ``(1, m)`` float64 in
+    {0, 1}; one-hot ``(K, m)`` as the class indices, int64 of shape ``(1, m)``."""
+    return Y if Y.shape[0] == 1 else np.argmax(Y, axis=0).reshape(1, -1).astype(np.int64)
+
+
+def majority_rate(Y: np.ndarray) -> float:
+    """The accuracy of always predicting the most frequent class: labels ``(1, m)`` (in {0, 1}, or
+    class indices as :func:`stored_labels` keeps them) or one-hot ``(K, m)``. Two classes:
+    ``max(mean, 1 - mean)``, as before there were more."""
+    if Y.shape[0] > 1:
+        Y = np.argmax(Y, axis=0).reshape(1, -1)
+    if Y.size and Y.max() > 1:
+        return float(np.bincount(Y.ravel().astype(np.int64)).max() / Y.size)
+    return float(max(Y.mean(), 1 - Y.mean()))

@@ -1,6 +1,7 @@
 """The decision boundary of a run: the predicted regions over the plane with the examples
-(``decision_boundary.png``), and their animation over training (``decision_boundary.gif``).
-Inputs that are not 2-d get a histogram of the predicted probability per class instead."""
+(``decision_boundary.png``), and their animation over training (``decision_boundary.gif``), with
+a colour per class (two, or the K of a softmax output). Two-class inputs that are not 2-d get a
+histogram of the predicted probability per class instead; K-class ones get no such figure."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from nninit.figures import style  # first: it imports matplotlib whatever MPLBACKEND says
-from nninit.figures.style import POINT_COLORS, REGION_COLORS, ListedColormap, new_figure
+from nninit.figures.classes import class_colors
+from nninit.figures.style import POINT_COLORS, ListedColormap, new_figure
 from nninit.numerics.activations import Activation
 from nninit.numerics.network import predict_proba
+from nninit.numerics.outputs import class_of_labels, predicted_class
 from nninit.record import runfolder
 
 GRID_FLOP_BUDGET = 5e9
@@ -31,21 +34,29 @@ def _plane(X: np.ndarray, resolution: int, pad: float = 0.5):
     return np.vstack([xx.ravel(), yy.ravel()]), (x_min, x_max, y_min, y_max), xx.shape
 
 
+def n_classes_of(parameters: dict[str, np.ndarray]) -> int:
+    """The classes a network tells apart: its output units, 2 for a single sigmoid unit."""
+    return max(2, parameters[f"W{len(parameters) // 2}"].shape[0])
+
+
 def _regions(parameters, grid, shape, activation, negative_slope) -> np.ndarray:
     """The predicted class on the grid (NaN where the parameters are not finite: left blank)."""
     if not all(np.isfinite(p).all() for p in parameters.values()):
         return np.full(shape, np.nan)
-    return (predict_proba(grid, parameters, Activation(activation, negative_slope)) > 0.5).reshape(shape).astype(float)
+    probabilities = predict_proba(grid, parameters, Activation(activation, negative_slope))
+    return predicted_class(probabilities).reshape(shape).astype(float)
 
 
-def _scatter(ax, X, Y, *, marker_size: float, hollow: bool = False, which: str = "train") -> None:
-    for label in (0, 1):
-        on = Y.ravel() == label
+def _scatter(ax, X, Y, *, marker_size: float, hollow: bool = False, which: str = "train", n_classes: int = 2) -> None:
+    """The examples of each class in its colour; ``Y`` as stored ((1, m) class indices) or one-hot (K, m)."""
+    labels, colors = class_of_labels(Y), class_colors(n_classes)[1]
+    for label in range(n_classes):
+        on = labels == label
         if hollow:
-            ax.scatter(X[0, on], X[1, on], facecolors="none", edgecolors=POINT_COLORS[label], s=marker_size * 1.3,
+            ax.scatter(X[0, on], X[1, on], facecolors="none", edgecolors=colors[label], s=marker_size * 1.3,
                        linewidths=0.9, label=f"{which}, label {label}")
         else:
-            ax.scatter(X[0, on], X[1, on], color=POINT_COLORS[label], s=marker_size, edgecolors="k", linewidths=0.3,
+            ax.scatter(X[0, on], X[1, on], color=colors[label], s=marker_size, edgecolors="k", linewidths=0.3,
                        label=f"{which}, label {label}")
 
 
@@ -73,11 +84,17 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
     """Shade the predicted class over the plane and scatter the examples on ``ax``.
 
     ``X`` is ``(2, m)``; for other input sizes the predicted-probability histogram per class is
-    drawn instead (:func:`draw_probability_histogram`). Test points, when given, are hollow.
+    drawn instead (:func:`draw_probability_histogram`) for two classes, and a note for more. Each
+    class has its colour (:func:`nninit.figures.classes.class_colors`). Test points, when given, are hollow.
     Non-finite parameters (a diverged run) leave the plane blank. The grid has at most
     ``resolution`` points per side, fewer for networks too large to evaluate that many
     (:func:`grid_resolution`). Returns the image of the regions (None without one).
     """
+    K = n_classes_of(parameters)
+    if X.shape[0] != 2 and K > 2:
+        ax.text(0.5, 0.5, f"{X.shape[0]}-d inputs, {K} classes:\nno decision boundary", ha="center", va="center",
+                fontsize=8, transform=ax.transAxes)
+        return None
     if X.shape[0] != 2:
         draw_probability_histogram(ax, parameters, X, Y, activation, negative_slope, X_test=X_test, Y_test=Y_test)
         return None
@@ -85,10 +102,11 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
     both = X if X_test is None else np.hstack([X, X_test])
     grid, extent, shape = _plane(both, resolution)
     image = ax.imshow(_regions(parameters, grid, shape, activation, negative_slope), origin="lower", extent=extent,
-                      cmap=ListedColormap(REGION_COLORS), vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-    _scatter(ax, X, Y, marker_size=marker_size)
+                      cmap=ListedColormap(class_colors(K)[0]), vmin=0, vmax=K - 1, aspect="auto",
+                      interpolation="nearest")
+    _scatter(ax, X, Y, marker_size=marker_size, n_classes=K)
     if X_test is not None:
-        _scatter(ax, X_test, Y_test, marker_size=marker_size, hollow=True, which="test")
+        _scatter(ax, X_test, Y_test, marker_size=marker_size, hollow=True, which="test", n_classes=K)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     return image
@@ -125,7 +143,7 @@ class BoundaryAnimation:
     Parameters
     ----------
     X, Y : ndarray
-        The training inputs (2, m) and labels (1, m); only 2-d inputs are drawn.
+        The training inputs (2, m) and labels ((1, m), or one-hot (K, m)); only 2-d inputs are drawn.
     title : str
     first_parameters : dict of str to ndarray
         The parameters of the first frame (they set the grid's resolution).
@@ -147,7 +165,8 @@ class BoundaryAnimation:
         fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
         ax = fig.subplots()
         ax.patch.set_visible(False)
-        _scatter(ax, X, Y, marker_size=9)
+        self.n_classes = n_classes_of(first_parameters)
+        _scatter(ax, X, Y, marker_size=9, n_classes=self.n_classes)
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.set_xticks([])
@@ -163,12 +182,13 @@ class BoundaryAnimation:
         self.box = (x0, x1, y0, y1)
         self.rows = (np.arange(y1 - y0)[::-1] * self.shape[0]) // (y1 - y0)  # nearest grid row for each pixel row
         self.cols = (np.arange(x1 - x0) * self.shape[1]) // (x1 - x0)
-        self.palette = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] for c in (*REGION_COLORS, "#ffffff")])
+        regions = (*class_colors(self.n_classes)[0], "#ffffff")  # a colour per class, white where not finite
+        self.palette = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] for c in regions])
         self.layer = layer
         self.font = ImageFont.load_default(size=11)
         alpha = layer[..., 3:]
         # one palette for every frame, made from the layer over each region colour, so every colour is in it
-        swatches = [layer[..., :3] * alpha + self.palette[k] * (1 - alpha) for k in range(3)]
+        swatches = [layer[..., :3] * alpha + self.palette[k] * (1 - alpha) for k in range(len(self.palette))]
         reference = Image.fromarray((np.hstack(swatches) * 255).round().astype(np.uint8))
         self.shared = reference.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
 
@@ -179,7 +199,7 @@ class BoundaryAnimation:
 
         x0, x1, y0, y1 = self.box
         regions = _regions(parameters, self.grid, self.shape, self.activation, self.negative_slope)
-        classes = np.where(np.isnan(regions), 2, regions).astype(int)
+        classes = np.where(np.isnan(regions), self.n_classes, regions).astype(int)
         canvas = np.ones(self.layer.shape[:2] + (3,), dtype=np.float32)
         canvas[y0:y1, x0:x1] = self.palette[classes[np.ix_(self.rows, self.cols)]]
         alpha = self.layer[..., 3:]

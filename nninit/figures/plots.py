@@ -9,10 +9,12 @@ and its animation in :mod:`nninit.figures.boundary`; both are importable from he
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
+from nninit.data import majority_rate
 from nninit.figures import style  # first: it imports matplotlib whatever MPLBACKEND says
 from nninit.figures.boundary import (  # noqa: F401  (importable from here)
     GRID_FLOP_BUDGET,
@@ -21,8 +23,10 @@ from nninit.figures.boundary import (  # noqa: F401  (importable from here)
     draw_decision_boundary,
     draw_probability_histogram,
     grid_resolution,
+    n_classes_of,
     plot_decision_boundary,
 )
+from nninit.figures.classes import plot_class_figures
 from nninit.figures.style import (  # noqa: F401  (importable from here)
     DPI,
     LINE_STYLES,
@@ -39,6 +43,8 @@ from nninit.figures.style import (  # noqa: F401  (importable from here)
     warm_up,
 )
 from nninit.record import runfolder
+
+log = logging.getLogger(__name__)
 
 
 def plot_training(history: dict[str, np.ndarray], path: Path, title: str, chance: float | None = None) -> None:
@@ -84,7 +90,7 @@ def _layer_columns(history: dict[str, np.ndarray], stat: str) -> list[int]:
 
 def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: str) -> None:
     """Activation std and weight-gradient norm by layer depth, at initialization and at the end; the
-    reference spread 1 spans the hidden layers only (the last point is the sigmoid output, whose
+    reference spread 1 spans the hidden layers only (the last point is the output, a sigmoid or softmax, whose
     spread cannot exceed 0.5)."""
     layers = _layer_columns(history, "a_std")
     fig = new_figure(9.5, 3.9, layout=None)
@@ -102,7 +108,7 @@ def plot_signal_propagation(history: dict[str, np.ndarray], path: Path, title: s
             ax.plot([hidden[0] - 0.3, hidden[-1] + 0.3], [1.0, 1.0], color="gray", linestyle=":", linewidth=1,
                     label="1 (unit spread, hidden layers)")
         log_axis(ax, np.concatenate([history[f"{stat}_{l}"] for l in layers]))
-        ax.set(xlabel="layer (last = sigmoid output)", ylabel=label, title=panel_title)
+        ax.set(xlabel="layer (last = the output: sigmoid or softmax)", ylabel=label, title=panel_title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3, which="both")
         ax.legend(fontsize=8)
@@ -149,7 +155,24 @@ def plot_layer_stats(history: dict[str, np.ndarray], path: Path, title: str) -> 
     style.save_figure(fig, path)
 
 
-FIGURES = ("cost", "boundary", "signal", "layers", "animation")
+def _boundary(run_dir: Path, metrics: dict, data: dict, params: dict, label: str) -> list[Path]:
+    """``decision_boundary.png`` for 2-d inputs or two classes; for others a note in the log, nothing drawn."""
+    X, model = data["X_train"], metrics["config"]["model"]
+    if X.shape[0] != 2 and n_classes_of(params) > 2:
+        log.info("decision_boundary.png not drawn: a decision boundary is drawn for 2-d inputs, these are %d-d "
+                 "with %d classes (see confusion_matrix.png)", X.shape[0], n_classes_of(params))
+        return []
+
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    title = f"{label}\ntrain {pct(metrics.get('train_accuracy'))}, test {pct(metrics.get('test_accuracy'))}"
+    plot_decision_boundary(params, X, data["Y_train"], run_dir / "decision_boundary.png", title,
+                           model["activation"], model["negative_slope"], X_test=data["X_test"], Y_test=data["Y_test"])
+    return [run_dir / "decision_boundary.png"]
+
+
+FIGURES = ("cost", "boundary", "signal", "layers", "animation", "confusion", "predictions")
 """The figures of a run, by name (``plot_run(..., only=...)``)."""
 
 
@@ -158,7 +181,9 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     """Draw every figure of a run folder from its saved files; returns the paths written.
 
     Writes ``cost.png`` (train and test cost, and the accuracies, over training) and
-    ``decision_boundary.png``; when ``history.csv`` holds the diagnostics,
+    ``decision_boundary.png`` (2-d inputs, or two classes; else a note in the log); ``confusion_matrix.png``
+    (test set) for a fixed data set or more than two classes, ``predictions.png`` for images
+    (:func:`nninit.figures.classes.plot_class_figures`); when ``history.csv`` holds the diagnostics,
     ``signal_propagation.png`` and ``layer_stats.png``; with ``animation`` and a
     ``params_history.npz``, ``decision_boundary.gif``. ``metrics`` (the content of
     ``metrics.json``) is read from the folder unless given, as the run itself does before its
@@ -176,19 +201,15 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     written = []
     Y = data["Y_train"]
     if history and "cost" in only:
-        plot_training(history, run_dir / "cost.png", f"Training: {label}", chance=float(max(Y.mean(), 1 - Y.mean())))
+        plot_training(history, run_dir / "cost.png", f"Training: {label}", chance=majority_rate(Y))
         written.append(run_dir / "cost.png")
 
-    def pct(v):
-        return "n/a" if v is None else f"{100 * v:.1f}%"
-
+    params = runfolder.load_arrays(run_dir / runfolder.PARAMS_FINAL) if only & {"boundary", "confusion",
+                                                                                "predictions"} else {}
     if "boundary" in only:
-        params = runfolder.load_arrays(run_dir / runfolder.PARAMS_FINAL)
-        title = f"{label}\ntrain {pct(metrics.get('train_accuracy'))}, test {pct(metrics.get('test_accuracy'))}"
-        plot_decision_boundary(params, data["X_train"], Y, run_dir / "decision_boundary.png", title,
-                               model["activation"], model["negative_slope"],
-                               X_test=data["X_test"], Y_test=data["Y_test"])
-        written.append(run_dir / "decision_boundary.png")
+        written += _boundary(run_dir, metrics, data, params, label)
+    if params:
+        written += plot_class_figures(run_dir, metrics, data, params, only)
     if history and _layer_columns(history, "a_std"):
         if "signal" in only:
             plot_signal_propagation(history, run_dir / "signal_propagation.png", f"Signal propagation: {label}")

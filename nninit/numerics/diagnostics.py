@@ -1,7 +1,7 @@
 """Signal-propagation diagnostics of one forward and backward pass.
 
 Computed only at recorded iterations, from the buffers the training loop already holds.
-Layer ``l`` runs from 1 (first hidden layer) to ``L`` (the sigmoid output unit).
+Layer ``l`` runs from 1 (first hidden layer) to ``L`` (the output layer: a sigmoid unit or a softmax).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Forward and backward passes of a fully connected network, and its cost.
 
 Conventions (the notebook's): examples are columns, ``X`` is ``(n_x, m)`` and ``Y`` is
-``(1, m)``; layer ``l`` computes the pre-activation ``Z[l] = W[l] @ A[l-1] + b[l]`` with
-``W[l]`` of shape ``(n[l], n[l-1])``, then ``A[l] = g(Z[l])``; hidden layers use the chosen
-activation ``g`` and the output layer a sigmoid. Everything is float64.
+``(1, m)`` (two classes) or one-hot ``(K, m)`` (``K > 2`` classes); layer ``l`` computes the
+pre-activation ``Z[l] = W[l] @ A[l-1] + b[l]`` with ``W[l]`` of shape ``(n[l], n[l-1])``, then
+``A[l] = g(Z[l])``; hidden layers use the chosen activation ``g``, the output layer a sigmoid (one
+unit) or a softmax (``K`` units; :mod:`nninit.numerics.outputs`). Everything is float64.
 
 The passes write into a :class:`Cache` of preallocated arrays, so a training loop that
 reuses one cache allocates (almost) nothing per iteration; the arithmetic follows the
@@ -14,7 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from nninit.numerics.activations import RELU, Activation, activate, backprop_activation, sigmoid
+from nninit.numerics.activations import RELU, Activation, activate, backprop_activation
+from nninit.numerics.outputs import cost_from_preactivation, output_activation, predicted_class
+
+__all__ = ["Cache", "accuracy", "allocate_parameters", "backward", "cost_from_preactivation", "forward",
+           "new_grads", "output_preactivation", "predict", "predict_proba"]
 
 
 class Cache:
@@ -78,12 +83,14 @@ def forward(
     cache : Cache
         Buffers for this input; ``Z`` and ``A`` are overwritten.
     activation : Activation, default=RELU
-        Hidden-layer activation (with leaky ReLU's slope); the output layer is always a sigmoid.
+        Hidden-layer activation (with leaky ReLU's slope); the output layer is a sigmoid (one unit)
+        or a softmax (``K > 1`` units).
 
     Returns
     -------
-    ndarray of float64, shape (1, m)
-        The output ``A[L]``, the predicted probability of class 1 (a view into ``cache``).
+    ndarray of float64, shape (1, m) or (K, m)
+        The output ``A[L]`` (a view into ``cache``): the predicted probability of class 1, or of each
+        of the ``K`` classes.
     """
     W, b = layer_lists(parameters)
     return forward_layers(W, b, cache, activation)
@@ -100,7 +107,7 @@ def forward_layers(W: list, b: list, cache: Cache, activation: Activation) -> np
         activate(Z[l], A[l], activation)
     dot(W[L], A[L - 1], out=Z[L])
     add(Z[L], b[L], out=Z[L])
-    return sigmoid(Z[L], out=A[L])
+    return output_activation(Z[L], out=A[L])
 
 
 def backward(
@@ -110,16 +117,17 @@ def backward(
     grads: dict[str, np.ndarray],
     activation: Activation = RELU,
 ) -> dict[str, np.ndarray]:
-    """Backward pass of the mean binary cross-entropy after :func:`forward`.
+    """Backward pass of the mean cross-entropy after :func:`forward`.
 
     Uses ``dZ[L] = (A[L] - Y) / m``, the exact gradient of the cost with respect to the output
-    pre-activation, computed as the notebook does (``1./m * (A - Y)``); then for each layer
+    pre-activation for a sigmoid with the binary cross-entropy and for a softmax with the categorical
+    one (Bishop 2006, eq. 4.109), computed as the notebook does (``1./m * (A - Y)``); then for each layer
     ``dW = dZ @ A[l-1].T``, ``db = sum(dZ, axis=1)`` and ``dA[l-1] = W.T @ dZ``.
 
     Parameters
     ----------
-    Y : ndarray of float64, shape (1, m)
-        Labels in {0, 1}.
+    Y : ndarray of float64, shape (1, m) or (K, m)
+        Labels in {0, 1}, or one-hot columns (the shape of the output).
     parameters : dict of str to ndarray
     cache : Cache
         Filled by :func:`forward` on the same parameters.
@@ -154,35 +162,13 @@ def backward_layers(Y: np.ndarray, W_T: list, cache: Cache, dW: list, db: list, 
             backprop_activation(dZ[l - 1], Z[l - 1], A[l - 1], activation, mask[l - 1])
 
 
-def cost_from_preactivation(ZL: np.ndarray, Y: np.ndarray) -> float:
-    """Mean binary cross-entropy of ``sigmoid(ZL)`` against ``Y``, computed stably.
-
-    ``-y log(s) - (1 - y) log(1 - s)`` with ``s = sigmoid(z)`` equals
-    ``max(z, 0) - y z + log1p(exp(-|z|))``, which stays finite and exact when the sigmoid
-    saturates. (The notebook computes ``log`` of the rounded sigmoid: once ``s`` rounds to
-    exactly 1.0 it takes ``log(0)`` and prints ``inf``, a rounding artefact.)
-
-    Parameters
-    ----------
-    ZL : ndarray of float64, shape (1, m)
-        Output pre-activation.
-    Y : ndarray of float64, shape (1, m)
-
-    Returns
-    -------
-    float
-        The cost in nats per example; NaN if ``ZL`` holds NaN.
-    """
-    return float(np.mean(np.maximum(ZL, 0.0) - ZL * Y + np.log1p(np.exp(-np.abs(ZL)))))
-
-
 def new_grads(parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Zero arrays ``dW1, db1, ...`` shaped like ``parameters``."""
     return {f"d{k}": np.zeros_like(v) for k, v in parameters.items()}
 
 
 def output_preactivation(X: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> np.ndarray:
-    """The output unit's pre-activation ``Z[L]`` for ``X`` of shape ``(n_x, m)``; returns ``(1, m)``.
+    """The output layer's pre-activation ``Z[L]`` for ``X`` of shape ``(n_x, m)``; returns ``(n[L], m)``.
 
     The same arithmetic as :func:`forward`, holding only two layers' arrays at a time, so that
     large inputs (a plotting grid through a deep, wide network) need little memory.
@@ -200,23 +186,28 @@ def output_preactivation(X: np.ndarray, parameters: dict[str, np.ndarray], activ
 
 
 def predict_proba(X: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> np.ndarray:
-    """Output probabilities ``sigmoid(Z[L])`` for ``X`` of shape ``(n_x, m)``; returns shape ``(1, m)``
-    (see :func:`output_preactivation`)."""
+    """Output probabilities for ``X`` of shape ``(n_x, m)``: ``sigmoid(Z[L])`` of shape ``(1, m)``, or
+    ``softmax(Z[L])`` of shape ``(K, m)`` (see :func:`output_preactivation`)."""
     Z = output_preactivation(X, parameters, activation)
-    with np.errstate(over="ignore"):  # exp(-Z) overflows for Z < -709.79: the sigmoid is 0 there
-        return sigmoid(Z, out=Z)
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(-Z) overflows for Z < -709.79: the sigmoid is 0 there
+        return output_activation(Z, out=Z)
 
 
 def predict(X: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> np.ndarray:
-    """Class predictions, 1 where the output probability is strictly greater than 0.5.
+    """Class predictions: 1 where the one output probability is strictly greater than 0.5, or the
+    class of the largest of ``K`` (:func:`nninit.numerics.outputs.predicted_class`).
 
     Returns
     -------
     ndarray of int64, shape (1, m)
+        Class indices.
     """
-    return (predict_proba(X, parameters, activation) > 0.5).astype(np.int64)
+    return predicted_class(predict_proba(X, parameters, activation)).reshape(1, -1)
 
 
 def accuracy(X: np.ndarray, Y: np.ndarray, parameters: dict[str, np.ndarray], activation: Activation = RELU) -> float:
-    """Fraction of examples whose prediction (see :func:`predict`) equals the label."""
+    """Fraction of examples whose prediction (see :func:`predict`) equals the label (``Y`` of shape
+    ``(1, m)``, or one-hot ``(K, m)``)."""
+    if Y.shape[0] > 1:
+        Y = np.argmax(Y, axis=0).reshape(1, -1)
     return float(np.mean(predict(X, parameters, activation) == Y))

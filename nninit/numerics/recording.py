@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nninit.numerics.activations import Activation, sigmoid
+from nninit.numerics.activations import Activation
 from nninit.numerics.diagnostics import layer_statistics
-from nninit.numerics.network import Cache, cost_from_preactivation, output_preactivation
+from nninit.numerics.network import Cache, output_preactivation
+from nninit.numerics.outputs import cost_from_preactivation, fraction_correct, output_activation
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,9 @@ class State:
         ``dW1, db1, ...`` of this iteration's backward pass.
     cache : Cache
         This iteration's forward pass on the training set (``cache.Z[-1]``, ``cache.A[-1]``: the
-        output unit's pre-activation and probability, shape ``(1, m)``).
-    Y : ndarray of float64, shape (1, m)
-        The training labels.
+        output layer's pre-activation and probabilities, shape ``(1, m)`` or ``(K, m)``).
+    Y : ndarray of float64, shape (1, m) or (K, m)
+        The training labels (one-hot for ``K`` classes).
     activation : Activation
         The hidden layers' activation.
     """
@@ -55,8 +56,8 @@ RowFunction = Callable[[State], dict[str, float]]
 
 
 def cost(state: State) -> dict[str, float]:
-    """``cost``: the mean binary cross-entropy on the training set
-    (:func:`nninit.numerics.network.cost_from_preactivation`); always the first column after ``iteration``."""
+    """``cost``: the mean cross-entropy on the training set, binary or categorical
+    (:func:`nninit.numerics.outputs.cost_from_preactivation`); always the first column after ``iteration``."""
     return {"cost": cost_from_preactivation(state.cache.Z[-1], state.Y)}
 
 
@@ -66,21 +67,23 @@ def on_test_set(X_test: np.ndarray, Y_test: np.ndarray) -> RowFunction:
     Parameters
     ----------
     X_test : ndarray of float64, shape (n_x, m_test)
-    Y_test : ndarray of float64, shape (1, m_test)
+    Y_test : ndarray of float64, shape (1, m_test) or (K, m_test)
+        Labels in {0, 1}, or one-hot.
 
     Returns
     -------
     callable
         ``state -> {"test_cost", "train_accuracy", "test_accuracy"}``: the test set's cost and the
-        fractions of train and test examples whose prediction (output > 0.5) is the label.
+        fractions of train and test examples whose prediction (output > 0.5, or the argmax of ``K``
+        outputs) is the label.
     """
 
     def columns(state: State) -> dict[str, float]:
         Z_test = output_preactivation(X_test, state.parameters, state.activation)
         return {
             "test_cost": cost_from_preactivation(Z_test, Y_test),
-            "train_accuracy": float(np.mean((state.cache.A[-1] > 0.5) == (state.Y == 1))),
-            "test_accuracy": float(np.mean((sigmoid(Z_test, out=Z_test) > 0.5) == (Y_test == 1))),
+            "train_accuracy": fraction_correct(state.cache.A[-1], state.Y),
+            "test_accuracy": fraction_correct(output_activation(Z_test, out=Z_test), Y_test),
         }
 
     return columns

@@ -46,7 +46,7 @@ def estimated_bytes(cfg: dict) -> tuple[int, int, int]:
     """
     data = describe(cfg["data"])
     n_features = data.n_features
-    dims = [n_features, *cfg["model"]["hidden_dims"], 1]
+    dims = [n_features, *cfg["model"]["hidden_dims"], data.n_outputs]
     units = sum(dims[1:])
     params = sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
     per_example = int(8 * (3.2 * units + 2 * n_features + 8))

@@ -7,7 +7,8 @@ killed run never leaves a half-written file. Layout::
     history.csv         one row per recorded iteration
     params_init.npz     W1, b1, ..., WL, bL before training
     params_final.npz    after training
-    data.npz            X_train, Y_train, X_test, Y_test (for redrawing the plots)
+    data.npz            X_train, Y_train, X_test, Y_test (for redrawing the plots); Y of K > 2 classes as class
+                        indices (1, m) int64, two classes as (1, m) float64 in {0, 1}
     *.png               plots drawn from the files above
 """
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nninit.data import majority_rate
 from nninit.record import runfolder
 
 log = logging.getLogger("nninit.record.runs")
@@ -130,11 +131,12 @@ class Run:
 
     def majority(self, split: str = "train") -> float:
         """The accuracy of always predicting the majority class of ``split`` (``train`` or
-        ``test``), from ``data.npz``; 0.5 when the file is missing or unreadable."""
+        ``test``; any number of classes: :func:`nninit.data.majority_rate`), from ``data.npz``; 0.5
+        when the file is missing or unreadable."""
         if split not in self._majority:
             try:
                 Y = runfolder.load_arrays(self.path / runfolder.DATA)[f"Y_{split}"]
-                self._majority[split] = float(max(Y.mean(), 1 - Y.mean()))
+                self._majority[split] = majority_rate(Y)
             except (OSError, KeyError, ValueError):
                 self._majority[split] = 0.5
         return self._majority[split]
