@@ -38,8 +38,22 @@ def _binary_output(ZL):
     return 1.0 / (1.0 + np.exp(-ZL))
 
 
-OUTPUTS = {"sigmoid": (_binary_labels, _binary_cost, _binary_output, 1)}
-"""output -> (labels(rng, m), cost(ZL, Y), output(ZL), units): the softmax output joins this table."""
+def _one_hot_labels(rng, m, K=3):
+    return np.eye(K)[rng.randint(K, size=m)].T
+
+
+def _softmax_output(ZL):
+    E = np.exp(ZL)  # small pre-activations here: the plain formula, without the shift the package uses
+    return E / E.sum(axis=0)
+
+
+def _categorical_cost(ZL, Y):
+    return float(-np.mean(np.sum(Y * np.log(_softmax_output(ZL)), axis=0)))
+
+
+OUTPUTS = {"sigmoid": (_binary_labels, _binary_cost, _binary_output, 1),
+           "softmax": (_one_hot_labels, _categorical_cost, _softmax_output, 3)}
+"""output -> (labels(rng, m), cost(ZL, Y), output(ZL), units)."""
 HIDDEN = {"relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
           "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2)}
 

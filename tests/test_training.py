@@ -92,6 +92,20 @@ def test_the_saturation_note_counts_the_examples_on_the_wrong_side_once(caplog):
                                                        + math.log1p(math.exp(-0.1))) / 5, rel=1e-15)
 
 
+def test_the_saturation_note_counts_softmax_columns_whose_true_class_underflows(caplog):
+    """Three classes, Z = W x with the rows of W = 1000 * (1, 0, -1): for x = 1 the softmax is exactly
+    (1, 0, 0) in float64 (exp(-1000) underflows), so a label of class 1 or 2 has probability exactly 0
+    (log(A) = -inf); its cross-entropy from the log-sum-exp is 1000 or 2000 nats."""
+    X = np.array([[1.0, 1.0, 1.0, 1e-4]])
+    Y = np.eye(3)[:, [0, 1, 2, 1]]  # right, underflowed, underflowed, unsaturated
+    params = {"W1": np.array([[1000.0], [0.0], [-1000.0]]), "b1": np.zeros((3, 1))}
+    with caplog.at_level(logging.INFO, logger="nninit.numerics.training"):
+        result = train(X, Y, params, TrainSettings(1e-9, 0))
+    notes = [m for m in caplog.messages if m.startswith("Note:")]
+    assert len(notes) == 1 and "softmax" in notes[0] and " for 2 examples" in notes[0], notes
+    assert np.isfinite(result.history[0]["cost"]) and result.history[0]["cost"] > (1000 + 2000) / 4
+
+
 def test_no_saturation_note_when_saturated_on_the_right_side(caplog):
     X, Y = np.array([[1.0, -1.0]]), np.array([[1.0, 0.0]])
     with caplog.at_level(logging.INFO, logger="nninit.numerics.training"):

@@ -71,7 +71,11 @@ class TrainResult:
 
 
 def _saturation_note(AL: np.ndarray, Y: np.ndarray) -> int:
-    """Examples whose sigmoid output rounds to exactly the wrong label (log(0) in the notebook)."""
+    """Examples whose output gives their true class a probability of exactly 0 in float64 (``log(0)``,
+    the notebook's ``inf``): a sigmoid output at exactly the wrong label, or a softmax column whose
+    true-class entry underflows to 0."""
+    if AL.shape[0] > 1:
+        return int(np.count_nonzero(np.sum(AL * Y, axis=0) == 0.0))
     return int(np.count_nonzero(((AL == 1.0) & (Y == 0)) | ((AL == 0.0) & (Y == 1))))
 
 
@@ -201,7 +205,13 @@ class _Loop:
     def note_saturation(self, i: int, cost: float) -> None:
         """Say once where the sigmoid output rounds to exactly the wrong label (the notebook's inf)."""
         saturated = _saturation_note(self.cache.A[-1], self.Y)
-        if saturated:
+        if saturated and self.Y.shape[0] > 1:
+            self.warned_saturation = True
+            log.info(
+                "Note: at iteration %d the softmax output gives the true class a probability of exactly 0 "
+                "for %d examples; log(A) would be -inf there, the true cross-entropy (computed from the "
+                "pre-activation with log-sum-exp) is %s", i, saturated, cost)
+        elif saturated:
             self.warned_saturation = True
             log.info(
                 "Note: at iteration %d the sigmoid output rounds to exactly 0 or 1 on the wrong "
