@@ -157,14 +157,15 @@ def test_a_30_feature_two_class_run_and_a_k_class_run_in_4_d(tmp_path, caplog, m
 
 @pytest.mark.slow
 def test_digits_end_to_end_ten_classes_learn_well_above_chance(tmp_path):
-    """The command line on digits with plain full-batch gradient descent: a folder coherent for ten classes."""
+    """Issue 21's command: digits, He, [64, 32], Adam on minibatches of 64 at 0.001 for 3,000 updates trains
+    to a test accuracy above 90 % (measured: 97.2 %), in a folder coherent for ten classes."""
     out = tmp_path / "digits"
-    run_cli(["data=digits", "init=he", "model.hidden_dims=[64,32]", "train.num_iterations=300",
-             "train.print_every=100", f"hydra.run.dir={out}"], tmp_path)  # learning rate 0.01, the default
+    run_cli(["data=digits", "init=he", "model.hidden_dims=[64,32]", "train.optimizer=adam", "train.batch_size=64",
+             "train.learning_rate=0.001", "train.num_iterations=3000", f"hydra.run.dir={out}"], tmp_path)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["layers_dims"] == [64, 64, 32, 10]
     chance = np.bincount(np.load(out / "data.npz")["Y_test"][0]).max() / 360
-    assert chance < 0.11 and metrics["test_accuracy"] > 0.7  # ten classes: chance is about 10 % (measured: 86 %)
+    assert chance < 0.11 and metrics["test_accuracy"] > 0.9  # ten classes: chance is about 10 %
     assert {"confusion_matrix.png", "predictions.png", "cost.png"} <= {p.name for p in out.glob("*.png")}
     assert not (out / "decision_boundary.png").exists()
     assert "decision_boundary.png not drawn" in (out / "run.log").read_text()
