@@ -14,6 +14,7 @@ killed run never leaves a half-written file. Layout::
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -143,6 +144,23 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+@functools.lru_cache(maxsize=1)
+def _software() -> tuple[tuple[str, str | None], ...]:
+    """The versions of Python and the key packages, the platform, and the git commit and state of the code:
+    looked up once per process (the code a process runs is the code it imported; a sweep's worker runs
+    many jobs, and these look-ups cost tens of milliseconds)."""
+    env = {"python": platform.python_version(), "platform": platform.platform()}
+    for dist in ("numpy", "scikit-learn", "hydra-core", "matplotlib", "nninit"):
+        try:
+            env[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            env[dist] = None
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
+    env["git_commit"], env["git_dirty"] = commit, None if status is None else bool(status)
+    return tuple(env.items())
+
+
 def environment() -> dict:
     """Versions of Python and the key packages, and the git commit of the code, if any.
 
@@ -152,16 +170,12 @@ def environment() -> dict:
         ``python``, ``numpy``, ``scikit-learn``, ``hydra-core``, ``matplotlib``, ``nninit``
         (None when not installed), ``platform``, the numerical platform (``blas``, ``blas_library``,
         ``blas_version``, ``blas_kernel``, ``blas_threads``, ``cpu``: :func:`nninit.record.blas.numerical_platform`),
-        ``git_commit`` (None outside a checkout) and ``git_dirty`` (uncommitted changes to tracked files).
+        ``git_commit`` (None outside a checkout) and ``git_dirty`` (uncommitted changes to tracked files, when
+        the process first asked: the code it runs is what it imported then).
     """
-    env = {"python": platform.python_version(), "platform": platform.platform()}
-    for dist in ("numpy", "scikit-learn", "hydra-core", "matplotlib", "nninit"):
-        try:
-            env[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            env[dist] = None
+    software = dict(_software())
+    env = {key: software[key] for key in ("python", "platform", "numpy", "scikit-learn", "hydra-core", "matplotlib",
+                                          "nninit")}
     env.update(numerical_platform())
-    env["git_commit"] = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no") if env["git_commit"] else None
-    env["git_dirty"] = None if status is None else bool(status)
+    env["git_commit"], env["git_dirty"] = software["git_commit"], software["git_dirty"]
     return env
