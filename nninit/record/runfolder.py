@@ -8,6 +8,7 @@ killed run never leaves a half-written file. Layout::
     params_init.npz     W1, b1, ..., WL, bL before training
     params_final.npz    after training
     data.npz            X_train, Y_train, X_test, Y_test (for redrawing the plots)
+    boundary_frames.npz the predicted class over the plane at up to 31 iterations (for the animation)
     *.png               plots drawn from the files above
 """
 
@@ -34,7 +35,7 @@ METRICS, HISTORY = "metrics.json", "history.csv"
 _UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
 os.umask(_UMASK)  # ... and put it back at once
 PARAMS_INIT, PARAMS_FINAL, DATA = "params_init.npz", "params_final.npz", "data.npz"
-PARAMS_HISTORY = "params_history.npz"
+BOUNDARY_FRAMES = "boundary_frames.npz"
 
 
 def atomic_write(path: Path, write) -> None:
@@ -123,9 +124,10 @@ def read_history(path: Path) -> dict[str, np.ndarray]:
     return {k: np.array([float(r[k]) if r[k] != "" else np.nan for r in rows]) for k in rows[0]}
 
 
-def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Save named arrays as an uncompressed ``.npz`` (loadable with ``allow_pickle=False``)."""
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+def save_arrays(path: Path, arrays: dict[str, np.ndarray], *, compressed: bool = False) -> None:
+    """Save named arrays as an ``.npz`` (loadable with ``allow_pickle=False``), uncompressed unless ``compressed``
+    (zip's deflate: for arrays that repeat themselves, such as the animation's class grids)."""
+    atomic_write(path, lambda f: (np.savez_compressed if compressed else np.savez)(f, **arrays))
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:
