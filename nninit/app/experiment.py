@@ -238,8 +238,8 @@ def _train(cfg: dict, data, parameters: dict[str, np.ndarray], metrics: dict, an
 
 
 def _save(cfg: dict, data, result, run_dir: Path, metrics: dict) -> None:
-    """The trained parameters, snapshots and history, then the numbers in ``metrics.json`` (status
-    still ``running``: the figures come next). An interrupted training raises KeyboardInterrupt here,
+    """The trained parameters, the animation's frames and the history, then the numbers in ``metrics.json``
+    (status still ``running``: the figures come next). An interrupted training raises KeyboardInterrupt here,
     once its files are saved: it is recorded at once, without figures (a launcher may kill the process next)."""
     runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
     if result.frames is not None and result.frames.iterations:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
@@ -43,8 +42,7 @@ def _execute(k: int, composed: bytes, hydra_context, task_function, singleton_st
     composing it (``hydra_joblib_launcher._core.execute_job``)."""
     setup_globals()
     Singleton.set_state(singleton_state)
-    config = pickle.loads(composed)
-    HydraConfig.instance().set_config(config)
+    config = pickle.loads(composed)  # run_job sets it as the HydraConfig
     return k, run_job(hydra_context=hydra_context, config=config, task_function=task_function,
                       job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
 
