@@ -8,8 +8,9 @@ folder's size by the network's width.
 Rows:
 
 - **160-job sweep against a plain loop**: ``python run.py -m init=zeros,random,he,xavier seed=0..39
-  train.num_iterations=1000 hydra/launcher=joblib`` as a process, against the same 160 trainings (the same
-  configs, initial parameters, training loop and recorded columns) in a plain numpy loop in this process.
+  train.num_iterations=1000 hydra/launcher=joblib`` as a process, against the same 160 trainings (the jobs'
+  configs read from their folders, then their initial parameters, training loop and recorded columns) in a
+  plain numpy loop in this process.
   Wall and CPU seconds of each (the sweep's CPU: its process and every worker it waited for, from
   ``getrusage(RUSAGE_CHILDREN)``); the ratio of the wall times, target at most 3 (7.8 before the sweep
   plugins). On a busy machine the CPU seconds are the firmer figures.
@@ -56,41 +57,34 @@ def _process(args: list[str], cwd: Path) -> dict:
     return {"wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
 
 
-def plain_loop() -> dict:
-    """The sweep's 160 trainings in one process: each job's config (composed once per init, outside the
-    timing), initial parameters and training with the columns a run records, nothing written."""
-    from hydra import compose, initialize_config_dir
-
-    from nninit.app.hydra.job import job_config
+def plain_loop(sweep_dir: Path) -> dict:
+    """The sweep's trainings in one process: each job's config (read from its ``metrics.json``, outside the
+    timing), its initial parameters and its training with the columns a run records; nothing written."""
     from nninit.data.cache import cached_dataset
     from nninit.numerics.activations import Activation
     from nninit.numerics.initializers import initial_parameters
     from nninit.numerics.recording import diagnostics, on_test_set
     from nninit.numerics.training import TrainSettings, train
 
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        configs = {init: job_config(compose("config", [f"init={init}", f"train.num_iterations={ITERATIONS}"]))
-                   for init in INITS}
+    configs = [json.loads(m.read_text())["config"] for m in sorted(sweep_dir.glob("*/metrics.json"))]
     wall, cpu = time.perf_counter(), time.process_time()
-    for init in INITS:
-        cfg = configs[init]
+    for cfg in configs:
         data = cached_dataset(cfg["data"])
         dims = [data.X_train.shape[0], *cfg["model"]["hidden_dims"], 1]
-        for seed in range(SEEDS):
-            parameters, _ = initial_parameters({**cfg, "seed": seed}, dims, data.X_train)
-            tr = cfg["train"]
-            train(data.X_train, data.Y_train, parameters,
-                  TrainSettings(tr["learning_rate"], tr["num_iterations"], tr["print_every"]),
-                  Activation(cfg["model"]["activation"], cfg["model"]["negative_slope"]),
-                  records=[on_test_set(data.X_test, data.Y_test), diagnostics])
-    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+        parameters, _ = initial_parameters(cfg, dims, data.X_train)
+        tr = cfg["train"]
+        train(data.X_train, data.Y_train, parameters,
+              TrainSettings(tr["learning_rate"], tr["num_iterations"], tr["print_every"]),
+              Activation(cfg["model"]["activation"], cfg["model"]["negative_slope"]),
+              records=[on_test_set(data.X_test, data.Y_test), *([diagnostics] if tr["diagnostics"] else [])])
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "jobs": len(configs)}
 
 
 def sweep_rows(out: Path) -> dict:
     """The 160-job joblib sweep against the plain loop, and the 30-job default sweep's efficiency."""
-    plain = plain_loop()
     sweep = _process(["-m", f"init={','.join(INITS)}", f"seed=range(0,{SEEDS})", f"train.num_iterations={ITERATIONS}",
                       "hydra/launcher=joblib", override("hydra.sweep.dir", str(out / "sweep_160"))], out)
+    plain = plain_loop(out / "sweep_160")
     folder = out / "sweep_30"
     default = _process(["-m", "init=zeros,random,he", "seed=range(1,11)", "hydra/launcher=joblib",
                         override("hydra.sweep.dir", str(folder))], out)
