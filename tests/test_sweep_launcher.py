@@ -37,3 +37,40 @@ def test_each_job_config_is_the_one_hydra_composes(tmp_path):
             composer.compose(["train.no_such_key=1"])
         with pytest.raises(type(fast_error.value)):
             loader.load_sweep_config(master, ["train.no_such_key=1"])
+
+
+class _Return:  # Hydra's JobReturn: return_value re-raises a job's exception
+    def __init__(self, value):
+        self.value = value
+
+    @property
+    def return_value(self):
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+
+
+def test_the_progress_is_counted_in_memory_each_job_once_kept_jobs_not(tmp_path, caplog):
+    from nninit.record.sweep_progress import SWEEP_PROGRESS, SweepProgress, record_sweep
+
+    record_sweep(str(tmp_path), 3)
+    progress = SweepProgress.of(str(tmp_path))
+    with caplog.at_level("INFO", logger="nninit"):
+        for value in ({"status": "completed"}, {"status": "completed", "not_run": True}, RuntimeError("boom"),
+                      {"status": "diverged"}):
+            progress.job_done(_Return(value))
+    lines = [r.getMessage() for r in caplog.records]
+    assert [line.split(",")[0] for line in lines] == ["job 1/3 done (completed)", "job 2/3 done (failed)",
+                                                      "job 3/3 done (diverged)"]
+    assert not (tmp_path / SWEEP_PROGRESS).exists()
+
+
+def test_the_progress_file_of_other_launchers_is_counted_by_its_size(tmp_path, caplog):
+    from nninit.record.sweep_progress import log_sweep_progress, record_sweep
+
+    record_sweep(str(tmp_path), None)
+    with caplog.at_level("INFO", logger="nninit"):
+        for status in ("completed", "interrupted", "failed"):
+            log_sweep_progress(str(tmp_path), status)
+    assert [r.getMessage() for r in caplog.records] == ["job 1 done (completed)", "job 2 done (interrupted)",
+                                                        "job 3 done (failed)"]

@@ -21,6 +21,8 @@ SWEEP_STATE = ".nninit_sweep.json"
 """In a sweep folder: how many jobs this sweep runs and when it started (for the jobs' progress lines)."""
 SWEEP_PROGRESS = ".nninit_progress"
 """In a sweep folder: one line per job of this sweep that ended (appended by whichever process ran it)."""
+_RECORD = 13
+"""Bytes of one :data:`SWEEP_PROGRESS` line (the status, padded, and a newline): the count is the file's size."""
 
 
 def record_sweep(sweep_dir: str, to_run: int | None) -> None:
@@ -84,11 +86,10 @@ def log_sweep_progress(sweep_dir: str, status: str) -> None:
     try:
         fd = os.open(os.path.join(sweep_dir, SWEEP_PROGRESS), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         try:
-            os.write(fd, f"{status}\n".encode())  # one short append: whole, whichever process writes it
+            os.write(fd, f"{status or '':<{_RECORD - 1}.{_RECORD - 1}}\n".encode())  # one short append: whole,
+            done = os.fstat(fd).st_size // _RECORD  # whichever process writes it; fixed length: counted, not read
         finally:
             os.close(fd)
-        with open(os.path.join(sweep_dir, SWEEP_PROGRESS), encoding="utf-8") as f:
-            done = sum(1 for _ in f)
         state = read_json(os.path.join(sweep_dir, SWEEP_STATE))
     except (OSError, ValueError):
         return
