@@ -96,6 +96,7 @@ def test_a_wide_run_keeps_its_animation_in_a_small_folder(tmp_path):
     assert frames["classes"].shape == (3, 96, 96)
 
 
+@pytest.mark.slow  # about a second: composes the config
 def test_a_network_too_large_for_the_frames_grid_gets_a_coarser_one_said_in_the_log(circles, caplog):
     from nninit.app.experiment import _frames
 
