@@ -5,8 +5,8 @@
 
 A sweep's jobs draw no figures of their own by default (``plots.figures``; the sweep summary
 draws the groups): this draws them afterwards, from the saved files, exactly as a single run
-would. ``--animation`` also draws ``decision_boundary.gif`` where the run kept its parameter
-history (``params_history.npz``; a single run does by default, a sweep job with
+would. ``--animation`` also draws ``decision_boundary.gif`` where the run kept its animation's
+frames (``boundary_frames.npz``; a single run does by default, a sweep job with
 ``plots.animation=true``). Exit codes: 0 done, 1 a run could not be drawn, 2 no run found.
 """
 
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             code = 1
             continue
         note = ""
-        if args.animation and not (run.path / "params_history.npz").exists():
-            note = " (no animation: the run kept no params_history.npz; rerun it with plots.animation=true)"
+        if args.animation and not (run.path / "boundary_frames.npz").exists():
+            note = " (no animation: the run kept no boundary_frames.npz; rerun it with plots.animation=true)"
         print(f"{run.path}: {', '.join(p.name for p in written)}{note}")
     return code
 

@@ -9,7 +9,7 @@ from conftest import compose
 from matplotlib.image import imread
 
 from nninit.app.experiment import MAX_FRAMES, run, snapshot_iterations
-from nninit.figures import plots, style
+from nninit.figures import boundary_grid, plots, style
 from nninit.numerics.network import accuracy, cost_from_preactivation, output_preactivation
 from nninit.record import runfolder
 
@@ -59,12 +59,14 @@ def test_history_holds_test_cost_and_both_accuracies(seed_run, circles):
 
 def test_the_animation_keeps_at_most_31_evenly_chosen_frames(seed_run):
     folder, _ = seed_run
-    snaps = runfolder.load_arrays(folder / "params_history.npz")
-    assert list(snaps["iteration"]) == sorted(snapshot_iterations(3000, 100, 67))
-    assert len(snaps["iteration"]) == MAX_FRAMES and snaps["iteration"][0] == 0 and snaps["iteration"][-1] == 3000
-    assert snaps["W1"].shape == (MAX_FRAMES, 10, 2) and snaps["b3"].shape == (MAX_FRAMES, 1, 1)
+    frames = runfolder.load_arrays(folder / "boundary_frames.npz")
+    assert list(frames["iteration"]) == sorted(snapshot_iterations(3000, 100))
+    assert len(frames["iteration"]) == MAX_FRAMES and frames["iteration"][0] == 0 and frames["iteration"][-1] == 3000
+    assert frames["classes"].shape == (MAX_FRAMES, 96, 96) and frames["classes"].dtype == np.uint8
+    assert not (folder / "params_history.npz").exists()  # the frames, not the parameters
     final = runfolder.load_arrays(folder / "params_final.npz")
-    assert np.array_equal(snaps["W2"][-1], final["W2"])
+    grid, _, shape = boundary_grid.plane(runfolder.load_arrays(folder / "data.npz")["X_train"], 96)
+    assert np.array_equal(frames["classes"][-1], boundary_grid.regions(final, grid, shape, "relu", 0.01))
     from PIL import Image
 
     with Image.open(folder / "decision_boundary.gif") as gif:
@@ -77,10 +79,34 @@ def test_the_animation_keeps_at_most_31_evenly_chosen_frames(seed_run):
     assert (folder / "decision_boundary.gif").stat().st_size < 2 * 2**20
 
 
-def test_snapshots_stay_within_their_memory_budget():
-    assert snapshot_iterations(15000, 1000, 67) == frozenset(range(0, 15001, 1000))
-    assert snapshot_iterations(0, 1000, 67) == frozenset({0})
-    assert snapshot_iterations(15000, 1, 10**7) == frozenset()  # 31 copies of 80 MB: no animation
+def test_snapshots_are_evenly_chosen_recorded_iterations():
+    assert snapshot_iterations(15000, 1000) == frozenset(range(0, 15001, 1000))
+    assert snapshot_iterations(0, 1000) == frozenset({0})
+    assert len(snapshot_iterations(15000, 1)) == MAX_FRAMES
+
+
+@pytest.mark.slow  # a second or more: a 1,000-wide run with its figures
+def test_a_wide_run_keeps_its_animation_in_a_small_folder(tmp_path):
+    """Any width keeps its GIF: the folder keeps the frames' class grids, not parameter copies."""
+    cfg = compose(["model.hidden_dims=[1000]", "train.num_iterations=4", "train.print_every=2"])
+    assert run(cfg, tmp_path / "wide", animation=True)["status"] == "completed"
+    assert (tmp_path / "wide" / "decision_boundary.gif").is_file()
+    assert sum(p.stat().st_size for p in (tmp_path / "wide").iterdir()) < 20 * 2**20
+    frames = runfolder.load_arrays(tmp_path / "wide" / "boundary_frames.npz")
+    assert frames["classes"].shape == (3, 96, 96)
+
+
+@pytest.mark.slow  # about a second: composes the config
+def test_a_network_too_large_for_the_frames_grid_gets_a_coarser_one_said_in_the_log(circles, caplog):
+    from nninit.app.experiment import _frames
+
+    sizes = {"W1": (2000, 2), "W2": (2000, 2000), "W3": (1, 2000)}  # only the sizes set the grid
+    with caplog.at_level("INFO", logger="nninit"):
+        frames = _frames(compose([]), circles, {key: np.empty(shape) for key, shape in sizes.items()})
+    assert frames.shape == (40, 40) and "Animation frames on a 40 x 40 grid, not 96 x 96" in caplog.text
+    with caplog.at_level("INFO", logger="nninit"):
+        assert _frames(compose([]), circles, {"W1": np.empty((10, 2))}).shape == (96, 96)
+    assert caplog.text.count("Animation frames") == 1
 
 
 def test_the_training_figure_draws_train_and_test(seed_run, drawn):
@@ -179,7 +205,7 @@ def test_the_backend_is_forked_only_for_figures_on_two_cores(monkeypatch):
     from nninit.figures import drawing, helper_process
 
     with drawing.drawing_backend(figures=False) as backend:
-        assert isinstance(backend, drawing.InProcess) and backend.frames(None, None, {}, "relu", 0.0, 8, 1) is None
+        assert isinstance(backend, drawing.InProcess)
     monkeypatch.setattr(helper_process, "ENABLED", False)
     with drawing.drawing_backend() as backend:
         assert isinstance(backend, drawing.InProcess)
@@ -311,22 +337,16 @@ def test_a_prepared_process_runs_the_call_or_leaves_it_to_the_caller():
 
 
 @pytest.mark.slow  # a second or more (processes, many draws): out of the fast subset
-def test_the_animation_drawn_while_the_run_trains_is_the_one_drawn_from_its_folder(tmp_path, monkeypatch):
-    """The helper draws the animation's frames from the snapshots sent while the run trains; the
-    GIF is the one drawn afterwards from the saved snapshots, byte for byte."""
+def test_the_animation_drawn_by_the_helper_is_the_one_drawn_in_the_run_process(tmp_path, monkeypatch):
+    """The helper process paints the GIF from the run's saved frames; the same bytes as the run's own process."""
     from nninit.figures import helper_process
 
     if helper_process.cores() < 2:
         pytest.skip("one core: no helper process")
     cfg = compose(["train.num_iterations=2000", "train.print_every=100"])
     monkeypatch.setattr(helper_process, "ENABLED", False)
-    run(cfg, tmp_path / "one_process", animation=True)  # drawn from the saved snapshots
+    run(cfg, tmp_path / "one_process", animation=True)
     monkeypatch.setattr(helper_process, "ENABLED", True)
-
-    def from_the_folder(*args, **kwargs):
-        raise AssertionError("drawn from the saved snapshots, not while training")
-
-    monkeypatch.setattr(plots, "animate_decision_boundary", from_the_folder)  # in the helper too (forked after)
-    assert run(cfg, tmp_path / "streamed", animation=True)["status"] == "completed"
+    assert run(cfg, tmp_path / "helper", animation=True)["status"] == "completed"
     gif = "decision_boundary.gif"
-    assert (tmp_path / "streamed" / gif).read_bytes() == (tmp_path / "one_process" / gif).read_bytes()
+    assert (tmp_path / "helper" / gif).read_bytes() == (tmp_path / "one_process" / gif).read_bytes()

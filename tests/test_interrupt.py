@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 JOB_FILES = ("metrics.json", "history.csv", "params_init.npz", "params_final.npz", "data.npz", ".hydra/config.yaml")
 """What a sweep's job writes (no figures of its own by default)."""
-RUN_FILES = (*JOB_FILES, "params_history.npz", "cost.png", "decision_boundary.png", "decision_boundary.gif",
+RUN_FILES = (*JOB_FILES, "boundary_frames.npz", "cost.png", "decision_boundary.png", "decision_boundary.gif",
              "signal_propagation.png", "layer_stats.png")
 """What a single run writes."""
 

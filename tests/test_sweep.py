@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
@@ -122,16 +123,24 @@ def test_compare_skips_a_truncated_metrics_file(sweep, tmp_path):
 
 def test_joblib_launcher_gives_bit_identical_results(sweep, tmp_path):
     basic_dir, _ = sweep
+    """nninit's joblib launcher (each job composed once, in the sweep's process: hydra_plugins.nninit_sweeps) runs
+    the same jobs as Hydra's basic launcher: the same folders, configs, numbers and summary; its progress is
+    counted in memory, each job once."""
     joblib_dir = tmp_path / "joblib"
-    run_cli(["-m", "hydra/launcher=joblib", "init=zeros,random,he", "seed=1,2,3", *SHORT,
-             f"hydra.sweep.dir={joblib_dir}"], cwd=tmp_path)
+    proc = run_cli(["-m", "hydra/launcher=joblib", "init=zeros,random,he", "seed=1,2,3", *SHORT,
+                    f"hydra.sweep.dir={joblib_dir}"], cwd=tmp_path)
     jobs = sorted(p.name for p in basic_dir.iterdir() if p.is_dir())
     assert jobs == sorted(p.name for p in joblib_dir.iterdir() if p.is_dir()) and len(jobs) == 9
     for job in jobs:
         for name in ("params_final.npz", "params_init.npz"):
             with np.load(basic_dir / job / name) as a, np.load(joblib_dir / job / name) as b:
                 assert all(np.array_equal(a[k], b[k]) for k in a.files), (job, name)
-        assert (basic_dir / job / "history.csv").read_text() == (joblib_dir / job / "history.csv").read_text()
+        for name in ("history.csv", ".hydra/config.yaml", ".hydra/overrides.yaml"):
+            assert (basic_dir / job / name).read_text() == (joblib_dir / job / name).read_text(), (job, name)
+    assert (basic_dir / "summary.csv").read_text() == (joblib_dir / "summary.csv").read_text()
+    done = re.findall(r"job (\d+)/9 done", proc.stdout + proc.stderr)
+    assert sorted(map(int, done)) == list(range(1, 10)), done
+    assert not (joblib_dir / ".nninit_progress").exists()  # counted in memory, not in a file
 
 
 def test_slurm_launcher_config_composes(tmp_path, monkeypatch):

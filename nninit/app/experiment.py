@@ -20,6 +20,7 @@ from nninit.app.control_keys import recorded_overrides
 from nninit.app.long_runs import say_if_long
 from nninit.data import stored_labels
 from nninit.data.cache import cached_dataset
+from nninit.figures.boundary_grid import FRAME_RESOLUTION, BoundaryFrames
 from nninit.figures.drawing import drawing_backend
 from nninit.numerics.activations import Activation
 from nninit.numerics.initializers import initial_parameters
@@ -33,40 +34,41 @@ from nninit.record.signals import deferred, interrupt_received, stop_if_interrup
 log = logging.getLogger(__name__)
 
 
-def stack_snapshots(snapshots: list) -> dict[str, np.ndarray]:
-    """``params_history.npz``: ``iteration`` of shape (T,) and each parameter stacked by iteration,
-    e.g. ``W1`` of shape (T, n1, n0)."""
-    keys = list(snapshots[0][1])
-    out = {"iteration": np.array([i for i, _ in snapshots])}
-    out.update({key: np.stack([params[key] for _, params in snapshots]) for key in keys})
-    return out
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 MAX_FRAMES = 31
 """Frames of ``decision_boundary.gif`` at most: that many recorded iterations, evenly chosen."""
-SNAPSHOT_BUDGET_BYTES = 64 * 2**20
-"""Parameter snapshots (``params_history.npz``) are kept only when they fit in this."""
 
 
-def snapshot_iterations(num_iterations: int, print_every: int, n_parameters: int) -> frozenset[int]:
-    """Up to :data:`MAX_FRAMES` recorded iterations, evenly spread from 0 to the last, whose
-    parameters are kept for the animation; none when that many copies would exceed
-    :data:`SNAPSHOT_BUDGET_BYTES`. Computed from the count of recorded iterations, never by
-    listing them (a run of 10¹² iterations has 10⁹ recorded rows)."""
+def snapshot_iterations(num_iterations: int, print_every: int) -> frozenset[int]:
+    """Up to :data:`MAX_FRAMES` recorded iterations, evenly spread from 0 to the last: the animation's
+    frames. Computed from the count of recorded iterations, never by listing them (a run of 10¹²
+    iterations has 10⁹ recorded rows)."""
     recorded = num_iterations // print_every + 1 + (num_iterations % print_every != 0)  # 0, p, 2p, ..., and the end
 
     def iteration(k: int) -> int:
         return min(k * print_every, num_iterations)
 
     frames = min(MAX_FRAMES, recorded)
-    if frames * n_parameters * 8 > SNAPSHOT_BUDGET_BYTES:
-        return frozenset()
     picks = np.unique(np.round(np.linspace(0, recorded - 1, frames)).astype(np.int64))
     return frozenset(iteration(int(k)) for k in picks)
+
+
+def _frames(cfg: dict, data, parameters: dict[str, np.ndarray]) -> BoundaryFrames | None:
+    """The animation's frames (:class:`nninit.figures.boundary_grid.BoundaryFrames`), evaluated as the run
+    trains; None, said in the log, for inputs that are not 2-d. A grid coarser than the frames' usual one
+    (a network too large to evaluate it) is said in the log too."""
+    if data.X_train.shape[0] != 2:
+        log.info("No animation (decision_boundary.gif): the inputs are %d-d, the animation draws 2-d ones",
+                 data.X_train.shape[0])
+        return None
+    frames = BoundaryFrames(data.X_train, parameters, cfg["model"]["activation"], cfg["model"]["negative_slope"])
+    if frames.shape[0] < FRAME_RESOLUTION:
+        log.info("Animation frames on a %d x %d grid, not %d x %d: the network is too large to evaluate more "
+                 "points within the grid's budget", *frames.shape, FRAME_RESOLUTION, FRAME_RESOLUTION)
+    return frames
 
 
 _RUN_DIR: list[Path] = []
@@ -97,7 +99,8 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
     figures : bool, default=True
         Draw the run's figures (``nninit.figures.plots.plot_run``; they can be drawn later from the folder).
     animation : bool, default=False
-        Also keep ``params_history.npz`` and draw ``decision_boundary.gif``.
+        Also keep ``boundary_frames.npz`` (the predicted class over the plane at up to :data:`MAX_FRAMES`
+        recorded iterations) and draw ``decision_boundary.gif`` from it.
 
     Returns
     -------
@@ -126,7 +129,7 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         _validate(cfg, metrics)
         data = _data(cfg, run_dir, metrics)
         parameters = _initial(cfg, data, run_dir, metrics)
-        result = _train(cfg, data, parameters, drawing, metrics, animation)
+        result = _train(cfg, data, parameters, metrics, animation)
         _save(cfg, data, result, run_dir, metrics)
         if figures:
             drawing.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
@@ -214,36 +217,36 @@ def _initial(cfg: dict, data, run_dir: Path, metrics: dict) -> dict[str, np.ndar
     return parameters
 
 
-def _train(cfg: dict, data, parameters: dict[str, np.ndarray], drawing, metrics: dict, animation: bool):
+def _train(cfg: dict, data, parameters: dict[str, np.ndarray], metrics: dict, animation: bool):
     """:func:`nninit.numerics.training.train` with a progress line, stopping at the first check after an
-    interrupt; with ``animation``, the snapshots of :func:`snapshot_iterations`, whose frames the
-    drawing backend may draw while the run trains."""
+    interrupt; with ``animation``, the frames of :func:`snapshot_iterations` evaluated as it trains
+    (``result.frames``: :class:`nninit.figures.boundary_grid.BoundaryFrames`, or None)."""
     model, tr = cfg["model"], cfg["train"]
-    n_parameters = sum(p.size for p in parameters.values())
-    snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"], n_parameters) if animation else ()
-    on_snapshot = drawing.frames(data.X_train, data.Y_train, metrics, model["activation"], model["negative_slope"],
-                                 8 * n_parameters, len(snapshot_at)) if snapshot_at else None
+    frames = _frames(cfg, data, parameters) if animation else None
+    snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"]) if frames is not None else ()
     progress = Progress(tr["num_iterations"])
     try:
-        return train(
+        result = train(
             data.X_train, data.Y_train, parameters,
             TrainSettings(**{k: v for k, v in tr.items() if k != "diagnostics"}),
             Activation(model["activation"], model["negative_slope"]),
             records=[on_test_set(data.X_test, data.Y_test), *([diagnostics] if tr["diagnostics"] else [])],
             progress=lambda i: (stop_if_interrupted(), progress(i)),
-            snapshot_at=snapshot_at, on_snapshot=on_snapshot,
+            snapshot_at=snapshot_at, on_snapshot=frames.add if frames is not None else None, keep_snapshots=False,
         )
     finally:
         progress.close()
+    result.frames = frames
+    return result
 
 
 def _save(cfg: dict, data, result, run_dir: Path, metrics: dict) -> None:
-    """The trained parameters, snapshots and history, then the numbers in ``metrics.json`` (status
-    still ``running``: the figures come next). An interrupted training raises KeyboardInterrupt here,
+    """The trained parameters, the animation's frames and the history, then the numbers in ``metrics.json``
+    (status still ``running``: the figures come next). An interrupted training raises KeyboardInterrupt here,
     once its files are saved: it is recorded at once, without figures (a launcher may kill the process next)."""
     runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
-    if result.snapshots:
-        runfolder.save_arrays(run_dir / runfolder.PARAMS_HISTORY, stack_snapshots(result.snapshots))
+    if result.frames is not None and result.frames.iterations:
+        runfolder.save_arrays(run_dir / runfolder.BOUNDARY_FRAMES, result.frames.arrays(), compressed=True)
     runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
     finite = all(np.isfinite(p).all() for p in result.parameters.values())
     args = (Activation(cfg["model"]["activation"], cfg["model"]["negative_slope"]),)

@@ -1,7 +1,6 @@
 """The decision boundary of a run: the predicted regions over the plane with the examples
-(``decision_boundary.png``), and their animation over training (``decision_boundary.gif``), with
-a colour per class (two, or the K of a softmax output). Two-class inputs that are not 2-d get a
-histogram of the predicted probability per class instead; K-class ones get no such figure."""
+(``decision_boundary.png``), and their animation over training (``decision_boundary.gif``).
+Inputs that are not 2-d get a histogram of the predicted probability per class instead."""
 
 from __future__ import annotations
 
@@ -10,41 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from nninit.figures import style  # first: it imports matplotlib whatever MPLBACKEND says
+from nninit.figures.boundary_grid import (  # noqa: F401  (grid_resolution, GRID_FLOP_BUDGET: re-exported)
+    BLANK,
+    GRID_FLOP_BUDGET,
+    grid_resolution,
+    n_classes_of,
+    plane,
+    regions,
+)
 from nninit.figures.classes import class_colors
 from nninit.figures.style import POINT_COLORS, ListedColormap, new_figure
 from nninit.numerics.activations import Activation
 from nninit.numerics.network import predict_proba
-from nninit.numerics.outputs import class_of_labels, predicted_class
+from nninit.numerics.outputs import class_of_labels
 from nninit.record import runfolder
-
-GRID_FLOP_BUDGET = 5e9
-"""Floating-point operations allowed for one decision-boundary grid; deep, wide networks get a coarser grid."""
-
-
-def grid_resolution(parameters: dict[str, np.ndarray], largest: int = 250, smallest: int = 40) -> int:
-    """Points per side of the decision-boundary grid that fit :data:`GRID_FLOP_BUDGET`."""
-    flops_per_point = 2 * sum(W.size for key, W in parameters.items() if key.startswith("W"))
-    return int(np.clip(np.sqrt(GRID_FLOP_BUDGET / max(flops_per_point, 1)), smallest, largest))
-
-
-def _plane(X: np.ndarray, resolution: int, pad: float = 0.5):
-    x_min, x_max = X[0].min() - pad, X[0].max() + pad
-    y_min, y_max = X[1].min() - pad, X[1].max() + pad
-    xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
-    return np.vstack([xx.ravel(), yy.ravel()]), (x_min, x_max, y_min, y_max), xx.shape
-
-
-def n_classes_of(parameters: dict[str, np.ndarray]) -> int:
-    """The classes a network tells apart: its output units, 2 for a single sigmoid unit."""
-    return max(2, parameters[f"W{len(parameters) // 2}"].shape[0])
-
-
-def _regions(parameters, grid, shape, activation, negative_slope) -> np.ndarray:
-    """The predicted class on the grid (NaN where the parameters are not finite: left blank)."""
-    if not all(np.isfinite(p).all() for p in parameters.values()):
-        return np.full(shape, np.nan)
-    probabilities = predict_proba(grid, parameters, Activation(activation, negative_slope))
-    return predicted_class(probabilities).reshape(shape).astype(float)
 
 
 def _scatter(ax, X, Y, *, marker_size: float, hollow: bool = False, which: str = "train", n_classes: int = 2) -> None:
@@ -100,8 +78,8 @@ def draw_decision_boundary(ax, parameters, X, Y, activation="relu", negative_slo
         return None
     resolution = min(resolution, grid_resolution(parameters))
     both = X if X_test is None else np.hstack([X, X_test])
-    grid, extent, shape = _plane(both, resolution)
-    image = ax.imshow(_regions(parameters, grid, shape, activation, negative_slope), origin="lower", extent=extent,
+    grid, extent, shape = plane(both, resolution)
+    image = ax.imshow(regions(parameters, grid, shape, activation, negative_slope), origin="lower", extent=extent,
                       cmap=ListedColormap(class_colors(K)[0]), vmin=0, vmax=K - 1, aspect="auto",
                       interpolation="nearest")
     _scatter(ax, X, Y, marker_size=marker_size, n_classes=K)
@@ -133,40 +111,37 @@ class BoundaryAnimation:
     iteration, with the train points and a caption (the iteration, cost and accuracies).
 
     matplotlib draws the figure once (axes, points, title) on a transparent canvas; each frame
-    only evaluates the grid, paints the predicted classes into the axes' pixels under that
-    layer and writes its caption, and Pillow (matplotlib's own image library) writes the GIF.
-    Redrawing the whole figure for every frame, as matplotlib's animation writers do, cost
-    about 55 ms a frame here; this costs a few. Frames can be added while the run trains
-    (the forked drawing backend does, on the other core) or afterwards from the
-    saved snapshots (:func:`animate_decision_boundary`); the file is the same.
+    only paints the predicted classes (a grid of :class:`nninit.figures.boundary_grid.BoundaryFrames`)
+    into the axes' pixels under that layer and writes its caption, and Pillow (matplotlib's own image
+    library) writes the GIF. Redrawing the whole figure for every frame, as matplotlib's animation
+    writers do, cost about 55 ms a frame here; this costs a few.
 
     Parameters
     ----------
     X, Y : ndarray
         The training inputs (2, m) and labels ((1, m), or one-hot (K, m)); only 2-d inputs are drawn.
     title : str
-    first_parameters : dict of str to ndarray
-        The parameters of the first frame (they set the grid's resolution).
+    resolution : int
+        Grid points per side of the frames' class grids.
+    n_classes : int, default=2
+        The classes the frames hold (a colour each).
     """
 
-    def __init__(self, X: np.ndarray, Y: np.ndarray, title: str, first_parameters: dict[str, np.ndarray],
-                 activation="relu", negative_slope=0.01, *, resolution: int = 96, ms_per_frame: int = 250):
+    def __init__(self, X: np.ndarray, Y: np.ndarray, title: str, resolution: int, *, n_classes: int = 2,
+                 ms_per_frame: int = 250):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from PIL import Image, ImageFont
 
-        self.title, self.activation, self.negative_slope = title, activation, negative_slope
-        self.ms_per_frame = ms_per_frame
+        self.title, self.ms_per_frame = title, ms_per_frame
         self.iterations: list[int] = []
         self.frames: list = []
-        resolution = min(resolution, grid_resolution(first_parameters))
-        self.grid, extent, self.shape = _plane(X, resolution)
+        _, extent, self.shape = plane(X, resolution)
         fig = new_figure(4.6, 4.8, layout=None, dpi=90)
         fig.patch.set_alpha(0.0)
         fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
         ax = fig.subplots()
         ax.patch.set_visible(False)
-        self.n_classes = n_classes_of(first_parameters)
-        _scatter(ax, X, Y, marker_size=9, n_classes=self.n_classes)
+        _scatter(ax, X, Y, marker_size=9, n_classes=n_classes)
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.set_xticks([])
@@ -182,8 +157,10 @@ class BoundaryAnimation:
         self.box = (x0, x1, y0, y1)
         self.rows = (np.arange(y1 - y0)[::-1] * self.shape[0]) // (y1 - y0)  # nearest grid row for each pixel row
         self.cols = (np.arange(x1 - x0) * self.shape[1]) // (x1 - x0)
-        regions = (*class_colors(self.n_classes)[0], "#ffffff")  # a colour per class, white where not finite
-        self.palette = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] for c in regions])
+        shades = (*class_colors(n_classes)[0], "#ffffff")  # a colour per class, white where not finite (BLANK)
+        self.palette = np.array([[int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)] for c in shades])
+        self.index = np.arange(256)  # a frame's class -> its palette row: 0..K-1 themselves, BLANK the white
+        self.index[BLANK] = n_classes
         self.layer = layer
         self.font = ImageFont.load_default(size=11)
         alpha = layer[..., 3:]
@@ -192,16 +169,15 @@ class BoundaryAnimation:
         reference = Image.fromarray((np.hstack(swatches) * 255).round().astype(np.uint8))
         self.shared = reference.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
 
-    def add(self, iteration: int, parameters: dict[str, np.ndarray], row: dict | None = None) -> None:
-        """Draw the frame of ``iteration``; ``row`` (its ``history.csv`` row) gives the caption's
+    def add(self, iteration: int, classes: np.ndarray, row: dict | None = None) -> None:
+        """Paint the frame of ``iteration`` from its class grid (r, r) of 0 to K - 1 and
+        :data:`~nninit.figures.boundary_grid.BLANK`; ``row`` (its ``history.csv`` row) gives the caption's
         cost and accuracies."""
         from PIL import Image, ImageDraw
 
         x0, x1, y0, y1 = self.box
-        regions = _regions(parameters, self.grid, self.shape, self.activation, self.negative_slope)
-        classes = np.where(np.isnan(regions), self.n_classes, regions).astype(int)
         canvas = np.ones(self.layer.shape[:2] + (3,), dtype=np.float32)
-        canvas[y0:y1, x0:x1] = self.palette[classes[np.ix_(self.rows, self.cols)]]
+        canvas[y0:y1, x0:x1] = self.palette[self.index[np.asarray(classes, dtype=np.intp)[np.ix_(self.rows, self.cols)]]]
         alpha = self.layer[..., 3:]
         pixels = (self.layer[..., :3] * alpha + canvas * (1 - alpha)) * 255
         image = Image.fromarray(pixels.round().astype(np.uint8))
@@ -223,28 +199,28 @@ class BoundaryAnimation:
             f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0))
 
 
-def animate_decision_boundary(snapshots: dict[str, np.ndarray], history: dict[str, np.ndarray], data: dict, path: Path,
-                              title: str, activation="relu", negative_slope=0.01, *, resolution: int = 96,
-                              ms_per_frame: int = 250) -> None:
-    """``decision_boundary.gif`` from a run's saved snapshots (:class:`BoundaryAnimation`).
+def animate_decision_boundary(frames: dict[str, np.ndarray], history: dict[str, np.ndarray], data: dict, path: Path,
+                              title: str, *, ms_per_frame: int = 250) -> None:
+    """``decision_boundary.gif`` from a run's saved frames (:class:`BoundaryAnimation`).
 
     Parameters
     ----------
-    snapshots : dict
-        ``params_history.npz``: ``iteration`` (T,) and each parameter stacked, e.g. ``W1`` (T, n1, n0).
+    frames : dict
+        ``boundary_frames.npz`` (:meth:`nninit.figures.boundary_grid.BoundaryFrames.arrays`): ``iteration`` (T,)
+        and ``classes`` (T, r, r), and ``n_classes`` (2 where absent).
     history : dict
         ``history.csv`` columns (for the captions).
     data : dict
         ``data.npz`` arrays; nothing is drawn unless the inputs are 2-d.
     """
     X, Y = data["X_train"], data["Y_train"]
-    if X.shape[0] != 2:
+    if X.shape[0] != 2 or not len(frames["iteration"]):
         return
-    keys = [k for k in snapshots if k != "iteration"]
-    animation = BoundaryAnimation(X, Y, title, {k: snapshots[k][0] for k in keys}, activation, negative_slope,
-                                  resolution=resolution, ms_per_frame=ms_per_frame)
+    n_classes = int(frames["n_classes"]) if "n_classes" in frames else 2
+    animation = BoundaryAnimation(X, Y, title, frames["classes"].shape[1], n_classes=n_classes,
+                                  ms_per_frame=ms_per_frame)
     by_iteration = {int(i): r for r, i in enumerate(history.get("iteration", []))}
-    for t, i in enumerate(int(v) for v in snapshots["iteration"]):
+    for i, classes in zip((int(v) for v in frames["iteration"]), frames["classes"]):
         row = {k: history[k][by_iteration[i]] for k in history} if i in by_iteration else None
-        animation.add(i, {k: snapshots[k][t] for k in keys}, row)
+        animation.add(i, classes, row)
     animation.save(path)

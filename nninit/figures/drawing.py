@@ -1,12 +1,8 @@
 """How a run's figures get drawn: one interface, two backends, chosen by :func:`drawing_backend`.
 
-A backend is a context manager (leaving it stops whatever it started) with two methods:
-
-- ``frames(X, Y, metrics, activation, negative_slope, bytes_per_frame, count)``: a callback for
-  :func:`nninit.numerics.training.train`'s ``on_snapshot`` that draws the animation's frames while
-  the run trains, or None (the animation is then drawn from the saved snapshots);
-- ``draw(run_dir, metrics, *, animation)``: every figure of the run folder
-  (:func:`nninit.figures.plots.plot_run`), returning the paths written.
+A backend is a context manager (leaving it stops whatever it started) with one method,
+``draw(run_dir, metrics, *, animation)``: every figure of the run folder
+(:func:`nninit.figures.plots.plot_run`), returning the paths written.
 
 :class:`InProcess` draws in the run's own process, after training. The forked backend
 (:class:`nninit.figures.helper_process.ForkedDrawing`) draws in a helper process forked when the
@@ -29,10 +25,6 @@ class InProcess:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    def frames(self, X, Y, metrics: dict, activation: str, negative_slope: float, bytes_per_frame: int, count: int):
-        """None: the animation is drawn from the saved snapshots."""
-        return None
 
     def draw(self, run_dir: Path, metrics: dict, *, animation: bool) -> list[Path]:
         """:func:`nninit.figures.plots.plot_run` of the run folder."""

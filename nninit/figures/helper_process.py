@@ -3,8 +3,7 @@
 
 A single run is one process on one core, and much of what a user waits for is not training:
 importing matplotlib and drawing the figures. :class:`ForkedDrawing` forks a helper when the run
-starts; the helper imports and warms up matplotlib while the run trains, draws the animation's
-frames from the snapshots the run sends it while it trains, and draws every figure of the run
+starts; the helper imports and warms up matplotlib while the run trains, and draws every figure of the run
 once its files are written, while the run's own process never imports matplotlib. The helper runs
 the same code on the same files as the run's process would (:func:`nninit.figures.plots.plot_run`),
 so the figures are the same bytes. A helper that fails or dies leaves its figures to the run's
@@ -33,9 +32,6 @@ log = logging.getLogger(__name__)
 
 ENABLED = True
 """Set False to do everything in the calling process (tests that inspect the figures do)."""
-STREAM_BYTES = 64 * 2**10
-"""Snapshots are sent to the helper while the run trains only when all of them fit in this (the
-pipe's buffer: the training must never wait for the helper)."""
 
 
 def cores() -> int:
@@ -70,6 +66,9 @@ def _helper_life(work, conn, other_end, *args) -> None:
         work(conn, *args)
     except (KeyboardInterrupt, EOFError, OSError, ImportError):
         pass  # ImportError: "initialization failed", the stop landing in a C extension's import
+    except Exception:
+        if not signals.interrupt_received():  # the stop, landing where Python turns it into another error
+            raise  # (a RuntimeError from __set_name__ while matplotlib's classes are made)
     finally:
         conn.close()
 
@@ -113,46 +112,20 @@ def _end(process, conn) -> None:
 
 
 def _serve_run(conn) -> None:
-    """The run's helper: warm up matplotlib, then take ``("animation", X, Y, metrics, activation,
-    negative_slope)`` and ``("frame", iteration, parameters, row)`` while the run trains (no
-    answer), and ``("draw", run_dir, metrics, animation)``, answered with the paths written."""
+    """The run's helper: warm up matplotlib, then take ``("draw", run_dir, metrics, animation)``, answered
+    with the paths written."""
     from nninit.figures import plots  # the run's process imports no matplotlib: an invalid MPLBACKEND is said here
 
     plots.warm_up()
-    frames = None
-    while (request := conn.recv()) is not None:
-        kind, *args = request
-        if kind != "draw":  # the frames of the animation, while the run trains
-            frames = _add_frame(frames, kind, args)
-            continue
-        try:
-            run_dir, metrics, animation = args
-            written = plots.plot_run(run_dir, metrics, animation=animation, frames=frames)
-            conn.send(("ok", [str(p) for p in written]))
-        except Exception as error:  # reported to the run, which draws the figures itself
-            conn.send(("error", f"{type(error).__name__}: {error}"))
+    request = conn.recv()
+    if request is None:
         return
-
-
-def _add_frame(frames, kind: str, args):
-    """The helper's animation: ``("animation", ...)`` starts it, each ``("frame", ...)`` adds a frame
-    (the first one makes the :class:`nninit.figures.boundary.BoundaryAnimation`). None once a frame
-    failed: the run's figure is then drawn from its saved snapshots."""
-    from nninit.figures import plots
-
-    if kind == "animation":
-        return args
-    if frames is None:
-        return None
     try:
-        if not isinstance(frames, plots.BoundaryAnimation):
-            X, Y, metrics, activation, negative_slope = frames
-            frames = plots.BoundaryAnimation(X, Y, plots.run_label(metrics), args[1], activation, negative_slope)
-        frames.add(*args)
-        return frames
-    except Exception as error:
-        log.debug("animation frame not drawn (%s)", error)
-        return None
+        _, run_dir, metrics, animation = request
+        written = plots.plot_run(run_dir, metrics, animation=animation)
+        conn.send(("ok", [str(p) for p in written]))
+    except Exception as error:  # reported to the run, which draws the figures itself
+        conn.send(("error", f"{type(error).__name__}: {error}"))
 
 
 class ForkedDrawing:
@@ -175,19 +148,6 @@ class ForkedDrawing:
             return True
         except (OSError, EOFError, ValueError, AttributeError):  # AttributeError: no helper (conn is None)
             return False
-
-    def frames(self, X, Y, metrics: dict, activation: str, negative_slope: float, bytes_per_frame: int, count: int):
-        """A callback for :func:`nninit.numerics.training.train`'s ``on_snapshot`` that sends each snapshot
-        to the helper, which draws the animation's frames while the run trains; None when there is
-        no helper, the inputs are not 2-d, or the snapshots would not fit in :data:`STREAM_BYTES`."""
-        if (self.process is None or X.shape[0] != 2 or count * bytes_per_frame > STREAM_BYTES
-                or not self._send(("animation", X, Y, metrics, activation, negative_slope))):
-            return None
-
-        def send(iteration, parameters, row):
-            self._send(("frame", iteration, parameters, row))
-
-        return send
 
     def draw(self, run_dir: Path, metrics: dict, *, animation: bool) -> list[Path]:
         """Every figure of the run (:func:`nninit.figures.plots.plot_run`), drawn by the helper; by

@@ -177,7 +177,7 @@ FIGURES = ("cost", "boundary", "signal", "layers", "animation", "confusion", "pr
 
 
 def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = False,
-             only: set[str] | None = None, frames: BoundaryAnimation | None = None) -> list[Path]:
+             only: set[str] | None = None) -> list[Path]:
     """Draw every figure of a run folder from its saved files; returns the paths written.
 
     Writes ``cost.png`` (train and test cost, and the accuracies, over training) and
@@ -185,11 +185,9 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     (test set) for a fixed data set or more than two classes, ``predictions.png`` for images
     (:func:`nninit.figures.classes.plot_class_figures`); when ``history.csv`` holds the diagnostics,
     ``signal_propagation.png`` and ``layer_stats.png``; with ``animation`` and a
-    ``params_history.npz``, ``decision_boundary.gif``. ``metrics`` (the content of
+    ``boundary_frames.npz``, ``decision_boundary.gif``. ``metrics`` (the content of
     ``metrics.json``) is read from the folder unless given, as the run itself does before its
     final status is written. ``only`` restricts the drawing to some of :data:`FIGURES`.
-    ``frames``: the animation's frames drawn while the run trained; used when they are those of
-    the saved snapshots under the same title (else the animation is drawn from the snapshots).
     """
     run_dir = Path(run_dir)
     only = set(FIGURES) if only is None else set(only)
@@ -217,14 +215,9 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
         if "layers" in only:
             plot_layer_stats(history, run_dir / "layer_stats.png", f"Layer statistics: {label}")
             written.append(run_dir / "layer_stats.png")
-    if ("animation" in only and animation and (run_dir / runfolder.PARAMS_HISTORY).exists()
+    if ("animation" in only and animation and (run_dir / runfolder.BOUNDARY_FRAMES).exists()
             and data["X_train"].shape[0] == 2):
-        snapshots = runfolder.load_arrays(run_dir / runfolder.PARAMS_HISTORY)
-        if (isinstance(frames, BoundaryAnimation) and frames.title == label
-                and frames.iterations == [int(i) for i in snapshots["iteration"]]):
-            frames.save(run_dir / "decision_boundary.gif")
-        else:
-            animate_decision_boundary(snapshots, history, data, run_dir / "decision_boundary.gif", label,
-                                      model["activation"], model["negative_slope"])
+        animate_decision_boundary(runfolder.load_arrays(run_dir / runfolder.BOUNDARY_FRAMES), history, data,
+                                  run_dir / "decision_boundary.gif", label)
         written.append(run_dir / "decision_boundary.gif")
     return written

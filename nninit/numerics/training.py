@@ -96,7 +96,7 @@ class _Loop:
     """The buffers of one training run and the steps of its loop."""
 
     def __init__(self, X, Y, parameters, settings: TrainSettings, activation: Activation,
-                 records: Sequence[RowFunction], snapshot_at, on_snapshot) -> None:
+                 records: Sequence[RowFunction], snapshot_at, on_snapshot, keep_snapshots: bool = True) -> None:
         layers_dims = [X.shape[0]] + [parameters[f"b{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
         self.flat, self.params = allocate_parameters(layers_dims)
         for key, view in self.params.items():
@@ -109,7 +109,7 @@ class _Loop:
         self.dW, self.db = layer_lists(self.grads, prefix="d")
         self.Y, self.activation = Y, activation
         self.records = (recording.cost, *records)
-        self.snapshot_at, self.on_snapshot = snapshot_at, on_snapshot
+        self.snapshot_at, self.on_snapshot, self.keep_snapshots = snapshot_at, on_snapshot, keep_snapshots
         self.result = TrainResult(parameters=self.params)
         self.warned_saturation = False
         self.optimizer = make_optimizer(settings, self.flat.size)
@@ -169,7 +169,8 @@ class _Loop:
             row.update(columns(state))
         if i in self.snapshot_at:
             snapshot = {key: view.copy() for key, view in self.params.items()}
-            self.result.snapshots.append((i, snapshot))
+            if self.keep_snapshots:
+                self.result.snapshots.append((i, snapshot))
             if self.on_snapshot is not None:
                 self.on_snapshot(i, snapshot, row)
         return row
@@ -245,6 +246,7 @@ def train(
     records: Sequence[RowFunction] = (),
     snapshot_at: frozenset[int] | set[int] = frozenset(),
     on_snapshot: Callable[[int, dict, dict], None] | None = None,
+    keep_snapshots: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train by full-batch gradient descent, as the notebook's ``model``, or as ``settings`` say.
@@ -278,6 +280,9 @@ def train(
         ``on_snapshot(i, parameters, row)`` is called with each snapshot as it is taken (the copy
         kept in ``result.snapshots`` and the history row of iteration ``i``; not to be modified),
         e.g. to draw an animation's frame while training goes on.
+    keep_snapshots : bool, default=True
+        Keep the copies in ``result.snapshots``; False when ``on_snapshot`` takes what it needs from each
+        (a wide network's copies would take memory for nothing).
     progress : callable, optional
         ``progress(i)`` is called every :data:`PROGRESS_EVERY` iterations and at recorded ones
         (for a progress bar or log line); it must not change anything.
@@ -289,7 +294,7 @@ def train(
         infinite or the cost blew up (:func:`blew_up`; training stops there); ``'interrupted'`` on
         ``KeyboardInterrupt``, with the rows recorded so far and the parameters as they were.
     """
-    loop = _Loop(X, Y, parameters, settings, activation, records, snapshot_at, on_snapshot)
+    loop = _Loop(X, Y, parameters, settings, activation, records, snapshot_at, on_snapshot, keep_snapshots)
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are checked, not warned about

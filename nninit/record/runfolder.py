@@ -9,12 +9,14 @@ killed run never leaves a half-written file. Layout::
     params_final.npz    after training
     data.npz            X_train, Y_train, X_test, Y_test (for redrawing the plots); Y of K > 2 classes as class
                         indices (1, m) int64, two classes as (1, m) float64 in {0, 1}
+    boundary_frames.npz the predicted class over the plane at up to 31 iterations (for the animation)
     *.png               plots drawn from the files above
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -34,7 +36,7 @@ METRICS, HISTORY = "metrics.json", "history.csv"
 _UMASK = os.umask(0o022)  # read the process's umask (the only way is to set it) ...
 os.umask(_UMASK)  # ... and put it back at once
 PARAMS_INIT, PARAMS_FINAL, DATA = "params_init.npz", "params_final.npz", "data.npz"
-PARAMS_HISTORY = "params_history.npz"
+BOUNDARY_FRAMES = "boundary_frames.npz"
 
 
 def atomic_write(path: Path, write) -> None:
@@ -123,9 +125,10 @@ def read_history(path: Path) -> dict[str, np.ndarray]:
     return {k: np.array([float(r[k]) if r[k] != "" else np.nan for r in rows]) for k in rows[0]}
 
 
-def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Save named arrays as an uncompressed ``.npz`` (loadable with ``allow_pickle=False``)."""
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+def save_arrays(path: Path, arrays: dict[str, np.ndarray], *, compressed: bool = False) -> None:
+    """Save named arrays as an ``.npz`` (loadable with ``allow_pickle=False``), uncompressed unless ``compressed``
+    (zip's deflate: for arrays that repeat themselves, such as the animation's class grids)."""
+    atomic_write(path, lambda f: (np.savez_compressed if compressed else np.savez)(f, **arrays))
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -144,6 +147,23 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+@functools.lru_cache(maxsize=1)
+def _software() -> tuple[tuple[str, str | None], ...]:
+    """The versions of Python and the key packages, the platform, and the git commit and state of the code:
+    looked up once per process (the code a process runs is the code it imported; a sweep's worker runs
+    many jobs, and these look-ups cost tens of milliseconds)."""
+    env = {"python": platform.python_version(), "platform": platform.platform()}
+    for dist in ("numpy", "scikit-learn", "hydra-core", "matplotlib", "nninit"):
+        try:
+            env[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            env[dist] = None
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no") if commit else None
+    env["git_commit"], env["git_dirty"] = commit, None if status is None else bool(status)
+    return tuple(env.items())
+
+
 def environment() -> dict:
     """Versions of Python and the key packages, and the git commit of the code, if any.
 
@@ -153,16 +173,12 @@ def environment() -> dict:
         ``python``, ``numpy``, ``scikit-learn``, ``hydra-core``, ``matplotlib``, ``nninit``
         (None when not installed), ``platform``, the numerical platform (``blas``, ``blas_library``,
         ``blas_version``, ``blas_kernel``, ``blas_threads``, ``cpu``: :func:`nninit.record.blas.numerical_platform`),
-        ``git_commit`` (None outside a checkout) and ``git_dirty`` (uncommitted changes to tracked files).
+        ``git_commit`` (None outside a checkout) and ``git_dirty`` (uncommitted changes to tracked files, when
+        the process first asked: the code it runs is what it imported then).
     """
-    env = {"python": platform.python_version(), "platform": platform.platform()}
-    for dist in ("numpy", "scikit-learn", "hydra-core", "matplotlib", "nninit"):
-        try:
-            env[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            env[dist] = None
+    software = dict(_software())
+    env = {key: software[key] for key in ("python", "platform", "numpy", "scikit-learn", "hydra-core", "matplotlib",
+                                          "nninit")}
     env.update(numerical_platform())
-    env["git_commit"] = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no") if env["git_commit"] else None
-    env["git_dirty"] = None if status is None else bool(status)
+    env["git_commit"], env["git_dirty"] = software["git_commit"], software["git_dirty"]
     return env

@@ -44,9 +44,28 @@ RESOLVERS = {"nninit_unique_dir": (unique_dir, True), "nninit_dirname": (job_dir
 """The resolvers ``conf/config.yaml`` uses: name -> (function, use_cache)."""
 
 
+def register_plugins() -> None:
+    """Register nninit's sweeper and joblib launcher (``hydra_plugins.nninit_sweeps``) with Hydra. An installed
+    wheel has them where Hydra's scan finds them; an editable install maps the package without a folder Hydra's
+    scan can list, so they are registered here too (idempotent). The joblib launcher's config is stored as
+    ``hydra/launcher=joblib``, in place of Hydra's (its options are the same)."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    plugins = Plugins.instance()  # first: Hydra's scan re-executes the modules it finds, making new classes
+    from hydra_plugins.nninit_sweeps.joblib_launcher import NninitJoblibLauncher, NninitJoblibLauncherConf
+    from hydra_plugins.nninit_sweeps.sweeper import NninitSweeper
+
+    for plugin in (NninitSweeper, NninitJoblibLauncher):
+        plugins.register(plugin)
+    ConfigStore.instance().store(group="hydra/launcher", name="joblib", node=NninitJoblibLauncherConf,
+                                 provider="nninit")
+
+
 def setup() -> None:
-    """Register the structured config and the resolvers of :data:`RESOLVERS` (idempotent)."""
+    """Register the structured config, the plugins and the resolvers of :data:`RESOLVERS` (idempotent)."""
     register_configs()
+    register_plugins()
     for name, (function, cached) in RESOLVERS.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function, use_cache=cached)

@@ -214,6 +214,14 @@ def _failed(sweep_dir: str) -> list[tuple[str, str]]:
     return [p for p in _statuses(sweep_dir) if p[1] in ("failed", "interrupted")]
 
 
+def _write_summary(*args: Any, **kwargs: Any):
+    """:func:`nninit.app.report.write_summary`, imported where it runs: in the process prepared for it
+    (:class:`nninit.figures.helper_process.Prepared`), not in the sweep's (scipy and matplotlib: seconds)."""
+    from nninit.app.report import write_summary
+
+    return write_summary(*args, **kwargs)
+
+
 class SummarizeSweep(Callback):
     """At the end of a multirun, write the sweep summary and plots into the sweep folder.
 
@@ -224,8 +232,6 @@ class SummarizeSweep(Callback):
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from nninit.app.report import write_summary
-
         unblock_stop_signals()  # the summary can be stopped (its files are written all or nothing)
 
         sweep_dir = config.hydra.sweep.dir
@@ -233,8 +239,8 @@ class SummarizeSweep(Callback):
         try:
             arguments = ([sweep_dir], sweep_dir)
             options = {"title": f"Sweep {sweep_dir}"}
-            table, written = (summary.call(write_summary, *arguments, **options) if summary is not None
-                              else write_summary(*arguments, **options))
+            table, written = (summary.call(_write_summary, *arguments, **options) if summary is not None
+                              else _write_summary(*arguments, **options))
         except ValueError:  # no job has the numbers to summarize: every one failed
             log.error("No summary: no job of %s completed (%d failed; see their metrics.json)", sweep_dir,
                       len(_failed(sweep_dir)))

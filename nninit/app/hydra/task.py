@@ -15,7 +15,7 @@ from nninit.app.config import ConfigError
 from nninit.app.hydra.callbacks import refuse
 from nninit.app.hydra.job import job_config, labels, resuming
 from nninit.app.hydra.resume import finished_run
-from nninit.app.hydra.workers import one_blas_thread_per_worker, running_jobs
+from nninit.app.hydra.workers import COUNTING_LAUNCHER, one_blas_thread_per_worker, running_jobs
 from nninit.record.signals import block_stop_signals, unblock_stop_signals, wait_until
 from nninit.record.sweep_progress import log_sweep_progress
 
@@ -140,7 +140,7 @@ def _task(cfg: DictConfig) -> dict:
     hydra_cfg = HydraConfig.get()
     kept = _kept_result(cfg, hydra_cfg)
     if kept is not None:
-        return kept  # kept, not run: not counted in the sweep's progress
+        return {**kept, "not_run": True}  # kept, not run: not counted in the sweep's progress
     single = hydra_cfg.mode != RunMode.MULTIRUN
     if not single:
         one_blas_thread_per_worker()
@@ -159,6 +159,6 @@ def _task(cfg: DictConfig) -> dict:
         result = {"status": "failed", "error": str(error)}
     finally:
         track(cfg, hydra_cfg)  # tracker=mlflow: log the final run folder; never raises, never changes the run
-    if not single:
+    if not single and hydra_cfg.launcher.get("_target_") != COUNTING_LAUNCHER:  # that one counts in memory
         log_sweep_progress(str(hydra_cfg.sweep.dir), result.get("status"))
     return result

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+COUNTING_LAUNCHER = "hydra_plugins.nninit_sweeps.joblib_launcher.NninitJoblibLauncher"
+"""``hydra/launcher=joblib``: nninit's joblib launcher, which counts the sweep's progress as results come back."""
 _LOCAL_WORKERS: list[str] = []
 """The sweep folder, when this process runs its jobs in local worker processes (joblib)."""
 _LIMITED: list = []
