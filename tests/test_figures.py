@@ -350,3 +350,34 @@ def test_the_animation_drawn_by_the_helper_is_the_one_drawn_in_the_run_process(t
     assert run(cfg, tmp_path / "helper", animation=True)["status"] == "completed"
     gif = "decision_boundary.gif"
     assert (tmp_path / "helper" / gif).read_bytes() == (tmp_path / "one_process" / gif).read_bytes()
+
+
+def test_frames_of_a_softmax_network_hold_its_classes_and_blank_where_it_diverged():
+    """Three output units whose biases favour one class each in three strips of the plane: the frame holds
+    classes 0, 1 and 2 where the softmax's argmax says, n_classes 3, and BLANK (not a class) once a
+    parameter is not finite. The GIF painted from it has a colour per class and white for BLANK."""
+    X = np.array([[-3.0, 0.0, 3.0], [0.0, 0.0, 0.0]])
+    params = {"W1": np.array([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]]), "b1": np.zeros((3, 1))}
+    frames = boundary_grid.BoundaryFrames(X, params)
+    frames.add(0, params)
+    frames.add(1, {**params, "b1": np.full((3, 1), np.nan)})
+    arrays = frames.arrays()
+    grid, _, shape = boundary_grid.plane(X, arrays["classes"].shape[1])
+    x1 = grid[0].reshape(shape)
+    expected = np.where(x1 < 0, 0, 2)  # argmax of (-x1, 0, x1): class 0 left of 0, class 2 right of it
+    assert int(arrays["n_classes"]) == 3
+    assert np.array_equal(arrays["classes"][0], expected)
+    assert (arrays["classes"][1] == boundary_grid.BLANK).all() and boundary_grid.BLANK >= 3
+    from nninit.figures.boundary import BoundaryAnimation
+
+    animation = BoundaryAnimation(X, np.array([[0, 1, 2]]), "t", arrays["classes"].shape[1], n_classes=3)
+    for i, classes in zip(arrays["iteration"], arrays["classes"]):
+        animation.add(int(i), classes)
+    blank = np.asarray(animation.frames[1].convert("RGB"))
+    x0, x1_, y0, y1 = animation.box
+    white = (blank[y0 + 5:y1 - 5, x0 + 5:x1_ - 5] == 255).all(axis=-1)
+    assert white.mean() > 0.95  # white where the run diverged (but under the three points drawn over it)
+    painted = np.asarray(animation.frames[0].convert("RGB"))[y0 + 5:y1 - 5, x0 + 5:x1_ - 5]
+    left, right = painted[:, : painted.shape[1] // 4], painted[:, -painted.shape[1] // 4:]
+    assert (np.median(left, axis=(0, 1)) != np.median(right, axis=(0, 1))).any()  # two classes, two colours
+    assert not (np.median(left, axis=(0, 1)) == 255).all()  # painted, not blank

@@ -177,7 +177,8 @@ class BoundaryAnimation:
 
         x0, x1, y0, y1 = self.box
         canvas = np.ones(self.layer.shape[:2] + (3,), dtype=np.float32)
-        canvas[y0:y1, x0:x1] = self.palette[self.index[np.asarray(classes, dtype=np.intp)[np.ix_(self.rows, self.cols)]]]
+        pixel_classes = np.asarray(classes, dtype=np.intp)[np.ix_(self.rows, self.cols)]
+        canvas[y0:y1, x0:x1] = self.palette[self.index[pixel_classes]]
         alpha = self.layer[..., 3:]
         pixels = (self.layer[..., :3] * alpha + canvas * (1 - alpha)) * 255
         image = Image.fromarray(pixels.round().astype(np.uint8))

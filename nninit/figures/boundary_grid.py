@@ -38,7 +38,8 @@ def plane(X: np.ndarray, resolution: int, pad: float = 0.5):
 
 def n_classes_of(parameters: dict[str, np.ndarray]) -> int:
     """The classes a network tells apart: its output units, 2 for a single sigmoid unit."""
-    return max(2, parameters[f"W{len(parameters) // 2}"].shape[0])
+    L = max(int(key[1:]) for key in parameters if key.startswith("W"))
+    return max(2, parameters[f"W{L}"].shape[0])
 
 
 def regions(parameters, grid, shape, activation, negative_slope) -> np.ndarray:

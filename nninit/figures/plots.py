@@ -194,7 +194,6 @@ def plot_run(run_dir: Path, metrics: dict | None = None, *, animation: bool = Fa
     metrics = runfolder.read_json(run_dir / runfolder.METRICS) if metrics is None else metrics
     history = runfolder.read_history(run_dir / runfolder.HISTORY)
     data = runfolder.load_arrays(run_dir / runfolder.DATA)
-    model = metrics["config"]["model"]
     label = run_label(metrics)
     written = []
     Y = data["Y_train"]
