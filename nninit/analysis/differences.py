@@ -83,9 +83,27 @@ class Difference:
     seeds_needed: int | None = None
 
 
-def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tuple[float, float, float]:
-    """p-value of mean(a) - mean(b) = 0 and the interval that inverts the same test at ``confidence``
-    (paired t or Welch), so that the interval excludes 0 exactly when p < 1 - confidence.
+@dataclass(frozen=True)
+class _Test:
+    """One pair's test, computed once: its p-value and the interval at any level, derived from the same
+    result (``ttest_*(...).confidence_interval(level)`` costs one t quantile) or fixed (``exact``)."""
+
+    p_value: float
+    result: object = None
+    exact: tuple[float, float] = (math.nan, math.nan)
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        if self.result is None:
+            return self.exact
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+            ci = self.result.confidence_interval(confidence)
+        return float(ci.low), float(ci.high)
+
+
+def _pair_test(a: np.ndarray, b: np.ndarray, paired: bool) -> _Test:
+    """The test of mean(a) - mean(b) = 0 (paired t or Welch), once per pair; its interval at any level inverts
+    the same test, so that the interval excludes 0 exactly when p < 1 - confidence.
 
     The zero-variance cases are decided exactly: when the values (paired: the per-seed differences)
     spread by at most :data:`ROUNDING` times their largest magnitude, p is 0 and the interval is the
@@ -97,12 +115,18 @@ def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: f
     diff = float(d.mean()) if paired else float(a.mean() - b.mean())
     rounding = ROUNDING * max(np.abs(a).max(), np.abs(b).max())
     if spread <= rounding:  # identical up to rounding (b = a + 0.01 per seed)
-        return (0.0, diff, diff) if abs(diff) > rounding else (1.0, 0.0, 0.0)
+        return _Test(0.0, exact=(diff, diff)) if abs(diff) > rounding else _Test(1.0, exact=(0.0, 0.0))
     with warnings.catch_warnings():  # one group may be constant (zeros: 50 % every seed); that is fine
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         res = stats.ttest_1samp(d, 0.0) if paired else stats.ttest_ind(a, b, equal_var=False)
-        ci = res.confidence_interval(confidence)
-    return float(res.pvalue), float(ci.low), float(ci.high)
+    return _Test(float(res.pvalue), res)
+
+
+def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tuple[float, float, float]:
+    """p-value of mean(a) - mean(b) = 0 and the interval that inverts the same test at ``confidence``
+    (:func:`_pair_test`)."""
+    test = _pair_test(a, b, paired)
+    return test.p_value, *test.interval(confidence)
 
 
 def _aligned(a: dict, b: dict) -> tuple[bool, np.ndarray, np.ndarray]:
@@ -137,32 +161,51 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
         The p-value, the interval that inverts the same test and the verdict from them;
         :func:`compare_groups` adjusts all three for m pairs.
     """
-    paired, va, vb = _aligned(a, b)
-    nan = math.nan
-    better, worse = (va, vb) if higher_is_better in (True, None) else (vb, va)
-    prob = prob_improvement(better, worse, paired=paired)  # P(a better than b), or higher for no direction
-    if va.size < 2 or vb.size < 2:
-        diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
-        return Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
-                          "too_few_runs")
-    return _adjusted(Difference(metric, name_a, name_b, paired, va.size, vb.size,
-                                float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean()),
-                                nan, nan, nan, nan, prob, ""), va, vb, 1, higher_is_better, confidence)
+    pair = _Pair.of(metric, name_a, a, name_b, b, higher_is_better)
+    return pair.finished(1, higher_is_better, confidence)
 
 
-def _adjusted(d: Difference, va: np.ndarray, vb: np.ndarray, m: int, higher_is_better: bool | None,
-              confidence: float) -> Difference:
-    """``d`` with its p-value, Bonferroni-adjusted p-value, interval at level ``1 - (1 - confidence) / m``,
-    verdict and (when indistinguishable) seeds needed at level ``(1 - confidence) / m``."""
-    alpha = 1 - confidence
-    d.p_value, d.ci_low, d.ci_high = _test_and_interval(va, vb, d.paired, 1 - alpha / m)
-    d.p_adjusted = min(1.0, m * d.p_value)
-    d.verdict = verdict(d, higher_is_better, alpha=alpha)
-    if d.verdict == "too_few_runs":
-        d.p_adjusted = math.nan
-    d.seeds_needed = (seeds_needed(va, vb, paired=d.paired, alpha=alpha / m)
-                      if d.verdict == "indistinguishable" else None)
-    return d
+@dataclass
+class _Pair:
+    """A pair of groups on one metric, its test computed once (:func:`_pair_test`); :meth:`finished` derives the
+    interval, adjusted p-value, verdict and seeds needed for m pairs from it."""
+
+    row: Difference
+    va: np.ndarray
+    vb: np.ndarray
+    test: _Test | None
+
+    @classmethod
+    def of(cls, metric: str, name_a: str, a: dict, name_b: str, b: dict, higher_is_better: bool | None) -> _Pair:
+        paired, va, vb = _aligned(a, b)
+        nan = math.nan
+        better, worse = (va, vb) if higher_is_better in (True, None) else (vb, va)
+        prob = prob_improvement(better, worse, paired=paired)  # P(a better than b), or higher for no direction
+        if va.size < 2 or vb.size < 2:
+            diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
+            return cls(Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
+                                  "too_few_runs"), va, vb, None)
+        row = Difference(metric, name_a, name_b, paired, va.size, vb.size,
+                         float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean()),
+                         nan, nan, nan, nan, prob, "")
+        return cls(row, va, vb, _pair_test(va, vb, paired))
+
+    def finished(self, m: int, higher_is_better: bool | None, confidence: float) -> Difference:
+        """The row with its p-value, Bonferroni-adjusted p-value, interval at level ``1 - (1 - confidence) / m``,
+        verdict and (when indistinguishable) seeds needed at level ``(1 - confidence) / m``."""
+        d = self.row
+        if self.test is None:
+            return d
+        alpha = 1 - confidence
+        d.p_value = self.test.p_value
+        d.ci_low, d.ci_high = self.test.interval(1 - alpha / m)
+        d.p_adjusted = min(1.0, m * d.p_value)
+        d.verdict = verdict(d, higher_is_better, alpha=alpha)
+        if d.verdict == "too_few_runs":
+            d.p_adjusted = math.nan
+        d.seeds_needed = (seeds_needed(self.va, self.vb, paired=d.paired, alpha=alpha / m)
+                          if d.verdict == "indistinguishable" else None)
+        return d
 
 
 def verdict(d: Difference, higher_is_better: bool | None, *, alpha: float = ALPHA) -> str:
@@ -212,10 +255,7 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
         pairs = [(g, baseline) for g in names if g != baseline]
     else:
         pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
-    rows = [compare_two(metric, a, groups[a], b, groups[b], higher_is_better=higher_is_better,
-                        confidence=confidence) for a, b in pairs]
-    eligible = [r for r in rows if r.verdict != "too_few_runs"]
-    for r in eligible:
-        _, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
-        _adjusted(r, va, vb, len(eligible), higher_is_better, confidence)
-    return rows
+    prepared = [_Pair.of(metric, a, groups[a], b, groups[b], higher_is_better) for a, b in pairs]
+    eligible = [p.test is not None and min(p.row.n_a, p.row.n_b) >= MIN_RUNS for p in prepared]
+    m = sum(eligible)  # a pair with too few runs keeps its own (m = 1) p-value and interval, and no verdict
+    return [p.finished(m if ok else 1, higher_is_better, confidence) for p, ok in zip(prepared, eligible)]

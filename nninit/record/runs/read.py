@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,13 +132,16 @@ class Run:
     def majority(self, split: str = "train") -> float:
         """The accuracy of always predicting the majority class of ``split`` (``train`` or
         ``test``), from ``data.npz``; 0.5 when the file is missing or unreadable."""
-        if split not in self._majority:
+        if not self._majority:  # both splits from one read of data.npz (the summary asks for train, the figure test)
             try:
-                Y = runfolder.load_arrays(self.path / runfolder.DATA)[f"Y_{split}"]
-                self._majority[split] = float(max(Y.mean(), 1 - Y.mean()))
-            except (OSError, KeyError, ValueError):
-                self._majority[split] = 0.5
-        return self._majority[split]
+                with np.load(self.path / runfolder.DATA, allow_pickle=False) as npz:  # the labels only, not X
+                    arrays = {k: npz[k] for k in ("Y_train", "Y_test") if k in npz.files}
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+                arrays = {}
+            for name in ("train", "test"):
+                Y = arrays.get(f"Y_{name}")
+                self._majority[name] = 0.5 if Y is None or not np.size(Y) else float(max(Y.mean(), 1 - Y.mean()))
+        return self._majority.get(split, 0.5)
 
     def at_chance(self) -> bool | None:
         """True when the train accuracy is at most the majority-class rate plus :data:`CHANCE_MARGIN`."""
