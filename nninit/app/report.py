@@ -37,6 +37,7 @@ def write_summary(
     title: str = "Comparison",
     plots: bool = True,
     quick: bool = False,
+    index: bool = False,
 ) -> tuple[str, list[Path]]:
     """Find the runs under ``paths`` and write the summary files and plots.
 
@@ -68,6 +69,9 @@ def write_summary(
         Draw ``cost_curves.png``, ``accuracy.png``, ``differences.png`` and ``decision_boundaries.png``.
     quick : bool, default=False
         A reduced run: the summary says so and ranks nothing.
+    index : bool, default=False
+        Read folders of runs through their run index (:mod:`nninit.record.runs.index`; the same answer, without
+        reading unchanged runs again); ``scripts/compare.py`` does unless given ``--no-index``.
 
     Returns
     -------
@@ -84,7 +88,7 @@ def write_summary(
         malformed ``where`` condition.
     """
     c = summarize(paths, group_by=group_by, metrics=metrics, primary=primary, baseline=baseline, method=method,
-                  where=where)
+                  where=where, index=index)
     return write_comparison(c, out_dir, title=title, plots=plots, quick=quick)
 
 

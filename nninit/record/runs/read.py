@@ -68,6 +68,12 @@ class Run:
     _majority: dict = field(default_factory=dict)
     history_error: str | None = None
     """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
+    _curve: str | None = None
+    """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand."""
+    _last: dict | None = None
+    """An indexed run's last history row (column -> value), so that its final numbers need no parsing."""
+    _stored_error: str | None = None
+    """An indexed run's :attr:`history_error`, reported (set and logged) when its history is first asked for."""
 
     @property
     def seed(self) -> tuple:
@@ -93,20 +99,41 @@ class Run:
     @property
     def history(self) -> dict[str, np.ndarray]:
         """``history.csv`` as float columns; empty, with one warning, when it is missing or garbled
-        (the numbers that come from it are then missing, never 0)."""
+        (the numbers that come from it are then missing, never 0). An indexed run's history is the index's
+        bounded copy (at most ``CURVE_POINTS + 1`` rows: the first, a fixed grid, the last)."""
         if self._history is None:
+            if self._curve is not None:
+                self._report(self._stored_error)
+                self._history = {k: np.array(v, dtype=float) for k, v in json.loads(self._curve).items()}
+                return self._history
             try:
                 self._history = runfolder.read_history(self.path / runfolder.HISTORY)
             except FileNotFoundError:
                 self._history = {}
-                if self.metrics.get("status") in ("completed", "diverged"):
-                    self.history_error = "missing"
-                    log.warning("%s: history.csv is missing; its numbers are shown as missing", self.path)
+                self._report("missing" if self.metrics.get("status") in ("completed", "diverged") else None)
             except (OSError, ValueError) as error:
                 self._history = {}
-                self.history_error = f"unreadable: {error}"
-                log.warning("%s: history.csv cannot be read (%s); its numbers are shown as missing", self.path, error)
+                self._report(f"unreadable: {error}")
         return self._history
+
+    def _report(self, error: str | None) -> None:
+        """Set :attr:`history_error` and log it once (``missing``, or ``unreadable: why``)."""
+        if error is None or self.history_error is not None:
+            return
+        self.history_error = error
+        if error == "missing":
+            log.warning("%s: history.csv is missing; its numbers are shown as missing", self.path)
+        else:
+            log.warning("%s: history.csv cannot be read (%s); its numbers are shown as missing", self.path,
+                        error.removeprefix("unreadable: "))
+
+    @property
+    def last_row(self) -> dict[str, float]:
+        """The last row of the history (column -> value); an indexed run's without parsing its curve."""
+        if self._last is not None and self._history is None:
+            self._report(self._stored_error)
+            return self._last
+        return {k: float(v[-1]) for k, v in self.history.items() if len(v)}
 
     def value(self, name: str) -> float | None:
         """A number for this run: a ``metrics.json`` key, or a ``history.csv`` column at its last
@@ -114,20 +141,19 @@ class Run:
         if name in self.metrics:
             v = self.metrics[name]
             return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-        h = self.history
+        last = self.last_row
         if name == "dead":
-            cols = [k for k in h if re.fullmatch(r"dead_\d+", k)]
-            return float(np.mean([h[k][-1] for k in cols])) if cols else None
-        if name in h and len(h[name]):
-            return float(h[name][-1])
-        return None
+            cols = [k for k in last if re.fullmatch(r"dead_\d+", k)]
+            return float(np.mean([last[k] for k in cols])) if cols else None
+        return last.get(name)
 
     def symmetric(self) -> bool | None:
         """True when every hidden layer of more than one unit has a single distinct unit at the
         last recorded row (the symmetry was never broken); None without diagnostics or such layers."""
         dims = self.metrics.get("layers_dims") or []
-        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in self.history]
-        return all(self.history[k][-1] == 1 for k in cols) if cols else None
+        last = self.last_row if any(d > 1 for d in dims[1:-1]) else {}
+        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in last]
+        return all(last[k] == 1 for k in cols) if cols else None
 
     def majority(self, split: str = "train") -> float:
         """The accuracy of always predicting the majority class of ``split`` (``train`` or
