@@ -91,6 +91,9 @@ def test_each_pair_is_tested_once_and_the_bonferroni_level_derived(monkeypatch):
         p, low, high = differences._test_and_interval(np.array(list(a.values())), np.array(list(b.values())),
                                                       True, 1 - 0.05 / 15)
         assert (r.p_value, r.ci_low, r.ci_high, r.p_adjusted) == (p, low, high, min(1.0, 15 * p))
+        expected = stats.seeds_needed(list(a.values()), list(b.values()), paired=True, alpha=0.05 / 15)
+        assert r.seeds_needed == (expected if r.verdict == "indistinguishable" else None)
+    assert any(r.seeds_needed for r in rows)
 
 
 def test_compare_two_alone_is_unchanged_by_the_sharing():

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from nninit.analysis.intervals import ALPHA, CONFIDENCE, ROUNDING
-from nninit.analysis.power import seeds_needed
+from nninit.analysis.power import seeds_needed_many
 
 MIN_RUNS = 3
 """A group with fewer distinct seeds than this is never ranked (verdict ``too_few_runs``)."""
@@ -162,7 +162,8 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
         :func:`compare_groups` adjusts all three for m pairs.
     """
     pair = _Pair.of(metric, name_a, a, name_b, b, higher_is_better)
-    return pair.finished(1, higher_is_better, confidence)
+    pair.finished(1, higher_is_better, confidence)
+    return _with_seeds_needed([pair], 1 - confidence)[0]
 
 
 @dataclass
@@ -203,9 +204,18 @@ class _Pair:
         d.verdict = verdict(d, higher_is_better, alpha=alpha)
         if d.verdict == "too_few_runs":
             d.p_adjusted = math.nan
-        d.seeds_needed = (seeds_needed(self.va, self.vb, paired=d.paired, alpha=alpha / m)
-                          if d.verdict == "indistinguishable" else None)
+        d.seeds_needed = None  # for the indistinguishable: _with_seeds_needed, all pairs at once
         return d
+
+
+def _with_seeds_needed(pairs: list[_Pair], alpha: float) -> list[Difference]:
+    """The rows of ``pairs``, each indistinguishable one with its seeds needed at level ``alpha``
+    (:func:`~nninit.analysis.power.seeds_needed_many`: one search for all of them)."""
+    wanted = [p for p in pairs if p.row.verdict == "indistinguishable"]
+    for p, n in zip(wanted, seeds_needed_many([(p.va, p.vb, p.row.paired) for p in wanted], alpha=alpha),
+                    strict=True):
+        p.row.seeds_needed = n
+    return [p.row for p in pairs]
 
 
 def verdict(d: Difference, higher_is_better: bool | None, *, alpha: float = ALPHA) -> str:
@@ -258,4 +268,6 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
     prepared = [_Pair.of(metric, a, groups[a], b, groups[b], higher_is_better) for a, b in pairs]
     eligible = [p.test is not None and min(p.row.n_a, p.row.n_b) >= MIN_RUNS for p in prepared]
     m = sum(eligible)  # a pair with too few runs keeps its own (m = 1) p-value and interval, and no verdict
-    return [p.finished(m if ok else 1, higher_is_better, confidence) for p, ok in zip(prepared, eligible)]
+    for p, ok in zip(prepared, eligible, strict=True):
+        p.finished(m if ok else 1, higher_is_better, confidence)
+    return _with_seeds_needed(prepared, (1 - confidence) / max(m, 1))
