@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from nninit.analysis import differences, intervals, power, stats
+from nninit.analysis.pair_tests import pair_tests
 
 
 @pytest.mark.parametrize("k, n, confidence", [(0, 1, 0.95), (1, 1, 0.95), (95, 100, 0.95), (3, 7, 0.9),
@@ -80,12 +81,12 @@ def test_seeds_needed_evaluates_the_power_a_few_times():
 
 
 def test_each_pair_is_tested_once_and_the_bonferroni_level_derived(monkeypatch):
-    calls, real = [], differences._pair_test
-    monkeypatch.setattr(differences, "_pair_test", lambda a, b, paired: calls.append(1) or real(a, b, paired))
+    calls, real = [], differences.pair_tests
+    monkeypatch.setattr(differences, "pair_tests", lambda pairs: calls.append(len(pairs)) or real(pairs))
     rng = np.random.default_rng(1)
     groups = {f"g{i}": {s: float(rng.normal(i * 0.1, 1)) for s in range(5)} for i in range(6)}
     rows = stats.compare_groups("test_accuracy", groups, higher_is_better=True)
-    assert len(rows) == 15 and len(calls) == 15
+    assert len(rows) == 15 and calls == [15]  # every pair tested once, all in one call
     for r in rows:  # the adjusted interval is the same test inverted at level 1 - 0.05 / 15
         a, b = groups[r.group_a], groups[r.group_b]
         p, low, high = differences._test_and_interval(np.array(list(a.values())), np.array(list(b.values())),
@@ -94,6 +95,17 @@ def test_each_pair_is_tested_once_and_the_bonferroni_level_derived(monkeypatch):
         expected = stats.seeds_needed(list(a.values()), list(b.values()), paired=True, alpha=0.05 / 15)
         assert r.seeds_needed == (expected if r.verdict == "indistinguishable" else None)
     assert any(r.seeds_needed for r in rows)
+
+
+def test_stacked_paired_tests_are_the_single_tests():
+    """Equality, not closeness: each stacked row goes through scipy's arithmetic as one call would."""
+    rng = np.random.default_rng(3)
+    pairs = [(rng.normal(0, 1, n), rng.normal(0.3, 1, n), paired) for n in (3, 3, 5, 10, 10) for paired in (1, 0)]
+    for (a, b, paired), test in zip(pairs, pair_tests([(a, b, bool(p)) for a, b, p in pairs]), strict=True):
+        one = sps.ttest_1samp(a - b, 0.0) if paired else sps.ttest_ind(a, b, equal_var=False)
+        for level in (0.95, 1 - 0.05 / 45):
+            ci = one.confidence_interval(level)
+            assert (test.p_value, *test.interval(level)) == (one.pvalue, ci.low, ci.high)
 
 
 def test_compare_two_alone_is_unchanged_by_the_sharing():
@@ -111,3 +123,28 @@ def test_auto_interval_is_t_past_the_bootstrap_range_and_bca_within():
     assert stats.mean_interval(v[:intervals.BOOTSTRAP_MIN_N])[2] == "bca"
     assert intervals._batch(1000) is None  # within auto's range nothing is batched: numbers of one draw
     assert intervals._batch(20_000) * 20_000 <= intervals.BOOTSTRAP_BATCH_VALUES
+
+
+def test_many_groups_are_paged_in_summary_md_and_capped_in_the_figures(tmp_path, monkeypatch):
+    """12 groups: 66 pairs, of which summary.md lists 45 (the best group's 11 first); the figures draw at most
+    MAX_GROUPS_DRAWN groups (11 here) and decision_boundaries.png 10; comparisons.csv keeps all 66."""
+    from test_index import write_run
+
+    from nninit.analysis import tables
+    from nninit.app.report import write_summary
+    from nninit.figures import comparison_plots as cp
+
+    for g in range(12):
+        for s in range(3):
+            write_run(tmp_path / "runs" / f"g{g}s{s}", init=f"init{g:02d}", seed=s + 1,
+                      accuracy=0.5 + 0.03 * g + 0.01 * s)
+    drawn = {}
+    monkeypatch.setattr(tables, "MAX_GROUPS_DRAWN", 11)
+    for name in ("plot_cost_curves", "plot_decision_boundaries"):
+        monkeypatch.setattr(cp, name, lambda groups, path, name=name: drawn.__setitem__(name, list(groups)))
+    write_summary([tmp_path / "runs"], tmp_path / "out", plots=True)
+    md = (tmp_path / "out" / "summary.md").read_text()
+    assert "45 of the 66 pairs are shown" in md and md.count("| init=init11 |") + md.count("| init=init11 ") >= 11
+    assert len((tmp_path / "out" / "comparisons.csv").read_text().splitlines()) == 1 + 66 * 4  # 4 metrics: dead too
+    assert len(drawn["plot_cost_curves"]) == 11 and len(drawn["plot_decision_boundaries"]) == 10
+    assert "init=init11" in drawn["plot_decision_boundaries"]  # the best group is always drawn

@@ -15,13 +15,13 @@ pairs, the verdicts, and the probability of improvement.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from nninit.analysis.intervals import ALPHA, CONFIDENCE, ROUNDING
+from nninit.analysis.intervals import ALPHA, CONFIDENCE
+from nninit.analysis.pair_tests import Test, pair_tests
 from nninit.analysis.power import seeds_needed_many
 
 MIN_RUNS = 3
@@ -83,49 +83,10 @@ class Difference:
     seeds_needed: int | None = None
 
 
-@dataclass(frozen=True)
-class _Test:
-    """One pair's test, computed once: its p-value and the interval at any level, derived from the same
-    result (``ttest_*(...).confidence_interval(level)`` costs one t quantile) or fixed (``exact``)."""
-
-    p_value: float
-    result: object = None
-    exact: tuple[float, float] = (math.nan, math.nan)
-
-    def interval(self, confidence: float) -> tuple[float, float]:
-        if self.result is None:
-            return self.exact
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
-            ci = self.result.confidence_interval(confidence)
-        return float(ci.low), float(ci.high)
-
-
-def _pair_test(a: np.ndarray, b: np.ndarray, paired: bool) -> _Test:
-    """The test of mean(a) - mean(b) = 0 (paired t or Welch), once per pair; its interval at any level inverts
-    the same test, so that the interval excludes 0 exactly when p < 1 - confidence.
-
-    The zero-variance cases are decided exactly: when the values (paired: the per-seed differences)
-    spread by at most :data:`ROUNDING` times their largest magnitude, p is 0 and the interval is the
-    difference itself, unless the difference is itself within rounding of 0 (at most ROUNDING times
-    that magnitude): then it is no difference, p = 1 and the interval [0, 0].
-    """
-    d = a - b if paired else None
-    spread = np.ptp(d) if paired else max(np.ptp(a), np.ptp(b))
-    diff = float(d.mean()) if paired else float(a.mean() - b.mean())
-    rounding = ROUNDING * max(np.abs(a).max(), np.abs(b).max())
-    if spread <= rounding:  # identical up to rounding (b = a + 0.01 per seed)
-        return _Test(0.0, exact=(diff, diff)) if abs(diff) > rounding else _Test(1.0, exact=(0.0, 0.0))
-    with warnings.catch_warnings():  # one group may be constant (zeros: 50 % every seed); that is fine
-        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
-        res = stats.ttest_1samp(d, 0.0) if paired else stats.ttest_ind(a, b, equal_var=False)
-    return _Test(float(res.pvalue), res)
-
-
 def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tuple[float, float, float]:
     """p-value of mean(a) - mean(b) = 0 and the interval that inverts the same test at ``confidence``
-    (:func:`_pair_test`)."""
-    test = _pair_test(a, b, paired)
+    (:func:`~nninit.analysis.pair_tests.pair_tests`)."""
+    test = pair_tests([(a, b, paired)])[0]
     return test.p_value, *test.interval(confidence)
 
 
@@ -161,20 +122,20 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
         The p-value, the interval that inverts the same test and the verdict from them;
         :func:`compare_groups` adjusts all three for m pairs.
     """
-    pair = _Pair.of(metric, name_a, a, name_b, b, higher_is_better)
+    pair = _tested([_Pair.of(metric, name_a, a, name_b, b, higher_is_better)])[0]
     pair.finished(1, higher_is_better, confidence)
     return _with_seeds_needed([pair], 1 - confidence)[0]
 
 
 @dataclass
 class _Pair:
-    """A pair of groups on one metric, its test computed once (:func:`_pair_test`); :meth:`finished` derives the
-    interval, adjusted p-value, verdict and seeds needed for m pairs from it."""
+    """A pair of groups on one metric, its test computed once (:func:`_tested`); :meth:`finished` derives the
+    interval, adjusted p-value and verdict for m pairs from it."""
 
     row: Difference
     va: np.ndarray
     vb: np.ndarray
-    test: _Test | None
+    test: Test | None = None
 
     @classmethod
     def of(cls, metric: str, name_a: str, a: dict, name_b: str, b: dict, higher_is_better: bool | None) -> _Pair:
@@ -185,17 +146,17 @@ class _Pair:
         if va.size < 2 or vb.size < 2:
             diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
             return cls(Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
-                                  "too_few_runs"), va, vb, None)
+                                  "too_few_runs"), va, vb)
         row = Difference(metric, name_a, name_b, paired, va.size, vb.size,
                          float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean()),
                          nan, nan, nan, nan, prob, "")
-        return cls(row, va, vb, _pair_test(va, vb, paired))
+        return cls(row, va, vb)
 
     def finished(self, m: int, higher_is_better: bool | None, confidence: float) -> Difference:
         """The row with its p-value, Bonferroni-adjusted p-value, interval at level ``1 - (1 - confidence) / m``,
         verdict and (when indistinguishable) seeds needed at level ``(1 - confidence) / m``."""
         d = self.row
-        if self.test is None:
+        if d.verdict == "too_few_runs":  # fewer than two values a side: no test
             return d
         alpha = 1 - confidence
         d.p_value = self.test.p_value
@@ -206,6 +167,15 @@ class _Pair:
             d.p_adjusted = math.nan
         d.seeds_needed = None  # for the indistinguishable: _with_seeds_needed, all pairs at once
         return d
+
+
+def _tested(pairs: list[_Pair]) -> list[_Pair]:
+    """``pairs``, each with at least two values a side given its test, all tested at once
+    (:func:`~nninit.analysis.pair_tests.pair_tests`)."""
+    testable = [p for p in pairs if p.row.verdict != "too_few_runs"]
+    for p, test in zip(testable, pair_tests([(p.va, p.vb, p.row.paired) for p in testable]), strict=True):
+        p.test = test
+    return pairs
 
 
 def _with_seeds_needed(pairs: list[_Pair], alpha: float) -> list[Difference]:
@@ -265,7 +235,7 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
         pairs = [(g, baseline) for g in names if g != baseline]
     else:
         pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
-    prepared = [_Pair.of(metric, a, groups[a], b, groups[b], higher_is_better) for a, b in pairs]
+    prepared = _tested([_Pair.of(metric, a, groups[a], b, groups[b], higher_is_better) for a, b in pairs])
     eligible = [p.test is not None and min(p.row.n_a, p.row.n_b) >= MIN_RUNS for p in prepared]
     m = sum(eligible)  # a pair with too few runs keeps its own (m = 1) p-value and interval, and no verdict
     for p, ok in zip(prepared, eligible, strict=True):
