@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import shutil
 import sys
@@ -45,9 +46,15 @@ MIN_SHRUNK = 24
 def _folder(path: Path) -> str:
     """``path`` relative to the working folder when it is under it, else absolute."""
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return str(path.relative_to(_cwd()))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _cwd() -> Path:
+    """The working folder, resolved once per listing (which asks for it once per run)."""
+    return Path.cwd().resolve()
 
 
 def row(run: Run) -> dict:
@@ -202,6 +209,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    _cwd.cache_clear()  # resolved once per listing, not once per process (tests change the working folder)
     try:
         for condition in args.where or []:
             parse_condition(condition)  # a malformed condition is refused before any folder is read

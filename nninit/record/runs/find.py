@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nninit.record import runfolder
 from nninit.record.runs.index import INDEX_NAME, Index, discard, stamp, thinned
-from nninit.record.runs.read import NUMBER_FIELDS, Run, flatten, natural
+from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, natural
 
 
 def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run], list[tuple[Path, str]]]:
@@ -50,7 +50,7 @@ def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run
             for path, entry in _indexed(root).items():
                 found.setdefault(path, entry)
         else:
-            for path in _walk(root):
+            for path in _walk(root).values():
                 found.setdefault(path, read_folder(path))
     runs = [v for _, v in sorted(found.items(), key=lambda kv: natural(kv[0])) if isinstance(v, Run)]
     skipped = [(k, v) for k, v in sorted(found.items(), key=lambda kv: natural(kv[0])) if isinstance(v, str)]
@@ -61,12 +61,13 @@ def _is_run_folder(path: Path) -> bool:
     return (path / runfolder.METRICS).is_file() or (path / ".hydra").is_dir()
 
 
-def _walk(root: Path) -> list[Path]:
-    """Every run folder at or under ``root`` (one walk of the tree; ``.hydra`` folders are not entered)."""
-    folders = []
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path) -> dict[str, Path]:
+    """Every run folder at or under ``root`` by its path relative to ``root`` (``.`` for ``root`` itself): one
+    walk of the tree; ``.hydra`` folders are not entered."""
+    folders, top = {}, os.fspath(root)
+    for dirpath, dirnames, filenames in os.walk(top):
         if runfolder.METRICS in filenames or ".hydra" in dirnames:
-            folders.append(Path(dirpath))
+            folders[dirpath[len(top) + 1:] or "."] = Path(dirpath)
         if ".hydra" in dirnames:
             dirnames.remove(".hydra")
     return folders
@@ -91,7 +92,7 @@ def read_folder(path: Path) -> Run | str:
 def _indexed(root: Path) -> dict[Path, Run | str]:
     """The runs under ``root`` from its index, brought up to date first; an index found unusable midway
     (a damaged file) is rebuilt once."""
-    folders = {str(f.relative_to(root)): f for f in _walk(root)}
+    folders = _walk(root)
     for attempt in (1, 2):
         store = Index(root)
         try:
@@ -115,7 +116,7 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
     """The index row of ``folder`` (:meth:`Index.update`), read after its stamp ``now`` was taken."""
     run = read_folder(folder)
     if isinstance(run, str):
-        return (rel, now, run, None, None, None, None, None, None)
+        return (rel, now, run, None, None, None, None, None, None, None)
     try:
         history, error = runfolder.read_history(folder / runfolder.HISTORY), None
     except FileNotFoundError:
@@ -123,18 +124,17 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
     except (OSError, ValueError) as problem:
         history, error = {}, f"unreadable: {problem}"
     last = {k: float(v[-1]) for k, v in history.items() if len(v)}
-    return (rel, now, None, json.dumps(run.metrics), json.dumps(last), json.dumps(thinned(history)), error,
-            run.majority("train"), run.majority("test"))
+    return (rel, now, None, json.dumps(run.metrics), json.dumps(run.config), json.dumps(last),
+            json.dumps(thinned(history)), error, run.majority("train"), run.majority("test"))
 
 
 def _run(folder: Path, row: tuple) -> Run | str:
     """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`)."""
-    _, problem, metrics, last, curve, error, train, test = row
+    _, problem, metrics, config, last, curve, error, train, test = row
     if problem is not None:
         return problem
-    metrics = json.loads(metrics)
-    return Run(folder, metrics, flatten(metrics["config"]), _curve=curve, _last=json.loads(last),
-               _stored_error=error, _majority={"train": train, "test": test})
+    return IndexedRun(folder, metrics, json.loads(config), _curve=curve, _last=last,
+                      _stored_error=error, _majority={"train": train, "test": test})
 
 
 def malformed(metrics: dict) -> str | None:

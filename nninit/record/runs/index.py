@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 INDEX_NAME = ".nninit_index.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0
 """How long a writer waits for another writer's transaction before giving up (and keeping its index in memory)."""
 CURVE_POINTS = 256
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS runs (
     stamp TEXT NOT NULL,        -- (mtime_ns, size) of STAMPED, as taken before reading
     problem TEXT,               -- why the run is skipped (find.py's reasons), or NULL for a usable run
     metrics TEXT,               -- metrics.json as read
+    config TEXT,                -- its config flattened (read.flatten), JSON
     last TEXT,                  -- the history's last row, JSON {column: value}
     curve TEXT,                 -- the history thinned (thinned()), JSON {column: [values]}
     history_error TEXT,         -- Run.history_error of the folder
@@ -59,10 +60,10 @@ CREATE TABLE IF NOT EXISTS runs (
 
 def stamp(folder: Path) -> str:
     """``'mtime_ns:size'`` of each of :data:`STAMPED` in ``folder`` (``-`` for a missing file), joined by ``/``."""
-    parts = []
+    parts, base = [], os.fspath(folder)
     for name in STAMPED:
         try:
-            st = os.stat(folder / name)
+            st = os.stat(f"{base}/{name}")  # a string join: a Path per file costs more than the stat
             parts.append(f"{st.st_mtime_ns}:{st.st_size}")
         except OSError:
             parts.append("-")
@@ -148,12 +149,13 @@ class Index:
         return dict(self.db.execute("SELECT path, stamp FROM runs"))
 
     def rows(self) -> list[tuple]:
-        """``(path, problem, metrics, last, curve, history_error, majority_train, majority_test)`` of every run."""
-        return self.db.execute("SELECT path, problem, metrics, last, curve, history_error, majority_train, "
+        """``(path, problem, metrics, config, last, curve, history_error, majority_train, majority_test)`` of every
+        run."""
+        return self.db.execute("SELECT path, problem, metrics, config, last, curve, history_error, majority_train, "
                                "majority_test FROM runs").fetchall()
 
     def update(self, fresh: list[tuple], gone: list[str]) -> None:
-        """In one transaction: write the rows read again (``(path, stamp, problem, metrics, last, curve,
+        """In one transaction: write the rows read again (``(path, stamp, problem, metrics, config, last, curve,
         history_error, majority_train, majority_test)``) and drop the runs whose folders are gone. When the file
         cannot be written, the index moves to memory (with :attr:`note`) and the update is made there."""
         if not fresh and not gone:
@@ -169,13 +171,13 @@ class Index:
             old = self.db.execute("SELECT * FROM runs").fetchall()
             self.db.close()
             self.db = self._open(None)
-            self.db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", old)
+            self.db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", old)
             self._write(fresh, gone)
 
     def _write(self, fresh: list[tuple], gone: list[str]) -> None:
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
+            self.db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
             self.db.executemany("DELETE FROM runs WHERE path = ?", [(p,) for p in gone])
             self.db.execute("COMMIT")
         except BaseException:

@@ -70,8 +70,9 @@ class Run:
     """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
     _curve: str | None = None
     """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand."""
-    _last: dict | None = None
-    """An indexed run's last history row (column -> value), so that its final numbers need no parsing."""
+    _last: dict | str | None = None
+    """An indexed run's last history row (column -> value; its JSON text until first asked for), so that its
+    final numbers need no parsing of the curve."""
     _stored_error: str | None = None
     """An indexed run's :attr:`history_error`, reported (set and logged) when its history is first asked for."""
 
@@ -132,6 +133,8 @@ class Run:
         """The last row of the history (column -> value); an indexed run's without parsing its curve."""
         if self._last is not None and self._history is None:
             self._report(self._stored_error)
+            if isinstance(self._last, str):  # as the index holds it: parsed when first asked for
+                self._last = json.loads(self._last)
             return self._last
         return {k: float(v[-1]) for k, v in self.history.items() if len(v)}
 
@@ -178,3 +181,20 @@ class Run:
         """How many test examples the test accuracy was measured on (``data.n_test``)."""
         n = self.config.get("data.n_test")
         return int(n) if isinstance(n, int) and n > 0 else None
+
+
+class IndexedRun(Run):
+    """A run read back from the run index (:mod:`~nninit.record.runs.index`): its ``metrics.json`` text is
+    parsed when :attr:`metrics` is first asked for, so that a listing filtered by config keys parses only the
+    runs it shows."""
+
+    def __init__(self, path: Path, metrics_text: str, config: dict, **stored):
+        super().__init__(path, {}, config, **stored)
+        del self.__dict__["metrics"]
+        self._metrics_text = metrics_text
+
+    def __getattr__(self, name: str):
+        if name == "metrics" and "_metrics_text" in self.__dict__:
+            self.metrics = json.loads(self.__dict__.pop("_metrics_text"))
+            return self.metrics
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
