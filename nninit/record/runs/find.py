@@ -97,10 +97,10 @@ def _indexed(root: Path) -> dict[Path, Run | str]:
         store = Index(root)
         try:
             known = store.stamps()
-            fresh = [_record(rel, folder, now) for rel, folder in folders.items()
-                     if known.get(rel) != (now := stamp(folder))]
-            store.update(fresh, [rel for rel in known if rel not in folders])
-            rows = store.rows()
+            seen = {rel: stamp(folder) for rel, folder in folders.items()}
+            fresh = {rel: _record(rel, folders[rel], now) for rel, now in seen.items() if known.get(rel) != now}
+            store.update(list(fresh.values()), [rel for rel in known if rel not in folders])
+            rows = {row[0]: row for row in store.rows()}
         except sqlite3.DatabaseError as error:
             if attempt == 2 or isinstance(error, sqlite3.OperationalError):
                 raise
@@ -108,7 +108,11 @@ def _indexed(root: Path) -> dict[Path, Run | str]:
             discard(root / INDEX_NAME, error)
             continue
         store.close()
-        return {folders[row[0]]: _run(folders[row[0]], row) for row in rows if row[0] in folders}
+        # another writer may have dropped or rewritten a row meanwhile (it walked the tree before or after this
+        # call): a row is used only with the stamp seen here, else this call's own reading of the folder
+        return {folder: _run(folder, rows[rel] if rel in rows and rows[rel][1] == seen[rel] else
+                             fresh.get(rel) or _record(rel, folder, seen[rel]))
+                for rel, folder in folders.items()}
     raise AssertionError("unreachable")
 
 
@@ -130,7 +134,7 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
 
 def _run(folder: Path, row: tuple) -> Run | str:
     """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`)."""
-    _, problem, metrics, config, last, curve, error, train, test = row
+    _, _, problem, metrics, config, last, curve, error, train, test = row
     if problem is not None:
         return problem
     return IndexedRun(folder, metrics, json.loads(config), _curve=curve, _last=last,

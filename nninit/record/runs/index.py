@@ -149,10 +149,9 @@ class Index:
         return dict(self.db.execute("SELECT path, stamp FROM runs"))
 
     def rows(self) -> list[tuple]:
-        """``(path, problem, metrics, config, last, curve, history_error, majority_train, majority_test)`` of every
-        run."""
-        return self.db.execute("SELECT path, problem, metrics, config, last, curve, history_error, majority_train, "
-                               "majority_test FROM runs").fetchall()
+        """Every run's row, as :meth:`update` takes it: ``(path, stamp, problem, metrics, config, last, curve,
+        history_error, majority_train, majority_test)``."""
+        return self.db.execute("SELECT * FROM runs").fetchall()
 
     def update(self, fresh: list[tuple], gone: list[str]) -> None:
         """In one transaction: write the rows read again (``(path, stamp, problem, metrics, config, last, curve,
