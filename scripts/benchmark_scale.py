@@ -5,11 +5,11 @@
     python scripts/benchmark_scale.py --runs 1000 --groups 0 --out /tmp/bench.json
 
 How the folders are made: one real 100-iteration run (``run.py``, in a temporary folder) is the template; each
-synthetic run is written directly from it (no training): its ``metrics.json`` with another init (5 inits), seed
-and results (accuracies and final cost drawn around the template's), its ``history.csv`` with the cost curve
-scaled to end at that final cost, and its ``data.npz`` and ``params_final.npz`` hard-linked to the template's
-(the same bytes; the figures read them). 10,000 runs take about a minute to write. ``--groups G`` adds a tree of G
-groups (``train.learning_rate`` values) × 10 seeds.
+synthetic run is written directly from it (no training): its ``metrics.json`` with another init (5 inits), seed and
+results (accuracies and final cost drawn around the template's), its ``history.csv`` with the cost curve scaled to
+end at that final cost, and its ``data.npz`` and ``params_final.npz`` hard-linked to the template's (the same bytes;
+the figures read them; a new copy every 65,000 links, ext4's limit). 10,000 runs take about a minute to write.
+``--groups G`` adds a tree of G groups (``train.learning_rate`` values) × 10 seeds.
 
 Each row runs the script in a child process and reports its wall time, its CPU time (user + system) and its
 peak memory (``ru_maxrss``), from ``os.wait4`` (the child's own ``resource`` usage). ``runs.py`` is timed twice per
@@ -58,6 +58,7 @@ def make_tree(tpl: Path, root: Path, n: int, *, groups: int = 0, seed: int = 0) 
     cost_col = columns.index("cost")
     rng = np.random.default_rng(seed)
     per = n // groups if groups else n // len(INITS)
+    sources: dict[str, Path] = {}
     for i in range(n):
         g, s = divmod(i, per)
         folder = root / f"g{g}" / f"job{s}"
@@ -76,7 +77,11 @@ def make_tree(tpl: Path, root: Path, n: int, *, groups: int = 0, seed: int = 0) 
         h[:, cost_col] *= m["final_cost"] / h[-1, cost_col]
         (folder / "history.csv").write_text("\n".join([header] + [",".join(repr(float(x)) for x in r) for r in h]))
         for name in ("data.npz", "params_final.npz"):
-            os.link(tpl / name, folder / name)
+            try:
+                os.link(sources.get(name, tpl / name), folder / name)
+            except OSError:  # a file system's limit of links (65,000 on ext4): a new copy to link to
+                shutil.copyfile(tpl / name, folder / name)
+                sources[name] = folder / name
 
 
 def measure(argv: list[str], cwd: Path) -> dict:
