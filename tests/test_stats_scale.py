@@ -125,6 +125,7 @@ def test_auto_interval_is_t_past_the_bootstrap_range_and_bca_within():
     assert intervals._batch(20_000) * 20_000 <= intervals.BOOTSTRAP_BATCH_VALUES
 
 
+@pytest.mark.slow
 def test_many_groups_are_paged_in_summary_md_and_capped_in_the_figures(tmp_path, monkeypatch):
     """12 groups: 66 pairs, of which summary.md lists 45 (the best group's 11 first); the figures draw at most
     MAX_GROUPS_DRAWN groups (11 here) and decision_boundaries.png 10; comparisons.csv keeps all 66."""
