@@ -10,7 +10,10 @@ grouped by every config key that varies between them except the seeds (or by ``-
 ``name`` is the runs' label); runs repeated with the same config and seeds count once. Each group
 gets the mean of each metric with its 95 % interval, each pair of groups (or each group against
 ``--baseline``) a paired-by-seed difference with its interval and p-value (both Bonferroni-adjusted) and a
-verdict. Exit codes: 0 done, 2 no run found or bad arguments.
+verdict. A folder of runs is read through its run index (``.nninit_index.sqlite`` beside the runs,
+:mod:`nninit.record.runs.index`; ``--no-index`` reads every folder). With many groups the pairwise outputs are
+bounded (``summary.md`` and the figures page or cap them; ``comparisons.csv`` keeps every pair). Exit codes: 0
+done, 2 no run found or bad arguments.
 """
 
 from __future__ import annotations
@@ -55,8 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="compare every group to this one (e.g. init=he) instead of all pairs (given once)")
     parser.add_argument("--ci-method", default="auto", choices=["auto", "t", "bca", "percentile"],
                         help="interval of a mean: Student's t, or scipy's bootstrap (BCa or percentile); "
-                             "auto: t below 30 seeds, BCa from 30 (default)")
+                             "auto: t below 30 seeds, BCa from 30, t again from 1,000 (default)")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--no-index", action="store_true",
+                        help="read every run folder, not the run index kept beside them (.nninit_index.sqlite, "
+                             "brought up to date from the folders on each use; same results)")
     parser.add_argument("--overwrite", action="store_true",
                         help="allow --out to be a folder holding runs (e.g. rewrite a sweep's own summary)")
     return parser.parse_args(argv)
@@ -75,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                                        metrics=tuple(dict.fromkeys(args.metric)) if args.metric else None,
                                        primary=args.metric[0] if args.metric else "test_accuracy",
                                        baseline=args.baseline, method=args.ci_method, where=args.where,
-                                       title="Comparison of " + ", ".join(args.paths), plots=not args.no_plots)
+                                       title="Comparison of " + ", ".join(args.paths), plots=not args.no_plots,
+                                       index=not args.no_index)
     except (LookupError, ValueError) as error:
         print(f"compare.py: error: {error}", file=sys.stderr)
         return 2

@@ -12,7 +12,9 @@ iterations run, train and test accuracy, final cost and folder; the table fits t
 all must hold) keeps the runs whose config key (``init``, ``init.name``, ``train.learning_rate``,
 ...), ``status`` or ``name`` has that value, or whose ``tags`` hold it. ``--sort KEY`` orders by a
 column, a config key or a ``metrics.json`` number (missing values last; default: started).
-A folder that holds no readable ``metrics.json`` is named on stderr. Exit codes: 0 done, 2 bad
+A folder that holds no readable ``metrics.json`` is named on stderr. A folder of runs is read through its
+run index (``.nninit_index.sqlite`` beside the runs, :mod:`nninit.record.runs.index`: unchanged runs are not read
+again; ``--no-index`` reads every folder). Exit codes: 0 done, 2 bad
 arguments or no run.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import shutil
 import sys
@@ -43,9 +46,15 @@ MIN_SHRUNK = 24
 def _folder(path: Path) -> str:
     """``path`` relative to the working folder when it is under it, else absolute."""
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return str(path.relative_to(_cwd()))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _cwd() -> Path:
+    """The working folder, resolved once per listing (which asks for it once per run)."""
+    return Path.cwd().resolve()
 
 
 def row(run: Run) -> dict:
@@ -190,6 +199,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"order by a column ({', '.join(COLUMNS)}), a config key or a metrics.json number; "
                              f"missing values last (default: started)")
     parser.add_argument("--reverse", action="store_true", help="the largest (or latest) first")
+    parser.add_argument("--no-index", action="store_true",
+                        help="read every run folder, not the run index kept beside them (.nninit_index.sqlite, "
+                             "brought up to date from the folders on each use; same listing)")
     parser.add_argument("--format", default="table", choices=FORMATS,
                         help="table: aligned plain text; md: a Markdown table; csv: raw values (default: table)")
     return parser.parse_args(argv)
@@ -197,10 +209,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    _cwd.cache_clear()  # resolved once per listing, not once per process (tests change the working folder)
     try:
         for condition in args.where or []:
             parse_condition(condition)  # a malformed condition is refused before any folder is read
-        runs, skipped = find_runs(args.paths)
+        runs, skipped = find_runs(args.paths, index=not args.no_index)
     except (OSError, ValueError) as error:
         print(f"runs.py: error: {error}", file=sys.stderr)
         return 2

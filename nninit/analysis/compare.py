@@ -143,6 +143,7 @@ def summarize(
     baseline: str | None = None,
     method: str = "auto",
     where: list[str] | None = None,
+    index: bool = False,
 ) -> Comparison:
     """Find the runs under ``paths``, count repeats once, group them and compute the statistics.
 
@@ -150,7 +151,7 @@ def summarize(
     """
     if method not in stats.METHODS:
         raise ValueError(f"--ci-method {method!r}: accepted are {', '.join(stats.METHODS)}")
-    runs, skipped = _found(paths, where)
+    runs, skipped = _found(paths, where, index)
     platforms = tuple(sorted({str(r.get("blas")) for r in runs if r.get("blas") is not None}))
     runs, dropped = deduplicate(runs, [k for k in group_by or [] if k in PLATFORM_KEYS])
     if dropped:
@@ -166,11 +167,12 @@ def summarize(
                       platforms)
 
 
-def _found(paths: list[str | Path], where: list[str] | None) -> tuple[list[Run], list[tuple[Path, str]]]:
+def _found(paths: list[str | Path], where: list[str] | None,
+           index: bool = False) -> tuple[list[Run], list[tuple[Path, str]]]:
     """The runs under ``paths`` that meet every ``where`` condition, and the folders skipped (logged).
 
     Raises ``LookupError`` when no run is found, or none meets the conditions."""
-    runs, skipped = find_runs(paths)
+    runs, skipped = find_runs(paths, index=index)
     for path, reason in skipped:
         log.warning("skipping %s: %s", path, reason)
     if not runs:

@@ -15,14 +15,14 @@ pairs, the verdicts, and the probability of improvement.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from nninit.analysis.intervals import ALPHA, CONFIDENCE, ROUNDING
-from nninit.analysis.power import seeds_needed
+from nninit.analysis.intervals import ALPHA, CONFIDENCE
+from nninit.analysis.pair_tests import Test, pair_tests
+from nninit.analysis.power import seeds_needed_many
 
 MIN_RUNS = 3
 """A group with fewer distinct seeds than this is never ranked (verdict ``too_few_runs``)."""
@@ -85,24 +85,9 @@ class Difference:
 
 def _test_and_interval(a: np.ndarray, b: np.ndarray, paired: bool, confidence: float) -> tuple[float, float, float]:
     """p-value of mean(a) - mean(b) = 0 and the interval that inverts the same test at ``confidence``
-    (paired t or Welch), so that the interval excludes 0 exactly when p < 1 - confidence.
-
-    The zero-variance cases are decided exactly: when the values (paired: the per-seed differences)
-    spread by at most :data:`ROUNDING` times their largest magnitude, p is 0 and the interval is the
-    difference itself, unless the difference is itself within rounding of 0 (at most ROUNDING times
-    that magnitude): then it is no difference, p = 1 and the interval [0, 0].
-    """
-    d = a - b if paired else None
-    spread = np.ptp(d) if paired else max(np.ptp(a), np.ptp(b))
-    diff = float(d.mean()) if paired else float(a.mean() - b.mean())
-    rounding = ROUNDING * max(np.abs(a).max(), np.abs(b).max())
-    if spread <= rounding:  # identical up to rounding (b = a + 0.01 per seed)
-        return (0.0, diff, diff) if abs(diff) > rounding else (1.0, 0.0, 0.0)
-    with warnings.catch_warnings():  # one group may be constant (zeros: 50 % every seed); that is fine
-        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
-        res = stats.ttest_1samp(d, 0.0) if paired else stats.ttest_ind(a, b, equal_var=False)
-        ci = res.confidence_interval(confidence)
-    return float(res.pvalue), float(ci.low), float(ci.high)
+    (:func:`~nninit.analysis.pair_tests.pair_tests`)."""
+    test = pair_tests([(a, b, paired)])[0]
+    return test.p_value, *test.interval(confidence)
 
 
 def _aligned(a: dict, b: dict) -> tuple[bool, np.ndarray, np.ndarray]:
@@ -137,32 +122,70 @@ def compare_two(metric: str, name_a: str, a: dict, name_b: str, b: dict, *, high
         The p-value, the interval that inverts the same test and the verdict from them;
         :func:`compare_groups` adjusts all three for m pairs.
     """
-    paired, va, vb = _aligned(a, b)
-    nan = math.nan
-    better, worse = (va, vb) if higher_is_better in (True, None) else (vb, va)
-    prob = prob_improvement(better, worse, paired=paired)  # P(a better than b), or higher for no direction
-    if va.size < 2 or vb.size < 2:
-        diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
-        return Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
-                          "too_few_runs")
-    return _adjusted(Difference(metric, name_a, name_b, paired, va.size, vb.size,
-                                float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean()),
-                                nan, nan, nan, nan, prob, ""), va, vb, 1, higher_is_better, confidence)
+    pair = _tested([_Pair.of(metric, name_a, a, name_b, b, higher_is_better)])[0]
+    pair.finished(1, higher_is_better, confidence)
+    return _with_seeds_needed([pair], 1 - confidence)[0]
 
 
-def _adjusted(d: Difference, va: np.ndarray, vb: np.ndarray, m: int, higher_is_better: bool | None,
-              confidence: float) -> Difference:
-    """``d`` with its p-value, Bonferroni-adjusted p-value, interval at level ``1 - (1 - confidence) / m``,
-    verdict and (when indistinguishable) seeds needed at level ``(1 - confidence) / m``."""
-    alpha = 1 - confidence
-    d.p_value, d.ci_low, d.ci_high = _test_and_interval(va, vb, d.paired, 1 - alpha / m)
-    d.p_adjusted = min(1.0, m * d.p_value)
-    d.verdict = verdict(d, higher_is_better, alpha=alpha)
-    if d.verdict == "too_few_runs":
-        d.p_adjusted = math.nan
-    d.seeds_needed = (seeds_needed(va, vb, paired=d.paired, alpha=alpha / m)
-                      if d.verdict == "indistinguishable" else None)
-    return d
+@dataclass
+class _Pair:
+    """A pair of groups on one metric, its test computed once (:func:`_tested`); :meth:`finished` derives the
+    interval, adjusted p-value and verdict for m pairs from it."""
+
+    row: Difference
+    va: np.ndarray
+    vb: np.ndarray
+    test: Test | None = None
+
+    @classmethod
+    def of(cls, metric: str, name_a: str, a: dict, name_b: str, b: dict, higher_is_better: bool | None) -> _Pair:
+        paired, va, vb = _aligned(a, b)
+        nan = math.nan
+        better, worse = (va, vb) if higher_is_better in (True, None) else (vb, va)
+        prob = prob_improvement(better, worse, paired=paired)  # P(a better than b), or higher for no direction
+        if va.size < 2 or vb.size < 2:
+            diff = float(va.mean() - vb.mean()) if va.size and vb.size else nan
+            return cls(Difference(metric, name_a, name_b, paired, va.size, vb.size, diff, nan, nan, nan, nan, prob,
+                                  "too_few_runs"), va, vb)
+        row = Difference(metric, name_a, name_b, paired, va.size, vb.size,
+                         float(np.mean(va - vb)) if paired else float(va.mean() - vb.mean()),
+                         nan, nan, nan, nan, prob, "")
+        return cls(row, va, vb)
+
+    def finished(self, m: int, higher_is_better: bool | None, confidence: float) -> Difference:
+        """The row with its p-value, Bonferroni-adjusted p-value, interval at level ``1 - (1 - confidence) / m``,
+        verdict and (when indistinguishable) seeds needed at level ``(1 - confidence) / m``."""
+        d = self.row
+        if d.verdict == "too_few_runs":  # fewer than two values a side: no test
+            return d
+        alpha = 1 - confidence
+        d.p_value = self.test.p_value
+        d.ci_low, d.ci_high = self.test.interval(1 - alpha / m)
+        d.p_adjusted = min(1.0, m * d.p_value)
+        d.verdict = verdict(d, higher_is_better, alpha=alpha)
+        if d.verdict == "too_few_runs":
+            d.p_adjusted = math.nan
+        d.seeds_needed = None  # for the indistinguishable: _with_seeds_needed, all pairs at once
+        return d
+
+
+def _tested(pairs: list[_Pair]) -> list[_Pair]:
+    """``pairs``, each with at least two values a side given its test, all tested at once
+    (:func:`~nninit.analysis.pair_tests.pair_tests`)."""
+    testable = [p for p in pairs if p.row.verdict != "too_few_runs"]
+    for p, test in zip(testable, pair_tests([(p.va, p.vb, p.row.paired) for p in testable]), strict=True):
+        p.test = test
+    return pairs
+
+
+def _with_seeds_needed(pairs: list[_Pair], alpha: float) -> list[Difference]:
+    """The rows of ``pairs``, each indistinguishable one with its seeds needed at level ``alpha``
+    (:func:`~nninit.analysis.power.seeds_needed_many`: one search for all of them)."""
+    wanted = [p for p in pairs if p.row.verdict == "indistinguishable"]
+    for p, n in zip(wanted, seeds_needed_many([(p.va, p.vb, p.row.paired) for p in wanted], alpha=alpha),
+                    strict=True):
+        p.row.seeds_needed = n
+    return [p.row for p in pairs]
 
 
 def verdict(d: Difference, higher_is_better: bool | None, *, alpha: float = ALPHA) -> str:
@@ -212,10 +235,9 @@ def compare_groups(metric: str, groups: dict[str, dict], *, higher_is_better: bo
         pairs = [(g, baseline) for g in names if g != baseline]
     else:
         pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
-    rows = [compare_two(metric, a, groups[a], b, groups[b], higher_is_better=higher_is_better,
-                        confidence=confidence) for a, b in pairs]
-    eligible = [r for r in rows if r.verdict != "too_few_runs"]
-    for r in eligible:
-        _, va, vb = _aligned(groups[r.group_a], groups[r.group_b])
-        _adjusted(r, va, vb, len(eligible), higher_is_better, confidence)
-    return rows
+    prepared = _tested([_Pair.of(metric, a, groups[a], b, groups[b], higher_is_better) for a, b in pairs])
+    eligible = [p.test is not None and min(p.row.n_a, p.row.n_b) >= MIN_RUNS for p in prepared]
+    m = sum(eligible)  # a pair with too few runs keeps its own (m = 1) p-value and interval, and no verdict
+    for p, ok in zip(prepared, eligible, strict=True):
+        p.finished(m if ok else 1, higher_is_better, confidence)
+    return _with_seeds_needed(prepared, (1 - confidence) / max(m, 1))

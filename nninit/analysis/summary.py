@@ -14,9 +14,12 @@ from nninit.analysis import stats
 from nninit.analysis.compare import Comparison, GroupSummary, higher_is_better
 from nninit.analysis.tables import (
     COMPARISON_COLUMNS,
+    MAX_BOUNDARY_GROUPS,
+    MAX_GROUPS_DRAWN,
     RUN_COLUMNS,
     SUMMARY_COLUMNS,
     comparison_table,
+    drawn_groups,
     fmt_difference,
     fmt_estimate,
     fmt_p_is,
@@ -24,6 +27,7 @@ from nninit.analysis.tables import (
     markdown_table,
     plural,
     run_rows,
+    shown_pairs,
     write_csv,
 )
 from nninit.record.runs import SEED_KEYS, SHORT_NAMES, Run, varying_keys
@@ -242,7 +246,9 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
                  "adjusted over the compared pairs (the intervals simultaneous, each inverting its test, so that p < "
                  "0.05 exactly when the interval excludes 0). P(a better): the probability "
                  "that a run of a beats a run of b, ties counted half. Every metric's comparisons are in "
-                 "`comparisons.csv`.", "", comparison_table(primary_diffs), ""]
+                 "`comparisons.csv`.", ""]
+        shown, note = shown_pairs(primary_diffs, c.reference)
+        text += ([note, ""] if note else []) + [comparison_table(shown), ""]
     if diff_lines:
         text += ["## What differs", "", *diff_lines, ""]
     if c.skipped:
@@ -254,6 +260,10 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
                  "- `accuracy.png`: accuracy per group, one point per seed, the mean with its interval, chance drawn",
                  f"- `differences.png`: each group's difference from {c.reference} in {primary.replace('_', ' ')}",
                  "- `decision_boundaries.png`: decision boundaries, groups × first seeds"]
+        if len(c.groups) > MAX_BOUNDARY_GROUPS:
+            text += [f"- the figures draw {min(len(c.groups), MAX_GROUPS_DRAWN)} of the {len(c.groups)} groups "
+                     f"(`decision_boundaries.png` {MAX_BOUNDARY_GROUPS}): {c.reference} and the best by "
+                     f"{primary.replace('_', ' ')} after it ({', '.join(drawn_groups(c))})"]
     console = [f"Warning: {w}." for w in warn] + ([""] if warn else []) + [table, "", "Which is best?", *best]
     if diff_lines:
         console += ["", *diff_lines]

@@ -3,6 +3,11 @@
 
 The numbers come from :func:`nninit.analysis.compare.summarize`; :mod:`nninit.analysis.summary` puts
 these tables into ``summary.md`` beside the text.
+
+What grows with the square of the groups is bounded where people read it: ``summary.md``'s table of pairs shows
+at most :data:`MAX_PAIRS_SHOWN` (:func:`shown_pairs`), the figures at most :data:`MAX_GROUPS_DRAWN` groups
+(:func:`drawn_groups`; :data:`MAX_BOUNDARY_GROUPS` for the decision boundaries); ``comparisons.csv``,
+``summary.csv`` and ``runs.csv`` keep every pair, group and run.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import math
 from pathlib import Path
 
 from nninit.analysis import stats
-from nninit.analysis.compare import GroupSummary
+from nninit.analysis.compare import Comparison, GroupSummary, higher_is_better
 from nninit.record import runfolder
 from nninit.record.runs import SEED_KEYS, Run
 
@@ -89,6 +94,46 @@ def comparison_table(diffs: list[stats.Difference]) -> str:
         lines.append(f"| {d.group_a} | {d.group_b} | {'yes' if d.paired else 'no'} | {d.n_a}, {d.n_b} | "
                      f"{fmt_difference(d)} | {fmt_p(d.p_adjusted)} | {prob} | {d.verdict} |")
     return "\n".join(lines)
+
+
+MAX_PAIRS_SHOWN = 45
+"""``summary.md``'s table of pairs shows at most this many (all the pairs of 10 groups)."""
+MAX_GROUPS_DRAWN = 20
+"""The figures draw at most this many groups (20 distinguishable curves, 20 columns of accuracies)."""
+MAX_BOUNDARY_GROUPS = 10
+"""``decision_boundaries.png`` draws at most this many groups (rows of 5 panels: 50 panels, 23 inches tall)."""
+
+
+def shown_pairs(diffs: list[stats.Difference], reference: str) -> tuple[list[stats.Difference], str | None]:
+    """The pairs ``summary.md`` lists: all of them up to :data:`MAX_PAIRS_SHOWN`; past that, those with
+    ``reference`` (the baseline or the best group) first, then the smallest adjusted p-values, cut at
+    :data:`MAX_PAIRS_SHOWN`, in their order, with a note saying so (None when all are shown)."""
+    if len(diffs) <= MAX_PAIRS_SHOWN:
+        return diffs, None
+    def rank(i: int) -> tuple:
+        d = diffs[i]
+        p = d.p_adjusted if not math.isnan(d.p_adjusted) else math.inf
+        return reference not in (d.group_a, d.group_b), p, i
+    keep = sorted(sorted(range(len(diffs)), key=rank)[:MAX_PAIRS_SHOWN])
+    note = (f"{MAX_PAIRS_SHOWN} of the {len(diffs):,} pairs are shown: those with {reference} first, then the "
+            f"smallest adjusted p; every pair is in `comparisons.csv`.")
+    return [diffs[i] for i in keep], note
+
+
+def drawn_groups(c: Comparison, limit: int | None = None) -> list[str]:
+    """The groups the figures draw: every group up to ``limit`` (default :data:`MAX_GROUPS_DRAWN`); past that, the
+    reference (the baseline or the best) and the groups with the best means of the primary metric after it
+    (unranked groups last), in the comparison's order."""
+    limit = MAX_GROUPS_DRAWN if limit is None else limit
+    labels = [s.label for s in c.summaries]
+    if len(labels) <= limit:
+        return labels
+    down = higher_is_better(c.primary) is False
+    def rank(s: GroupSummary) -> tuple:
+        e = s.estimates[c.primary]
+        return s.label != c.reference, not e.n, (e.mean if down else -e.mean) if e.n else 0.0
+    keep = {s.label for s in sorted(c.summaries, key=rank)[:limit]}
+    return [label for label in labels if label in keep]
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 from nninit.analysis.compare import PRIMARY_METRIC, Comparison, summarize
@@ -20,6 +19,7 @@ from nninit.analysis.summary import (
     summary_text,
     write_csv,
 )
+from nninit.analysis.tables import MAX_BOUNDARY_GROUPS, drawn_groups
 from nninit.record import runfolder
 from nninit.record.signals import deferred, stop_if_interrupted
 
@@ -37,6 +37,7 @@ def write_summary(
     title: str = "Comparison",
     plots: bool = True,
     quick: bool = False,
+    index: bool = False,
 ) -> tuple[str, list[Path]]:
     """Find the runs under ``paths`` and write the summary files and plots.
 
@@ -65,9 +66,13 @@ def write_summary(
         are compared, chosen before repeats are counted and groups are formed.
     title : str
     plots : bool, default=True
-        Draw ``cost_curves.png``, ``accuracy.png``, ``differences.png`` and ``decision_boundaries.png``.
+        Draw ``cost_curves.png``, ``accuracy.png``, ``differences.png`` and ``decision_boundaries.png`` (of at
+        most :data:`~nninit.analysis.tables.MAX_GROUPS_DRAWN` groups, :func:`~nninit.analysis.tables.drawn_groups`).
     quick : bool, default=False
         A reduced run: the summary says so and ranks nothing.
+    index : bool, default=False
+        Read folders of runs through their run index (:mod:`nninit.record.runs.index`; the same answer, without
+        reading unchanged runs again); ``scripts/compare.py`` does unless given ``--no-index``.
 
     Returns
     -------
@@ -84,7 +89,7 @@ def write_summary(
         malformed ``where`` condition.
     """
     c = summarize(paths, group_by=group_by, metrics=metrics, primary=primary, baseline=baseline, method=method,
-                  where=where)
+                  where=where, index=index)
     return write_comparison(c, out_dir, title=title, plots=plots, quick=quick)
 
 
@@ -103,15 +108,20 @@ def write_comparison(c: Comparison, out_dir: str | Path, *, title: str = "Compar
     staging = Path(tempfile.mkdtemp(prefix=".summary-", dir=out_dir))
     try:
         write_csv(staging / "summary.csv", group_rows(c.summaries, c.metrics), SUMMARY_COLUMNS)
-        write_csv(staging / "comparisons.csv", [asdict(d) for d in c.diffs], list(COMPARISON_COLUMNS))
+        write_csv(staging / "comparisons.csv", [vars(d) for d in c.diffs], list(COMPARISON_COLUMNS))  # flat fields
         write_csv(staging / "runs.csv", run_rows(c.groups), RUN_COLUMNS)
         if plots:
             from nninit.figures import comparison_plots as cp
 
-            cp.plot_cost_curves(c.groups, staging / "cost_curves.png")
-            cp.plot_accuracy(c.summaries, staging / "accuracy.png")
-            cp.plot_differences(c.diffs, c.primary, c.reference, staging / "differences.png", quick=quick)
-            cp.plot_decision_boundaries(c.groups, staging / "decision_boundaries.png")
+            drawn = set(drawn_groups(c))  # at most MAX_GROUPS_DRAWN: figures of hundreds of groups are unreadable
+            groups = {label: runs for label, runs in c.groups.items() if label in drawn}
+            cp.plot_cost_curves(groups, staging / "cost_curves.png")
+            cp.plot_accuracy([s for s in c.summaries if s.label in drawn], staging / "accuracy.png")
+            cp.plot_differences([d for d in c.diffs if d.group_a in drawn and d.group_b in drawn], c.primary,
+                                c.reference, staging / "differences.png", quick=quick)
+            panels = set(drawn_groups(c, MAX_BOUNDARY_GROUPS))  # 5 panels a group, each a forward pass on a grid
+            cp.plot_decision_boundaries({label: runs for label, runs in groups.items() if label in panels},
+                                        staging / "decision_boundaries.png")
         md, console = summary_text(c, title=title, plots=plots, quick=quick)
         runfolder.atomic_write(staging / "summary.md", lambda f: f.write(md.encode()))
         made = [name for name in names if (staging / name).exists()]  # a figure with nothing to draw is not made

@@ -6,7 +6,8 @@ measurement: :func:`deduplicate` keeps one.
 
 The reader by job: :mod:`~nninit.record.runs.read` (:class:`Run`, :func:`flatten`), :mod:`~nninit.record.runs.find`
 (:func:`find_runs`), :mod:`~nninit.record.runs.conditions` (:func:`where`), :mod:`~nninit.record.runs.groups`
-(:func:`group_runs`, :func:`deduplicate`); every public name is importable from here.
+(:func:`group_runs`, :func:`deduplicate`), :mod:`~nninit.record.runs.index` (the SQLite index kept beside
+folders of runs, which ``find_runs(..., index=True)`` reads through); every public name is importable from here.
 """
 
 from nninit.record.runs.conditions import WHERE_KEYS, matches, parse_condition, where

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,13 @@ class Run:
     _majority: dict = field(default_factory=dict)
     history_error: str | None = None
     """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
+    _curve: str | None = None
+    """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand."""
+    _last: dict | str | None = None
+    """An indexed run's last history row (column -> value; its JSON text until first asked for), so that its
+    final numbers need no parsing of the curve."""
+    _stored_error: str | None = None
+    """An indexed run's :attr:`history_error`, reported (set and logged) when its history is first asked for."""
 
     @property
     def seed(self) -> tuple:
@@ -93,20 +101,43 @@ class Run:
     @property
     def history(self) -> dict[str, np.ndarray]:
         """``history.csv`` as float columns; empty, with one warning, when it is missing or garbled
-        (the numbers that come from it are then missing, never 0)."""
+        (the numbers that come from it are then missing, never 0). An indexed run's history is the index's
+        bounded copy (at most ``CURVE_POINTS + 1`` rows: the first, a fixed grid, the last)."""
         if self._history is None:
+            if self._curve is not None:
+                self._report(self._stored_error)
+                self._history = {k: np.array(v, dtype=float) for k, v in json.loads(self._curve).items()}
+                return self._history
             try:
                 self._history = runfolder.read_history(self.path / runfolder.HISTORY)
             except FileNotFoundError:
                 self._history = {}
-                if self.metrics.get("status") in ("completed", "diverged"):
-                    self.history_error = "missing"
-                    log.warning("%s: history.csv is missing; its numbers are shown as missing", self.path)
+                self._report("missing" if self.metrics.get("status") in ("completed", "diverged") else None)
             except (OSError, ValueError) as error:
                 self._history = {}
-                self.history_error = f"unreadable: {error}"
-                log.warning("%s: history.csv cannot be read (%s); its numbers are shown as missing", self.path, error)
+                self._report(f"unreadable: {error}")
         return self._history
+
+    def _report(self, error: str | None) -> None:
+        """Set :attr:`history_error` and log it once (``missing``, or ``unreadable: why``)."""
+        if error is None or self.history_error is not None:
+            return
+        self.history_error = error
+        if error == "missing":
+            log.warning("%s: history.csv is missing; its numbers are shown as missing", self.path)
+        else:
+            log.warning("%s: history.csv cannot be read (%s); its numbers are shown as missing", self.path,
+                        error.removeprefix("unreadable: "))
+
+    @property
+    def last_row(self) -> dict[str, float]:
+        """The last row of the history (column -> value); an indexed run's without parsing its curve."""
+        if self._last is not None and self._history is None:
+            self._report(self._stored_error)
+            if isinstance(self._last, str):  # as the index holds it: parsed when first asked for
+                self._last = json.loads(self._last)
+            return self._last
+        return {k: float(v[-1]) for k, v in self.history.items() if len(v)}
 
     def value(self, name: str) -> float | None:
         """A number for this run: a ``metrics.json`` key, or a ``history.csv`` column at its last
@@ -114,32 +145,34 @@ class Run:
         if name in self.metrics:
             v = self.metrics[name]
             return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-        h = self.history
+        last = self.last_row
         if name == "dead":
-            cols = [k for k in h if re.fullmatch(r"dead_\d+", k)]
-            return float(np.mean([h[k][-1] for k in cols])) if cols else None
-        if name in h and len(h[name]):
-            return float(h[name][-1])
-        return None
+            cols = [k for k in last if re.fullmatch(r"dead_\d+", k)]
+            return float(np.mean([last[k] for k in cols])) if cols else None
+        return last.get(name)
 
     def symmetric(self) -> bool | None:
         """True when every hidden layer of more than one unit has a single distinct unit at the
         last recorded row (the symmetry was never broken); None without diagnostics or such layers."""
         dims = self.metrics.get("layers_dims") or []
-        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in self.history]
-        return all(self.history[k][-1] == 1 for k in cols) if cols else None
+        last = self.last_row if any(d > 1 for d in dims[1:-1]) else {}
+        cols = [f"distinct_{l}" for l in range(1, len(dims) - 1) if dims[l] > 1 and f"distinct_{l}" in last]
+        return all(last[k] == 1 for k in cols) if cols else None
 
     def majority(self, split: str = "train") -> float:
         """The accuracy of always predicting the majority class of ``split`` (``train`` or
         ``test``; any number of classes: :func:`nninit.data.majority_rate`), from ``data.npz``; 0.5
         when the file is missing or unreadable."""
-        if split not in self._majority:
+        if not self._majority:  # both splits from one read of data.npz (the summary asks for train, the figure test)
             try:
-                Y = runfolder.load_arrays(self.path / runfolder.DATA)[f"Y_{split}"]
-                self._majority[split] = majority_rate(Y)
-            except (OSError, KeyError, ValueError):
-                self._majority[split] = 0.5
-        return self._majority[split]
+                with np.load(self.path / runfolder.DATA, allow_pickle=False) as npz:  # the labels only, not X
+                    arrays = {k: npz[k] for k in ("Y_train", "Y_test") if k in npz.files}
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+                arrays = {}
+            for name in ("train", "test"):
+                Y = arrays.get(f"Y_{name}")
+                self._majority[name] = 0.5 if Y is None or not np.size(Y) else majority_rate(Y)
+        return self._majority.get(split, 0.5)
 
     def at_chance(self) -> bool | None:
         """True when the train accuracy is at most the majority-class rate plus :data:`CHANCE_MARGIN`."""
@@ -150,3 +183,20 @@ class Run:
         """How many test examples the test accuracy was measured on (``data.n_test``)."""
         n = self.config.get("data.n_test")
         return int(n) if isinstance(n, int) and n > 0 else None
+
+
+class IndexedRun(Run):
+    """A run read back from the run index (:mod:`~nninit.record.runs.index`): its ``metrics.json`` text is
+    parsed when :attr:`metrics` is first asked for, so that a listing filtered by config keys parses only the
+    runs it shows."""
+
+    def __init__(self, path: Path, metrics_text: str, config: dict, **stored):
+        super().__init__(path, {}, config, **stored)
+        del self.__dict__["metrics"]
+        self._metrics_text = metrics_text
+
+    def __getattr__(self, name: str):
+        if name == "metrics" and "_metrics_text" in self.__dict__:
+            self.metrics = json.loads(self.__dict__.pop("_metrics_text"))
+            return self.metrics
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

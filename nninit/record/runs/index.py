@@ -1,0 +1,194 @@
+"""An index of run folders kept beside them: what ``runs.py`` and ``compare.py`` need of each run, read once.
+
+Why SQLite (the standard library's ``sqlite3``): no new dependency; one file; safe with several writers at once
+(a SLURM array finishing jobs together, two ``compare.py`` started side by side): the database runs in WAL mode
+(readers never block the writer), every writer waits up to :data:`BUSY_TIMEOUT_S` for the lock instead of
+failing, and each update is one transaction (``BEGIN IMMEDIATE``), so a reader sees all of an update or none.
+
+The folders stay the source of truth; the index is a cache of them, checked on every use:
+
+- the file is :data:`INDEX_NAME` at the root of the folders it indexes (a folder given to ``runs.py`` or
+  ``compare.py`` that is not itself a run folder); ``.gitignore`` ignores it (and its ``-wal``/``-shm``);
+- each run's row holds a *stamp*, the ``(mtime_ns, size)`` of its ``metrics.json``, ``history.csv`` and
+  ``data.npz``, taken before the files are read: a folder whose stamp differs (changed since, or new) is read
+  again; a row whose folder is gone is dropped;
+- a missing file, one that is not a database, or one of another schema version (``PRAGMA user_version`` is
+  :data:`SCHEMA_VERSION`) is rebuilt from the folders, never trusted over them;
+- where the index cannot be written (a read-only root, a full disk), it is kept in memory for this call only,
+  with one warning: the answer is the same, only slower next time.
+
+Each run's history is kept bounded (:func:`thinned`): at most :data:`CURVE_POINTS` + 1 rows, and its last row
+beside it, so that final numbers need no parsing and a curve costs the same at any length of training.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+INDEX_NAME = ".nninit_index.sqlite"
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 60.0
+"""How long a writer waits for another writer's transaction before giving up (and keeping its index in memory)."""
+CURVE_POINTS = 256
+"""A run's history is kept at no more than this many rows plus its last (:func:`thinned`)."""
+STAMPED = ("metrics.json", "history.csv", "data.npz")
+"""The files whose ``(mtime_ns, size)`` make a run's stamp: any of them changed, the run is read again."""
+
+log = logging.getLogger("nninit.record.runs")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    path TEXT PRIMARY KEY,      -- relative to the index's root
+    stamp TEXT NOT NULL,        -- (mtime_ns, size) of STAMPED, as taken before reading
+    problem TEXT,               -- why the run is skipped (find.py's reasons), or NULL for a usable run
+    metrics TEXT,               -- metrics.json as read
+    config TEXT,                -- its config flattened (read.flatten), JSON
+    last TEXT,                  -- the history's last row, JSON {column: value}
+    curve TEXT,                 -- the history thinned (thinned()), JSON {column: [values]}
+    history_error TEXT,         -- Run.history_error of the folder
+    majority_train REAL,
+    majority_test REAL
+)
+"""
+
+
+def stamp(folder: Path) -> str:
+    """``'mtime_ns:size'`` of each of :data:`STAMPED` in ``folder`` (``-`` for a missing file), joined by ``/``."""
+    parts, base = [], os.fspath(folder)
+    for name in STAMPED:
+        try:
+            st = os.stat(f"{base}/{name}")  # a string join: a Path per file costs more than the stat
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            parts.append("-")
+    return "/".join(parts)
+
+
+def thinned(history: dict[str, np.ndarray], points: int = CURVE_POINTS) -> dict[str, list[float]]:
+    """The rows of ``history`` at a fixed grid of row numbers: every ``stride``-th row and the last, where
+    ``stride`` is the smallest power of two that leaves at most ``points`` grid rows.
+
+    Runs recorded on the same schedule keep the same iterations, and a run twice as long keeps a subset of
+    the shorter run's grid (powers of two nest), so means over runs at common iterations stay possible.
+
+    Parameters
+    ----------
+    history : dict of str to ndarray, each of shape (rows,)
+    points : int, default=CURVE_POINTS
+
+    Returns
+    -------
+    dict of str to list of float
+        At most ``points + 1`` values per column; every row when there are at most ``points``.
+    """
+    rows = min((len(v) for v in history.values()), default=0)
+    if rows == 0:
+        return {}
+    stride = 1 if rows <= points else 2 ** math.ceil(math.log2(rows / points))
+    keep = np.arange(0, rows, stride)
+    if keep[-1] != rows - 1:
+        keep = np.append(keep, rows - 1)
+    return {k: [float(x) for x in np.asarray(v, dtype=float)[keep]] for k, v in history.items()}
+
+
+class Index:
+    """The SQLite index at ``root`` (:data:`INDEX_NAME`), opened (and rebuilt when unusable), or in memory."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.note: str | None = None
+        """Why the index is in memory only, when it is."""
+        try:
+            self.db = self._open(root / INDEX_NAME)
+        except sqlite3.Error as error:
+            self.note = f"cannot keep the run index at {root / INDEX_NAME} ({error}); it is kept in memory this time"
+            log.warning("%s", self.note)
+            self.db = self._open(None)
+
+    @staticmethod
+    def _connect(file: Path | None) -> sqlite3.Connection:
+        db = sqlite3.connect(":memory:" if file is None else str(file), timeout=BUSY_TIMEOUT_S,
+                             isolation_level=None)  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if file is not None:
+            db.execute("PRAGMA journal_mode = WAL")
+        return db
+
+    def _open(self, file: Path | None) -> sqlite3.Connection:
+        """Connect, check the schema version, and make or remake the table; a file that is not a database is
+        deleted and made again (its rows would only be copies of the folders)."""
+        db = None
+        try:
+            db = self._connect(file)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            if file is None or isinstance(error, sqlite3.OperationalError) or not file.exists():
+                raise
+            if db is not None:
+                db.close()
+            discard(file, error)
+            db = self._connect(file)
+            version = 0
+        if version != SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # no other writer did it meanwhile
+                db.execute("DROP TABLE IF EXISTS runs")
+                db.execute(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        return db
+
+    def stamps(self) -> dict[str, str]:
+        """Each indexed run's relative path and stamp."""
+        return dict(self.db.execute("SELECT path, stamp FROM runs"))
+
+    def rows(self) -> list[tuple]:
+        """Every run's row, as :meth:`update` takes it: ``(path, stamp, problem, metrics, config, last, curve,
+        history_error, majority_train, majority_test)``."""
+        return self.db.execute("SELECT * FROM runs").fetchall()
+
+    def update(self, fresh: list[tuple], gone: list[str]) -> None:
+        """In one transaction: write the rows read again (``(path, stamp, problem, metrics, config, last, curve,
+        history_error, majority_train, majority_test)``) and drop the runs whose folders are gone. When the file
+        cannot be written, the index moves to memory (with :attr:`note`) and the update is made there."""
+        if not fresh and not gone:
+            return
+        try:
+            self._write(fresh, gone)
+        except sqlite3.OperationalError as error:  # read-only, locked past the timeout, disk full
+            if self.note is not None:
+                raise
+            self.note = (f"cannot write the run index at {self.root / INDEX_NAME} ({error}); it is kept in memory "
+                         f"this time")
+            log.warning("%s", self.note)
+            old = self.db.execute("SELECT * FROM runs").fetchall()
+            self.db.close()
+            self.db = self._open(None)
+            self.db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", old)
+            self._write(fresh, gone)
+
+    def _write(self, fresh: list[tuple], gone: list[str]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
+            self.db.executemany("DELETE FROM runs WHERE path = ?", [(p,) for p in gone])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def discard(file: Path, error: Exception) -> None:
+    """Delete an unusable index file (and its ``-wal``/``-shm``), saying why; the next open makes it anew."""
+    log.warning("%s is not a usable run index (%s); it is rebuilt from the run folders", file, error)
+    for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        leftover.unlink(missing_ok=True)

@@ -1,0 +1,177 @@
+"""The run index (nninit.record.runs.index): kept up to date from the folders (changed, added, removed runs),
+rebuilt when damaged or of another schema, safe with several writers (real processes), bounded curves, kept in
+memory where it cannot be written, and the same runs.py / compare.py output with and without it. Small synthetic
+run folders written directly (no training)."""
+
+import importlib.util
+import json
+import logging
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from nninit.app.report import write_summary
+from nninit.record.runs import find, find_runs
+from nninit.record.runs.index import CURVE_POINTS, INDEX_NAME, SCHEMA_VERSION, thinned
+
+
+def write_run(folder, *, init="he", seed=1, accuracy=0.9, rows=5, status="completed", hidden=3):
+    """A run folder as the harness writes it, in miniature: metrics.json, history.csv, data.npz."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"init": {"name": init}, "data": {"name": "circles", "n_test": 100, "train_seed": 1, "test_seed": 2},
+              "model": {"hidden_dims": [hidden]}, "seed": seed}
+    metrics = {"status": status, "name": None, "tags": [], "overrides": [f"init={init}", f"seed={seed}"],
+               "config": config, "started_at": f"2026-12-01T10:00:{seed % 60:02d}+00:00", "layers_dims": [2, hidden, 1],
+               "iterations_run": 10 * (rows - 1), "train_accuracy": accuracy, "test_accuracy": accuracy - 0.05,
+               "final_cost": 1 - accuracy, "wall_time_s": 0.1 * seed, "finished_at": "2026-12-01T10:01:00+00:00"}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    it = np.arange(rows) * 10
+    cost = np.linspace(0.7, 1 - accuracy, rows)
+    lines = ["iteration,cost,dead_1,distinct_1"] + [f"{i},{float(c)!r},0.0,{hidden}"
+                                                    for i, c in zip(it, cost, strict=True)]
+    (folder / "history.csv").write_text("\n".join(lines) + "\n")
+    np.savez(folder / "data.npz", Y_train=np.array([[1.0, 0.0, 1.0, 1.0]]), Y_test=np.array([[0.0, 1.0]]))
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "runs"
+    for i, init in enumerate(["he", "zeros", "he", "zeros", "he", "zeros"]):
+        write_run(root / f"job{i}", init=init, seed=i // 2 + 1, accuracy=0.9 - 0.1 * (init == "zeros") + 0.01 * i)
+    return root
+
+
+def _summary(runs):
+    return [(r.path.name, r.metrics["test_accuracy"], r.value("final_cost"), r.value("dead"), r.majority("train"),
+             r.symmetric(), r.seed) for r in runs]
+
+
+def _counted(monkeypatch):
+    calls = []
+    real = find.read_folder
+    monkeypatch.setattr(find, "read_folder", lambda path: calls.append(path.name) or real(path))
+    return calls
+
+
+def test_the_index_reads_only_what_changed_and_drops_what_vanished(tree, monkeypatch):
+    plain = _summary(find_runs([tree])[0])
+    calls = _counted(monkeypatch)
+    assert _summary(find_runs([tree], index=True)[0]) == plain and len(calls) == 6  # built: every folder read
+    calls.clear()
+    assert _summary(find_runs([tree], index=True)[0]) == plain and calls == []  # nothing changed: none read
+    write_run(tree / "job1", init="zeros", seed=1, accuracy=0.55, rows=7)  # changed (other size)
+    write_run(tree / "new", init="he", seed=9)  # added
+    import shutil
+    shutil.rmtree(tree / "job4")  # removed
+    runs = find_runs([tree], index=True)[0]
+    assert sorted(calls) == ["job1", "new"]
+    assert _summary(runs) == _summary(find_runs([tree])[0])
+    assert {r.path.name: r.metrics["test_accuracy"] for r in runs}["job1"] == pytest.approx(0.5)
+    with sqlite3.connect(tree / INDEX_NAME) as db:
+        assert sorted(p for (p,) in db.execute("SELECT path FROM runs")) == sorted(
+            ["job0", "job1", "job2", "job3", "job5", "new"])
+
+
+def test_a_damaged_or_foreign_index_is_rebuilt_from_the_folders(tree, monkeypatch, caplog):
+    expected = _summary(find_runs([tree])[0])
+    find_runs([tree], index=True)
+    good = (tree / INDEX_NAME).read_bytes()
+    for damage in (b"not a database at all" * 50, good[: len(good) // 2], b"SQLite format 3\x00" + b"\xff" * 4000):
+        (tree / INDEX_NAME).write_bytes(damage)
+        for extra in ("-wal", "-shm"):
+            (tree / (INDEX_NAME + extra)).unlink(missing_ok=True)
+        assert _summary(find_runs([tree], index=True)[0]) == expected
+    with sqlite3.connect(tree / INDEX_NAME) as db:  # another schema version: made anew, not trusted
+        db.execute("UPDATE runs SET metrics = replace(metrics, '\"test_accuracy\": 0.85', '\"test_accuracy\": 0.0')")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    assert _summary(find_runs([tree], index=True)[0]) == expected
+
+
+def test_an_index_that_cannot_be_written_is_kept_in_memory_with_a_note(tree, caplog):
+    (tree / INDEX_NAME).mkdir()  # something in the way: the file cannot be made (as in a read-only root)
+    with caplog.at_level(logging.WARNING, logger="nninit.record.runs"):
+        runs, skipped = find_runs([tree], index=True)
+    assert _summary(runs) == _summary(find_runs([tree])[0]) and not skipped
+    assert "kept in memory" in caplog.text
+
+
+def test_curves_are_kept_bounded_on_a_nested_grid(tmp_path):
+    history = {"iteration": np.arange(1000.0) * 3, "cost": np.linspace(1, 0, 1000)}
+    kept = thinned(history, points=256)
+    assert len(kept["iteration"]) <= 257 and kept["iteration"][0] == 0 and kept["iteration"][-1] == 2997
+    assert np.all(np.diff(kept["iteration"]) > 0)
+    half = thinned({k: v[:500] for k, v in history.items()}, points=256)
+    # over the iterations both recorded, the longer run's grid lies within the shorter one's (powers of two nest)
+    assert {x for x in kept["iteration"] if x < 1500} <= set(half["iteration"])
+    assert thinned({"cost": np.ones(256)})["cost"] == [1.0] * 256  # short histories whole
+    write_run(tmp_path / "long" / "r", rows=3 * CURVE_POINTS)
+    run = find_runs([tmp_path / "long"], index=True)[0][0]
+    assert run.value("cost") == pytest.approx(0.1) and len(run.history["cost"]) <= CURVE_POINTS + 1
+
+
+def test_data_npz_is_read_once_for_both_majority_rates(tree, monkeypatch):
+    loads, real = [], np.load
+    monkeypatch.setattr(np, "load", lambda *a, **k: loads.append(a[0]) or real(*a, **k))
+    run = find_runs([tree / "job0"])[0][0]
+    assert (run.majority("train"), run.majority("test")) == (0.75, 0.5) and len(loads) == 1
+
+
+def _load_script(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("argv", [["--format", "csv"], ["--where", "init=he", "--sort", "test_accuracy", "--reverse"]])
+def test_runs_script_lists_the_same_with_and_without_the_index(tree, capsys, argv):
+    runs = _load_script("runs")
+    outputs = []
+    for flag in (["--no-index"], [], []):  # without, then building it, then from it
+        assert runs.main([str(tree), *argv, *flag]) == 0
+        outputs.append(capsys.readouterr())
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_compare_writes_the_same_tables_with_and_without_the_index(tree, tmp_path):
+    tables = []
+    for index in (False, True, True):
+        out = tmp_path / f"cmp{len(tables)}"
+        text, _ = write_summary([tree], out, plots=False, index=index)
+        tables.append((text, *((out / n).read_text() for n in ("summary.csv", "comparisons.csv", "runs.csv"))))
+    assert tables[0] == tables[1] == tables[2]
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, {tests!r})
+    from test_index import write_run
+    from nninit.record.runs import find_runs
+    root, me = Path(sys.argv[1]), int(sys.argv[2])
+    for k in range(6):  # a job finishing, then looking at the tree, as an array of jobs does
+        write_run(root / f"w{{me}}" / f"r{{k}}", seed=k + 1, init="he" if me % 2 else "zeros", accuracy=0.5 + 0.01 * k)
+        find_runs([root], index=True)
+""")
+
+
+@pytest.mark.slow
+def test_several_processes_writing_the_index_at_once(tmp_path):
+    root = tmp_path / "array"
+    root.mkdir()
+    code = WRITER.format(tests=str(REPO / "tests"))
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(root), str(i)], stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+    assert not any("Traceback" in e or "in memory" in e for e in errors), errors
+    indexed = find_runs([root], index=True)[0]
+    assert len(indexed) == 24 and _summary(indexed) == _summary(find_runs([root])[0])
+    with sqlite3.connect(root / INDEX_NAME) as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 24
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
