@@ -230,8 +230,8 @@ def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tupl
              f"the seeds (`seed`, `data.*_seed`, `train.shuffle_seed`) "
              f"are pooled. n = distinct seeds among the completed runs. Each metric: mean [95 % confidence interval of "
              f"the mean] over the completed runs (Student's t below {stats.BOOTSTRAP_MIN_N} seeds and from "
-             f"{stats.BOOTSTRAP_MAX_N:,}, BCa bootstrap between; `--ci-method` to choose); accuracies in percent; `dead` is the final fraction of dead hidden "
-             "units. "
+             f"{stats.BOOTSTRAP_MAX_N:,}, BCa bootstrap between; `--ci-method` to choose); accuracies in percent; "
+             "`dead` is the final fraction of dead hidden units. "
              f"`at chance`: train accuracy at most 1 point above the majority-class rate; `symmetric`: every hidden "
              f"layer of more than one unit ended with a single distinct unit; `failed` includes interrupted runs. "
              f"Medians and interquartile means are in `summary.csv`.", "", table, ""]

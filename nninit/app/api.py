@@ -11,12 +11,11 @@ comparisons and listings, from a notebook or a script, with the same config, che
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from nninit.app.results import Run, Sweep
-from nninit.app.sweep_process import RUN_PY, run_sweep
+from nninit.app.sweep_process import run_sweep
 
 
 def _value(value) -> str:
@@ -223,14 +222,6 @@ class Listing(list):
         return self._render(self.rows, "md")
 
 
-def _runs_script():
-    """``scripts/runs.py`` of the checkout, whose row and table this listing shows."""
-    spec = importlib.util.spec_from_file_location("nninit_runs_script", RUN_PY.parent / "scripts" / "runs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def runs(root: str | Path | list = "outputs", *, where: list[str] | None = None, sort: str = "started") -> Listing:
     """The runs under ``root`` that meet every ``where`` condition, as ``scripts/runs.py ROOT --where ...``.
 
@@ -243,14 +234,14 @@ def runs(root: str | Path | list = "outputs", *, where: list[str] | None = None,
     """
     from nninit.record.runs import find_runs, parse_condition
     from nninit.record.runs import where as meeting
+    from nninit.record.runs.listing import render, row, sort_key
 
-    script = _runs_script()
     for condition in where or []:
         parse_condition(condition)
     paths = [root] if isinstance(root, (str, Path)) else list(root)
     found = find_runs(paths)[0]
     if not found:
         raise LookupError(f"no run folder with a readable metrics.json under {', '.join(map(str, paths))}")
-    key = script.sort_key(sort, found)
+    key = sort_key(sort, found)
     selected = sorted(meeting(found, where), key=lambda r: (key(r), str(r.path)))
-    return Listing(selected, [script.row(r) for r in selected], script.render)
+    return Listing(selected, [row(r) for r in selected], render)

@@ -1,0 +1,167 @@
+"""The listing of ``scripts/runs.py`` and ``nninit.runs``: one row per run (when it started, its name, overrides,
+status, iterations, accuracies, final cost and folder), ordered by a column, a config key or a metrics number,
+and rendered as an aligned table that fits the terminal, a Markdown table, or CSV."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from nninit.record.runs.read import Run
+
+COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accuracy", "test_accuracy", "final_cost",
+           "folder")
+"""The columns of the listing, in order (also the names ``--sort`` accepts besides config keys)."""
+FORMATS = ("table", "md", "csv")
+TABLE_WIDTH = 160
+"""The table's width when the output is not a terminal and ``COLUMNS`` is not set."""
+SHRINKABLE = ("overrides", "name")
+"""Columns cut to fit the table's width (an experiment's runs have hundreds of characters of overrides)."""
+MIN_SHRUNK = 24
+
+
+def folder_name(path: Path) -> str:
+    """``path`` relative to the working folder when it is under it, else absolute."""
+    try:
+        return str(path.relative_to(working_folder()))
+    except ValueError:
+        return str(path)
+
+
+@functools.lru_cache(maxsize=1)
+def working_folder() -> Path:
+    """The working folder, resolved once per listing (which asks for it once per run)."""
+    return Path.cwd().resolve()
+
+
+def row(run: Run) -> dict:
+    """The listing's values of one run (raw: numbers as recorded, ``started`` as ISO text).
+
+    Parameters
+    ----------
+    run : Run
+
+    Returns
+    -------
+    dict
+        One value per name of :data:`COLUMNS`; None where the run has none.
+    """
+    m = run.metrics
+    return {"started": m.get("started_at"), "name": m.get("name"),
+            "overrides": " ".join(str(o) for o in m.get("overrides") or []), "status": m.get("status"),
+            "iterations": m.get("iterations_run"), "train_accuracy": run.value("train_accuracy"),
+            "test_accuracy": run.value("test_accuracy"), "final_cost": run.value("final_cost"),
+            "folder": folder_name(run.path)}
+
+
+def sort_key(key: str, runs: list[Run]):
+    """A function giving each run's sort value for ``key``: a column of :data:`COLUMNS`, a config
+    key (``init`` is short for ``init.name``), or a number of ``metrics.json`` (``wall_time_s``).
+
+    Raises
+    ------
+    ValueError
+        When ``key`` is none of these for any run; the message names the key and what is accepted.
+    """
+    short = {"init": "init.name", "data": "data.name"}.get(key, key)
+    config_keys = {k for r in runs for k in r.config}
+    if key in COLUMNS:
+        def value(run):
+            return row(run)[key]
+    elif short in config_keys:
+        def value(run):
+            return run.get(short)
+    elif any(isinstance(r.metrics.get(key), (int, float, str)) for r in runs):
+        def value(run):
+            return run.metrics.get(key)
+    else:
+        raise ValueError(f"--sort {key!r}: not a column, config key or metrics.json value of these runs; accepted: "
+                         f"{', '.join(COLUMNS)}, a config key ({', '.join(sorted(config_keys))}) or a number of "
+                         f"metrics.json such as wall_time_s")
+
+    def ordered(run: Run) -> tuple:
+        v = value(run)
+        if v is None:
+            return (2, 0, "")
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (0, float(v), "")
+        return (1, 0, str(v))
+    return ordered
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return str(iso)
+
+
+def shown(values: dict) -> dict:
+    """The values of :func:`row` as the table and Markdown show them: local start time,
+    accuracies in percent, the cost to 4 significant digits, '-' for none."""
+    out = {}
+    for key, v in values.items():
+        if key == "started":
+            out[key] = _local_time(v) or "-"
+        elif v is None or v == "":
+            out[key] = "-"
+        elif key.endswith("accuracy"):
+            out[key] = f"{100 * v:.1f}%"
+        elif key == "final_cost":
+            out[key] = f"{v:.4g}"
+        else:
+            out[key] = str(v)
+    return out
+
+
+def render(rows: list[dict], fmt: str) -> str:
+    """The listing in ``fmt``: ``table`` (aligned plain text), ``md`` (a Markdown table) or ``csv``
+    (raw values, a header line first)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in r.items()}
+                         for r in rows)
+        return buf.getvalue().rstrip("\n")
+    cells = [shown(r) for r in rows]
+    if fmt == "md":
+        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(c[k].replace("|", "\\|") for k in COLUMNS) + " |" for c in cells]
+        return "\n".join(lines)
+    widths = fitted({k: max([len(k)] + [len(c[k]) for c in cells]) for k in COLUMNS},
+                    shutil.get_terminal_size((TABLE_WIDTH, 24)).columns)
+    right = {"iterations", "train_accuracy", "test_accuracy", "final_cost"}
+
+    def cell(c: dict, k: str) -> str:
+        text = c[k] if len(c[k]) <= widths[k] else c[k][:widths[k] - 1] + "…"
+        return text.rjust(widths[k]) if k in right else text.ljust(widths[k])
+    return "\n".join("  ".join(cell(c, k) for k in COLUMNS).rstrip() for c in [{k: k for k in COLUMNS}, *cells])
+
+
+def fitted(widths: dict[str, int], limit: int) -> dict[str, int]:
+    """Column widths for a table at most ``limit`` characters wide: the free-text columns
+    (:data:`SHRINKABLE`, cut with '…') give up what is needed, down to :data:`MIN_SHRUNK` each; the
+    other columns (the folder, the numbers) stay whole. ``--format csv`` or ``md`` gives every value in full.
+
+    Parameters
+    ----------
+    widths : dict of str to int
+        The width each column needs.
+    limit : int
+        The terminal's width (``shutil.get_terminal_size``).
+    """
+    out = dict(widths)
+    excess = sum(out.values()) + 2 * (len(out) - 1) - limit
+    for key in SHRINKABLE:
+        cut = min(max(excess, 0), out[key] - max(MIN_SHRUNK, len(key)))
+        if cut > 0:
+            out[key] -= cut
+            excess -= cut
+    return out
