@@ -219,3 +219,16 @@ def test_ctrl_c_during_a_sweep_is_forwarded_and_raised_once_its_jobs_recorded(tm
     assert statuses[0] == "interrupted", statuses
     assert not any("run.py" in command for command in child_processes().values())
     assert _process_state() == before
+
+
+@pytest.mark.slow
+def test_a_three_class_run_reads_back_its_chance_level_and_class_figures(tmp_path):
+    """iris (3 classes, 40 training examples each after the stratified split): the accuracy panel's chance
+    line is the majority class's share, 1/3 (not the binary max(mean, 1 - mean) of the stored class indices,
+    which would say 0.5), and the run's confusion matrix is one of its figures."""
+    r = nninit.run(data="iris", run_dir=tmp_path / "iris", **{"train.num_iterations": 50, "train.print_every": 25})
+    chance_line = r.plot_cost().axes[1].lines[2].get_ydata()
+    assert chance_line[0] == pytest.approx(100 / 3)
+    assert "confusion_matrix" in r.figures and r.figure("confusion_matrix").data[:4] == b"\x89PNG"
+    with pytest.raises(KeyError, match="this run has"):
+        r.figure("predictions")

@@ -118,9 +118,10 @@ class Run:
         from nninit.figures.plots import run_label, training_figure
 
         show_figures_inline()
-        Y = self.data["Y_train"]
+        from nninit.data import majority_rate
+
         return training_figure(self.history, f"Training: {run_label(self.metrics)}",
-                               chance=float(max(Y.mean(), 1 - Y.mean())))
+                               chance=majority_rate(self.data["Y_train"]))
 
     def plot_decision_boundary(self, ax=None):
         """The predicted regions with the train (filled) and test (hollow) points, drawn on ``ax`` (a new figure
@@ -151,6 +152,26 @@ class Run:
         if not gif.exists():
             raise FileNotFoundError(f"{gif}: this run drew no animation (plots.animation=true draws one)")
         return Image(filename=str(gif))
+
+    @property
+    def figures(self) -> dict[str, Path]:
+        """The figures the run drew, by name: ``cost``, ``decision_boundary``, ``confusion_matrix``,
+        ``predictions``, ``signal_propagation``, ``layer_stats`` (those its data and settings called for)."""
+        return {p.stem: p for p in sorted(self.path.glob("*.png"))}
+
+    def figure(self, name: str):
+        """One of :attr:`figures` as an ``IPython.display.Image`` (e.g. ``confusion_matrix`` of a real data set).
+
+        Raises
+        ------
+        KeyError
+            For a figure this run does not have; the message lists those it has.
+        """
+        from IPython.display import Image
+
+        if name not in self.figures:
+            raise KeyError(f"figure {name!r}: this run has {', '.join(self.figures) or 'none'}")
+        return Image(filename=str(self.figures[name]))
 
     def _facts(self) -> list[tuple[str, str]]:
         m = self.metrics
