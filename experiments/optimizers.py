@@ -12,7 +12,7 @@ gradient descent's; Adam 0.001 on digits (the paper's default) and 0.01 on circl
 5000 updates: at 0.001 He's runs have not finished learning there), since Adam's step is about lr per
 weight whatever the gradient's scale. The budgets are the same for the three optimizers of a data set,
 long enough for He to learn under each (a pilot of 2 seeds: 92-99 % test accuracy). ``python
-experiments/optimizers.py --launcher joblib`` (240 runs, about 15 minutes on 2 free cores).
+experiments/optimizers.py --launcher joblib`` (240 runs, about 8 minutes on 2 busy cores).
 """
 
 from __future__ import annotations
