@@ -146,6 +146,10 @@ def report(out: Path, quick: bool = False) -> str:
         peak_claim(grid, wvs, quick)) if c]
     lines += ["", "## The paper's claims, measured", ""]
     lines += [f"- **{verdict}**: {text}" for text, verdict in claims]
+    deepest = [f"σ_w² {w:g}: {np.mean([2 ** v for v in trainable_depth(grid, w).values()]):.0f} (6 ξ_c = "
+               f"{'∞' if xi_c(w) > 1e4 else f'{6 * xi_c(w):.3g}'})" for w in wvs]
+    lines += ["", f"Described, not decided: the deepest network that learned (test accuracy ≥ {100 * LEARNED:g} %), "
+              "mean over seeds, against 6 ξ_c: " + "; ".join(deepest) + "."]
     plot(grid, wvs, depths, out / "trainability.png")
     lines += ["", "![test accuracy over (σ_w², depth) with 6 ξ_c](trainability.png)", "",
               "Per-run folders and the sweep's summary: [sweep/summary.md](sweep/summary.md)."]
