@@ -60,7 +60,7 @@ def shrink_claim(data: str, gaps: dict[str, dict], optimizer: str, quick: bool) 
     dd = [gaps["gd"][s] - gaps[optimizer][s] for s in seeds]
     mean, low, high, n = interval(dd)
     g_gd, g_opt = (np.mean([gaps[o][s] for s in seeds]) if seeds else np.nan for o in ("gd", optimizer))
-    return (f"{data}: the gap between He and random ×10 shrinks under {optimizer}: (He − random) under gd minus "
+    return (f"The gap between He and random ×10 on {data} shrinks under {optimizer}: (He − random) under gd minus "
             f"(He − random) under {optimizer}, test accuracy, paired by seed = {100 * mean:+.1f} [95 % interval "
             f"{100 * low:+.1f}, {100 * high:+.1f}] points, n={n} (the gaps: {100 * g_gd:.1f} points under gd, "
             f"{100 * g_opt:.1f} under {optimizer})", decide(low, high, (0.0, np.inf), n, quick))

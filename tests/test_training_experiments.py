@@ -50,6 +50,8 @@ def test_trainability_quick(tmp_path):
 def test_optimizers_quick(tmp_path):
     out, report = _experiment("optimizers", tmp_path, "--quick")
     _quick_and_undecided(report, 2)
+    assert sorted(claims_in(report)) == [f"The gap between He and random ×10 on {data} shrinks under adam"
+                                         for data in ("circles", "digits")]  # one claim each, told apart
     assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 4
     for data in ("circles", "digits"):
         for optimizer in ("gd", "adam"):
