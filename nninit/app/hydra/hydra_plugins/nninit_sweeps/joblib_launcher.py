@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hydra.core.plugins import Plugins
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
@@ -39,8 +40,15 @@ def _numbered(cfg, num: int):
 
 def _execute(k: int, composed: bytes, hydra_context, task_function, singleton_state) -> tuple[int, JobReturn]:
     """In a worker: job ``k`` from its composed config (pickled), as Hydra's joblib launcher runs it after
-    composing it (``hydra_joblib_launcher._core.execute_job``)."""
+    composing it (``hydra_joblib_launcher._core.execute_job``), except that the worker keeps the plugins it
+    found once (importing ``nninit.app.hydra`` for run.py's task): the state never has them (Hydra's
+    ``Singleton.get_state`` leaves them out), and ``Singleton.set_state`` then scans every installed plugin again,
+    re-executing their modules, for every job (0.1-0.2 s a job: a tenth of a default job's training).
+    The scan would find the same plugins each time; the job's config and results are the same."""
     setup_globals()
+    found = Singleton._instances.get(Plugins)  # the worker's, from importing nninit.app.hydra (run.py's task)
+    if found is not None:
+        singleton_state["instances"][Plugins] = found  # this job's state (unpickled for it alone)
     Singleton.set_state(singleton_state)
     config = pickle.loads(composed)  # run_job sets it as the HydraConfig
     return k, run_job(hydra_context=hydra_context, config=config, task_function=task_function,
