@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +70,9 @@ class Run:
     _majority: dict = field(default_factory=dict)
     history_error: str | None = None
     """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
-    _curve: str | None = None
-    """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand."""
+    _curve: str | Callable[[], str] | None = None
+    """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand
+    (or a function that reads it from the index, :class:`~nninit.record.runs.index.Curves`)."""
     _last: dict | str | None = None
     """An indexed run's last history row (column -> value; its JSON text until first asked for), so that its
     final numbers need no parsing of the curve."""
@@ -106,7 +108,7 @@ class Run:
         if self._history is None:
             if self._curve is not None:
                 self._report(self._stored_error)
-                self._history = {k: np.array(v, dtype=float) for k, v in json.loads(self._curve).items()}
+                self._history = {k: np.array(v, dtype=float) for k, v in self._curve_columns().items()}
                 return self._history
             try:
                 self._history = runfolder.read_history(self.path / runfolder.HISTORY)
@@ -117,6 +119,20 @@ class Run:
                 self._history = {}
                 self._report(f"unreadable: {error}")
         return self._history
+
+    def columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Only the columns ``names`` of :attr:`history` (those it has; empty when it is empty). An indexed run
+        whose history was not asked for before parses its stored curve and keeps none of it, so that a figure over
+        many runs (the cost curves of 100,000) holds two columns of each at a time, not every column of every run."""
+        if self._history is None and self._curve is not None:
+            self._report(self._stored_error)
+            curve = self._curve_columns()
+            return {k: np.array(curve[k], dtype=float) for k in names if k in curve}
+        history = self.history
+        return {k: history[k] for k in names if k in history}
+
+    def _curve_columns(self) -> dict[str, list[float]]:
+        return json.loads(self._curve() if callable(self._curve) else self._curve)
 
     def _report(self, error: str | None) -> None:
         """Set :attr:`history_error` and log it once (``missing``, or ``unreadable: why``)."""
