@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nninit.record import runfolder
 from nninit.record.runs.index import INDEX_NAME, Curves, Index, discard, stamp, thinned
-from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, natural
+from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, interned, natural
 
 
 def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run], list[tuple[Path, str]]]:
@@ -143,7 +143,7 @@ def _run(folder: Path, row: tuple, curves: Curves | None) -> Run | str:
     if curve is None:
         def curve():
             return curves.get(rel, now) or _record(rel, folder, now)[6] or "{}"
-    return IndexedRun(folder, metrics, json.loads(config), _curve=curve, _last=last,
+    return IndexedRun(folder, metrics, interned(json.loads(config)), _curve=curve, _last=last,
                       _stored_error=error, _majority={"train": train, "test": test})
 
 

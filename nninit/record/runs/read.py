@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,16 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
         else:
             flat[name] = json.dumps(value) if isinstance(value, list) else value
     return flat
+
+
+def interned(tree):
+    """``tree`` (parsed JSON) with every dict key interned (:func:`sys.intern`): the runs of an index share one
+    string per key instead of holding their own (100,000 runs' records parsed would hold millions of copies)."""
+    if isinstance(tree, dict):
+        return {sys.intern(k): interned(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [interned(v) for v in tree]
+    return tree
 
 
 def natural(path: Path) -> list:
@@ -151,7 +162,7 @@ class Run:
         if self._last is not None and self._history is None:
             self._report(self._stored_error)
             if isinstance(self._last, str):  # as the index holds it: parsed when first asked for
-                self._last = json.loads(self._last)
+                self._last = interned(json.loads(self._last))
             return self._last
         return {k: float(v[-1]) for k, v in self.history.items() if len(v)}
 
@@ -213,6 +224,6 @@ class IndexedRun(Run):
 
     def __getattr__(self, name: str):
         if name == "metrics" and "_metrics_text" in self.__dict__:
-            self.metrics = json.loads(self.__dict__.pop("_metrics_text"))
+            self.metrics = interned(json.loads(self.__dict__.pop("_metrics_text")))
             return self.metrics
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
