@@ -5,6 +5,7 @@ import csv
 import json
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -444,3 +445,16 @@ def test_a_grouping_key_that_all_runs_share_is_said_to_be_shared(runs_dir, tmp_p
     """--group-by name on runs without a name: one group; the summary said "`name` differs between groups: None"."""
     table, _ = write_summary([runs_dir], tmp_path, group_by=["name"], plots=False)
     assert "differs between groups" not in table and "`name` is null in every run" in table
+
+
+def test_varying_keys_tell_values_apart_as_their_json_does():
+    """A key varies when the runs' values differ in JSON (1, 1.0 and True; 0.0 and -0.0), not when equal."""
+    from nninit.record.runs import Run
+    from nninit.record.runs.groups import varying_keys
+
+    def runs(*values):
+        return [Run(Path(f"r{i}"), {}, {"k": v, "same": "x"}) for i, v in enumerate(values)]
+    assert varying_keys(runs(0.0, -0.0)) == ["k"]
+    assert varying_keys(runs(1, 1.0)) == ["k"] and varying_keys(runs(1, True)) == ["k"]
+    assert varying_keys(runs(0.5, 0.5, None)) == ["k"] and varying_keys(runs(None, "null")) == ["k"]
+    assert varying_keys(runs(0.5, 0.5, 0.5)) == [] and varying_keys(runs(float("nan"), float("nan"))) == []

@@ -175,3 +175,19 @@ def test_several_processes_writing_the_index_at_once(tmp_path):
     with sqlite3.connect(root / INDEX_NAME) as db:
         assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 24
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_curves_are_read_from_the_index_when_asked_for(tree):
+    """A run read through the index holds no curve until its history is asked for; then the stored curve is read
+    (the same as without the index); a row rewritten meanwhile by another writer is not used: the folder is read."""
+    find_runs([tree], index=True)  # builds the index
+    runs, _ = find_runs([tree], index=True)
+    assert all(callable(r._curve) for r in runs)
+    plain, _ = find_runs([tree])
+    for a, b in zip(runs, plain, strict=True):
+        assert {k: v.tolist() for k, v in a.columns(("iteration", "cost")).items()} == \
+            {k: b.history[k].tolist() for k in ("iteration", "cost")}
+        assert a._history is None  # columns() keeps nothing
+    with sqlite3.connect(tree / INDEX_NAME) as db:
+        db.execute("UPDATE runs SET stamp = 'other', curve = '{\"cost\": [9.0]}'")
+    assert runs[0].history["cost"].tolist() == plain[0].history["cost"].tolist()

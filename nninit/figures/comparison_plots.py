@@ -32,7 +32,7 @@ def _curves(runs: list[Run]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     Only completed runs with a history count, and only at the iterations every one of them
     recorded, so that each point of the curve averages the same runs. Returns also how many runs.
     """
-    curves = [r.history for r in runs if r.metrics.get("status") == "completed" and r.history]
+    curves = [h for r in runs if r.metrics.get("status") == "completed" and (h := r.columns(("iteration", "cost")))]
     if not curves:
         return np.array([]), np.array([]), np.array([]), np.array([]), 0
     common = set.intersection(*({int(i) for i in h["iteration"]} for h in curves))

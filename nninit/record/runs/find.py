@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from nninit.record import runfolder
-from nninit.record.runs.index import INDEX_NAME, Index, discard, stamp, thinned
-from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, natural
+from nninit.record.runs.index import INDEX_NAME, Curves, Index, discard, stamp, thinned
+from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, interned, natural
 
 
 def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run], list[tuple[Path, str]]]:
@@ -100,7 +100,8 @@ def _indexed(root: Path) -> dict[Path, Run | str]:
             seen = {rel: stamp(folder) for rel, folder in folders.items()}
             fresh = {rel: _record(rel, folders[rel], now) for rel, now in seen.items() if known.get(rel) != now}
             store.update(list(fresh.values()), [rel for rel in known if rel not in folders])
-            rows = {row[0]: row for row in store.rows()}
+            lazy = store.note is None  # a file: curves are read from it when asked for; in memory: kept now
+            rows = {row[0]: row for row in store.rows(curves=not lazy)}
         except sqlite3.DatabaseError as error:
             if attempt == 2 or isinstance(error, sqlite3.OperationalError):
                 raise
@@ -110,8 +111,9 @@ def _indexed(root: Path) -> dict[Path, Run | str]:
         store.close()
         # another writer may have dropped or rewritten a row meanwhile (it walked the tree before or after this
         # call): a row is used only with the stamp seen here, else this call's own reading of the folder
-        return {folder: _run(folder, rows[rel] if rel in rows and rows[rel][1] == seen[rel] else
-                             fresh.get(rel) or _record(rel, folder, seen[rel]))
+        curves = Curves(root / INDEX_NAME) if lazy else None
+        return {folder: _run(folder, fresh.get(rel) or (rows[rel] if rel in rows and rows[rel][1] == seen[rel] else
+                                                        _record(rel, folder, seen[rel])), curves)
                 for rel, folder in folders.items()}
     raise AssertionError("unreachable")
 
@@ -132,12 +134,16 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
             json.dumps(thinned(history)), error, run.majority("train"), run.majority("test"))
 
 
-def _run(folder: Path, row: tuple) -> Run | str:
-    """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`)."""
-    _, _, problem, metrics, config, last, curve, error, train, test = row
+def _run(folder: Path, row: tuple, curves: Curves | None) -> Run | str:
+    """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`); a row without its
+    curve reads it from ``curves`` when the history is first asked for (or the folder, when the row changed)."""
+    rel, now, problem, metrics, config, last, curve, error, train, test = row
     if problem is not None:
         return problem
-    return IndexedRun(folder, metrics, json.loads(config), _curve=curve, _last=last,
+    if curve is None:
+        def curve():
+            return curves.get(rel, now) or _record(rel, folder, now)[6] or "{}"
+    return IndexedRun(folder, metrics, interned(json.loads(config)), _curve=curve, _last=last,
                       _stored_error=error, _majority={"train": train, "test": test})
 
 

@@ -11,8 +11,18 @@ from nninit.record.runs.read import LABEL_KEYS, PLATFORM_KEYS, SHORT_NAMES, Run,
 def varying_keys(runs: list[Run]) -> list[str]:
     """Config keys whose value is not the same in every run (a missing key counts as None)."""
     keys = sorted({k for r in runs for k in r.config})
-    varying = [k for k in keys if len({json.dumps(r.config.get(k)) for r in runs}) > 1]
+    varying = [k for k in keys if len({json.dumps(v) for v in _distinct([r.config.get(k) for r in runs])}) > 1]
     return sorted(varying, key=lambda k: (k != "init.name", k != "data.name", k))
+
+
+def _distinct(values: list) -> list:
+    """One of each value of a flattened config (str, int, float, bool, None), telling apart every two values
+    whose JSON differs (``1``, ``1.0`` and ``True``; ``0.0`` and ``-0.0``), so that JSON-encoding these instead of
+    every run's gives the same set (100,000 runs have a handful of values per key)."""
+    try:
+        return list({(type(v), repr(v) if isinstance(v, float) else v): v for v in values}.values())
+    except TypeError:  # an unhashable value (a Run made by hand with a list in its config): every value
+        return values
 
 
 def default_group_keys(runs: list[Run]) -> list[str]:

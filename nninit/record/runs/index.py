@@ -148,10 +148,14 @@ class Index:
         """Each indexed run's relative path and stamp."""
         return dict(self.db.execute("SELECT path, stamp FROM runs"))
 
-    def rows(self) -> list[tuple]:
+    def rows(self, curves: bool = True) -> list[tuple]:
         """Every run's row, as :meth:`update` takes it: ``(path, stamp, problem, metrics, config, last, curve,
-        history_error, majority_train, majority_test)``."""
-        return self.db.execute("SELECT * FROM runs").fetchall()
+        history_error, majority_train, majority_test)``; ``curves=False``: ``curve`` is None (:class:`Curves`
+        reads it when asked for)."""
+        if curves:
+            return self.db.execute("SELECT * FROM runs").fetchall()
+        return self.db.execute("SELECT path, stamp, problem, metrics, config, last, NULL, history_error, "
+                               "majority_train, majority_test FROM runs").fetchall()
 
     def update(self, fresh: list[tuple], gone: list[str]) -> None:
         """In one transaction: write the rows read again (``(path, stamp, problem, metrics, config, last, curve,
@@ -185,6 +189,30 @@ class Index:
 
     def close(self) -> None:
         self.db.close()
+
+
+class Curves:
+    """The stored curves of one index file, read one run at a time when a run's history is first asked for (a
+    listing or the statistics need none; holding 100,000 of them would cost memory for nothing). One read-only
+    connection, opened on first use (again in a forked process)."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def get(self, rel: str, run_stamp: str) -> str | None:
+        """The curve JSON of the run at ``rel`` as indexed with ``run_stamp``; None when the row is gone or was
+        rewritten meanwhile (another writer), or the file cannot be read."""
+        try:
+            if self._db is None or self._pid != os.getpid():
+                self._db = sqlite3.connect(f"{self.file.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                                           check_same_thread=False)
+                self._pid = os.getpid()
+            found = self._db.execute("SELECT curve FROM runs WHERE path = ? AND stamp = ?", (rel, run_stamp)).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if found is None else found[0]
 
 
 def discard(file: Path, error: Exception) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,16 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
+def interned(tree):
+    """``tree`` (parsed JSON) with every dict key interned (:func:`sys.intern`): the runs of an index share one
+    string per key instead of holding their own (100,000 runs' records parsed would hold millions of copies)."""
+    if isinstance(tree, dict):
+        return {sys.intern(k): interned(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [interned(v) for v in tree]
+    return tree
+
+
 def natural(path: Path) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
 
@@ -69,8 +81,9 @@ class Run:
     _majority: dict = field(default_factory=dict)
     history_error: str | None = None
     """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
-    _curve: str | None = None
-    """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand."""
+    _curve: str | Callable[[], str] | None = None
+    """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand
+    (or a function that reads it from the index, :class:`~nninit.record.runs.index.Curves`)."""
     _last: dict | str | None = None
     """An indexed run's last history row (column -> value; its JSON text until first asked for), so that its
     final numbers need no parsing of the curve."""
@@ -106,7 +119,7 @@ class Run:
         if self._history is None:
             if self._curve is not None:
                 self._report(self._stored_error)
-                self._history = {k: np.array(v, dtype=float) for k, v in json.loads(self._curve).items()}
+                self._history = {k: np.array(v, dtype=float) for k, v in self._curve_columns().items()}
                 return self._history
             try:
                 self._history = runfolder.read_history(self.path / runfolder.HISTORY)
@@ -117,6 +130,20 @@ class Run:
                 self._history = {}
                 self._report(f"unreadable: {error}")
         return self._history
+
+    def columns(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Only the columns ``names`` of :attr:`history` (those it has; empty when it is empty). An indexed run
+        whose history was not asked for before parses its stored curve and keeps none of it, so that a figure over
+        many runs (the cost curves of 100,000) holds two columns of each at a time, not every column of every run."""
+        if self._history is None and self._curve is not None:
+            self._report(self._stored_error)
+            curve = self._curve_columns()
+            return {k: np.array(curve[k], dtype=float) for k in names if k in curve}
+        history = self.history
+        return {k: history[k] for k in names if k in history}
+
+    def _curve_columns(self) -> dict[str, list[float]]:
+        return json.loads(self._curve() if callable(self._curve) else self._curve)
 
     def _report(self, error: str | None) -> None:
         """Set :attr:`history_error` and log it once (``missing``, or ``unreadable: why``)."""
@@ -135,7 +162,7 @@ class Run:
         if self._last is not None and self._history is None:
             self._report(self._stored_error)
             if isinstance(self._last, str):  # as the index holds it: parsed when first asked for
-                self._last = json.loads(self._last)
+                self._last = interned(json.loads(self._last))
             return self._last
         return {k: float(v[-1]) for k, v in self.history.items() if len(v)}
 
@@ -197,6 +224,6 @@ class IndexedRun(Run):
 
     def __getattr__(self, name: str):
         if name == "metrics" and "_metrics_text" in self.__dict__:
-            self.metrics = json.loads(self.__dict__.pop("_metrics_text"))
+            self.metrics = interned(json.loads(self.__dict__.pop("_metrics_text")))
             return self.metrics
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
