@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,3 +63,41 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 300, check: bool = True
     if check and proc.returncode != 0:
         raise AssertionError(f"run.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def run_experiment(name: str, tmp_path: Path, *args: str, timeout: float = 600) -> tuple[Path, str]:
+    """``python experiments/NAME.py --out TMP/NAME ARGS``: its output folder and ``report.md``; fails the test
+    with the end of its output when it exits non-zero."""
+    out = tmp_path / name
+    proc = subprocess.run([sys.executable, str(REPO / "experiments" / f"{name}.py"), "--out", str(out), *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, (out / "report.md").read_text()
+
+
+def assert_quick_and_undecided(report: str, n_claims: int) -> None:
+    """A ``--quick`` report says so in its title and first paragraph, and its ``n_claims`` claims decide nothing."""
+    lines = report.splitlines()
+    assert lines[0].endswith("(quick run: decides nothing)")
+    assert lines[2].startswith("**A reduced (quick) run** (") and "instead of" in lines[2]
+    claims = [line for line in lines if line.startswith("- **")]
+    assert len(claims) == n_claims, claims
+    assert all(line.startswith("- **not decided (quick run, n=") for line in claims), claims
+    assert "**holds**" not in report and "**does not hold**" not in report and "Best by" not in report
+
+
+def numeric_gradient(params: dict, cost, h: float = 1e-5) -> dict:
+    """Centred differences ``(cost(p + h) - cost(p - h)) / 2h`` of ``cost()`` for every entry of every array in
+    ``params`` (changed in place and put back)."""
+    grads = {}
+    for key, value in params.items():
+        grads[key] = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            old = value[idx]
+            value[idx] = old + h
+            plus = cost()
+            value[idx] = old - h
+            minus = cost()
+            value[idx] = old
+            grads[key][idx] = (plus - minus) / (2 * h)
+    return grads

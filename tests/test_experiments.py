@@ -4,21 +4,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_experiment
 
 pytestmark = pytest.mark.slow
 
 
-def _experiment(name, tmp_path, *args):
-    out = tmp_path / name
-    proc = subprocess.run([sys.executable, str(REPO / "experiments" / f"{name}.py"), "--out", str(out), *args],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, (out / "report.md").read_text()
-
-
 def test_seed_table_matches_the_notebook(tmp_path):
-    out, report = _experiment("seed_table", tmp_path)
+    out, report = run_experiment("seed_table", tmp_path, timeout=900)
     assert "**All numbers match.**" in report
     assert report.count("| yes |") == 9
     assert (out / "sweep" / "summary.md").is_file()
@@ -31,7 +23,7 @@ def _says_it_is_quick(report):
 
 
 def test_init_scale_quick(tmp_path):
-    out, report = _experiment("init_scale", tmp_path, "--quick")
+    out, report = run_experiment("init_scale", tmp_path, "--quick", timeout=900)
     _says_it_is_quick(report)
     for scale in ("| 0.01 | 2 |", "| 1 | 2 |", "| 100 | 2 |"):
         assert scale in report
@@ -42,7 +34,7 @@ def test_init_scale_quick(tmp_path):
 
 
 def test_depth_signal_quick(tmp_path):
-    out, report = _experiment("depth_signal", tmp_path, "--quick")
+    out, report = run_experiment("depth_signal", tmp_path, "--quick", timeout=900)
     _says_it_is_quick(report)
     claims = [line for line in report.splitlines() if line.startswith("- **")]
     assert len(claims) == 4
@@ -65,7 +57,7 @@ def test_depth_signal_quick(tmp_path):
 
 
 def test_all_inits_quick(tmp_path):
-    out, report = _experiment("all_inits", tmp_path, "--quick")
+    out, report = run_experiment("all_inits", tmp_path, "--quick", timeout=900)
     _says_it_is_quick(report)
     assert report.splitlines()[0].startswith("# 3 of the 12 initializers (he, lsuv, zeros)")
     assert "every initializer" not in report and "rank |" not in report

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import numeric_gradient
 
 from nninit.numerics.activations import Activation
 from nninit.numerics.diagnostics import layer_statistics
@@ -53,17 +54,8 @@ def test_gradient_check_of_the_softmax_network(layers_dims, activation):
     cache = Cache(layers_dims, X)
     forward(params, cache, Activation(activation))
     grads = backward(Y, params, cache, new_grads(params), Activation(activation))
-    h = 1e-5
-    for key, value in params.items():
-        numeric = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            old = value[idx]
-            value[idx] = old + h
-            plus = _cost(params, X, Y, activation)
-            value[idx] = old - h
-            minus = _cost(params, X, Y, activation)
-            value[idx] = old
-            numeric[idx] = (plus - minus) / (2 * h)
+    numeric_grads = numeric_gradient(params, lambda: _cost(params, X, Y, activation), h=1e-5)
+    for key, numeric in numeric_grads.items():
         analytic = grads[f"d{key}"]
         rel = np.linalg.norm(numeric - analytic) / max(np.linalg.norm(numeric) + np.linalg.norm(analytic), 1e-12)
         assert rel < 1e-7, f"{key}: relative error {rel:.2e}"

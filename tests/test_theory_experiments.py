@@ -2,38 +2,18 @@
 measurements are checked against known values on small networks drawn here."""
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import assert_quick_and_undecided, run_experiment
 
 from nninit.analysis import mean_field as E
 
 
-def _experiment(name, tmp_path, *args):
-    out = tmp_path / name
-    proc = subprocess.run([sys.executable, str(REPO / "experiments" / f"{name}.py"), "--out", str(out), *args],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, (out / "report.md").read_text()
-
-
-def _quick_and_undecided(report, n_claims):
-    lines = report.splitlines()
-    assert lines[0].endswith("(quick run: decides nothing)")
-    assert lines[2].startswith("**A reduced (quick) run** (") and "instead of" in lines[2]
-    claims = [line for line in lines if line.startswith("- **")]
-    assert len(claims) == n_claims, claims
-    assert all(line.startswith("- **not decided (quick run, n=") for line in claims), claims
-    assert "**holds**" not in report and "**does not hold**" not in report and "Best by" not in report
-
-
 @pytest.mark.slow
 def test_edge_of_chaos_quick(tmp_path):
-    out, report = _experiment("edge_of_chaos", tmp_path, "--quick")
-    _quick_and_undecided(report, 4)
+    out, report = run_experiment("edge_of_chaos", tmp_path, "--quick")
+    assert_quick_and_undecided(report, 4)
     for name in ("edge_of_chaos_layers.png", "phase_diagram.png", "decision_regions.png"):
         assert (out / name).stat().st_size > 10_000
     assert "| 1.8 | 0.05 | critical | 2 |" in report  # the theory's phase, on the grid
@@ -41,8 +21,8 @@ def test_edge_of_chaos_quick(tmp_path):
 
 @pytest.mark.slow
 def test_dynamical_isometry_quick(tmp_path):
-    out, report = _experiment("dynamical_isometry", tmp_path, "--quick")
-    _quick_and_undecided(report, 5)
+    out, report = run_experiment("dynamical_isometry", tmp_path, "--quick")
+    assert_quick_and_undecided(report, 5)
     assert (out / "dynamical_isometry.png").is_file()
     # four weight/activation sweeps, each with its summary
     assert sorted(p.parent.relative_to(out).as_posix() for p in out.glob("*/*/summary.md")) == [
@@ -51,8 +31,8 @@ def test_dynamical_isometry_quick(tmp_path):
 
 @pytest.mark.slow
 def test_deep_relu_quick(tmp_path):
-    out, report = _experiment("deep_relu", tmp_path, "--quick")
-    _quick_and_undecided(report, 6)
+    out, report = run_experiment("deep_relu", tmp_path, "--quick")
+    assert_quick_and_undecided(report, 6)
     assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 2
     assert (out / "deep_relu.png").is_file() and (out / "depth_8" / "summary.md").is_file()
 
@@ -68,7 +48,7 @@ def test_deep_relu_quick_checked_under_a_second_blas_kernel(tmp_path):
     others = [k for k in selectable_kernels() if k != numerical_platform()["blas_kernel"]]
     if not others:
         pytest.skip(f"no second OpenBLAS kernel to select here (selectable: {selectable_kernels()})")
-    out, report = _experiment("deep_relu", tmp_path, "--quick", "--check-kernel", others[0])
+    out, report = run_experiment("deep_relu", tmp_path, "--quick", "--check-kernel", others[0])
     assert (out / f"kernel_{others[0]}" / "depth_8" / "summary.md").is_file()
     section = report.split(f"## Under another BLAS kernel: {others[0]}")[1]
     assert "6 of 6 verdicts kept, 0 flipped" in section and section.count("| kept |") == 6

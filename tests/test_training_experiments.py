@@ -2,12 +2,10 @@
 and decide nothing; their claims, judged as a full run on grids drawn here, decide the way the numbers say."""
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import assert_quick_and_undecided, run_experiment
 from test_claims import experiment
 
 from nninit.analysis.claims import VERDICTS, claims_in
@@ -16,28 +14,10 @@ trainability = experiment("trainability")
 optimizers = experiment("optimizers")
 
 
-def _experiment(name, tmp_path, *args):
-    out = tmp_path / name
-    proc = subprocess.run([sys.executable, str(REPO / "experiments" / f"{name}.py"), "--out", str(out), *args],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, (out / "report.md").read_text()
-
-
-def _quick_and_undecided(report, n_claims):
-    lines = report.splitlines()
-    assert lines[0].endswith("(quick run: decides nothing)")
-    assert lines[2].startswith("**A reduced (quick) run** (") and "instead of" in lines[2]
-    claims = [line for line in lines if line.startswith("- **")]
-    assert len(claims) == n_claims, claims
-    assert all(line.startswith("- **not decided (quick run, n=") for line in claims), claims
-    assert "**holds**" not in report and "**does not hold**" not in report and "Best by" not in report
-
-
 @pytest.mark.slow
 def test_trainability_quick(tmp_path):
-    out, report = _experiment("trainability", tmp_path, "--quick")
-    _quick_and_undecided(report, 3)
+    out, report = run_experiment("trainability", tmp_path, "--quick")
+    assert_quick_and_undecided(report, 3)
     assert (out / "trainability.png").stat().st_size > 10_000
     assert "| 1 | 3.63 | 21.8 | " in report  # xi_c of tanh at (1, 0.05) from the theory, and 6 xi_c
     assert (out / "sweep" / "summary.md").is_file()
@@ -48,8 +28,8 @@ def test_trainability_quick(tmp_path):
 
 @pytest.mark.slow
 def test_optimizers_quick(tmp_path):
-    out, report = _experiment("optimizers", tmp_path, "--quick")
-    _quick_and_undecided(report, 2)
+    out, report = run_experiment("optimizers", tmp_path, "--quick")
+    assert_quick_and_undecided(report, 2)
     assert sorted(claims_in(report)) == [f"The gap between He and random ×10 on {data} shrinks under adam"
                                          for data in ("circles", "digits")]  # one claim each, told apart
     assert report.count("This is a reduced (quick) run: it decides nothing and ranks nothing.") == 4

@@ -58,6 +58,15 @@ class History(dict):
         return pandas.DataFrame(dict(self))
 
 
+def _shown(figures: dict[str, Path], name: str, owner: str):
+    """``figures[name]`` as an ``IPython.display.Image``; a KeyError naming those there are otherwise."""
+    from IPython.display import Image
+
+    if name not in figures:
+        raise KeyError(f"figure {name!r}: this {owner} has {', '.join(figures) or 'none'}")
+    return Image(filename=str(figures[name]))
+
+
 class Run:
     """A run folder, read back: its config, metrics, history, parameters, data set and figures.
 
@@ -167,11 +176,7 @@ class Run:
         KeyError
             For a figure this run does not have; the message lists those it has.
         """
-        from IPython.display import Image
-
-        if name not in self.figures:
-            raise KeyError(f"figure {name!r}: this run has {', '.join(self.figures) or 'none'}")
-        return Image(filename=str(self.figures[name]))
+        return _shown(self.figures, name, "run")
 
     def _facts(self) -> list[tuple[str, str]]:
         m = self.metrics
@@ -246,11 +251,7 @@ class Sweep:
         KeyError
             For a figure this sweep does not have; the message lists those it has.
         """
-        from IPython.display import Image
-
-        if name not in self.figures:
-            raise KeyError(f"figure {name!r}: this sweep has {', '.join(self.figures) or 'none'}")
-        return Image(filename=str(self.figures[name]))
+        return _shown(self.figures, name, "sweep")
 
     def _repr_markdown_(self) -> str:
         return f"**nninit sweep** `{self.path}`: {len(self.runs)} runs\n\n## Which is best?\n\n{self.which_is_best}"

@@ -70,7 +70,7 @@ class Momentum:
         np.add(theta, self.v, out=theta)
 
 
-class Nesterov:
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient in the reformulation of Bengio et al. 2013, eq. 7.
 
     Sutskever et al. 2013, eq. 3-4, take the gradient at the look-ahead point ``phi + mu v``:
@@ -92,10 +92,6 @@ class Nesterov:
     momentum : float
         ``mu``, in [0, 1); 0 is gradient descent.
     """
-
-    def __init__(self, size: int, learning_rate: float, momentum: float) -> None:
-        self.learning_rate, self.momentum = learning_rate, momentum
-        self.v = np.zeros(size)
 
     def step(self, theta: np.ndarray, g: np.ndarray) -> None:
         """One update of ``theta`` from ``g`` (overwritten)."""
