@@ -191,7 +191,7 @@ def test_a_sweeps_summary_and_figures(finished):
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_a_sweep_is_forwarded_and_raised_once_its_jobs_recorded(tmp_path, monkeypatch):
+def test_ctrl_c_during_a_sweep_is_forwarded_and_raised_once_its_jobs_recorded(tmp_path, request):
     """The sweep's child gets the Ctrl-C, its running job records 'interrupted', the child ends, then the
     KeyboardInterrupt is raised here and the process is as it was."""
     import os
@@ -200,6 +200,10 @@ def test_ctrl_c_during_a_sweep_is_forwarded_and_raised_once_its_jobs_recorded(tm
 
     from nninit.record.signals import child_processes
 
+    # a shell starts a background job (`python -m pytest &`) with Ctrl-C ignored, and Python then keeps it
+    # ignored: the Ctrl-C this test sends would be lost and the sweep run on; Python's own handler, as in a terminal
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, inherited))
     before = _process_state()
     sweep_dir = tmp_path / "sweep"
 
