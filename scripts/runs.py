@@ -24,8 +24,7 @@ import argparse
 import sys
 
 from nninit.app.cli import exit_with
-from nninit.record.runs import find_runs, parse_condition, where
-from nninit.record.runs.listing import COLUMNS, FORMATS, folder_name, render, row, sort_key, working_folder
+from nninit.record.runs.listing import COLUMNS, FORMATS, folder_name, listed, render, row, working_folder
 
 __all__ = ["COLUMNS", "FORMATS", "main", "parse_args"]
 
@@ -55,33 +54,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     working_folder.cache_clear()  # resolved once per listing, not once per process (tests change the working folder)
     try:
-        for condition in args.where or []:
-            parse_condition(condition)  # a malformed condition is refused before any folder is read
-        runs, skipped = find_runs(args.paths, index=not args.no_index)
-    except (OSError, ValueError) as error:
-        print(f"runs.py: error: {error}", file=sys.stderr)
-        return 2
-    for path, reason in skipped:
-        print(f"runs.py: skipping {folder_name(path)}: {reason}", file=sys.stderr)
-    if not runs:
-        print(f"runs.py: error: no run folder with a readable metrics.json under {', '.join(args.paths)}",
-              file=sys.stderr)
-        return 2
-    try:
-        key = sort_key(args.sort, runs)
-        selected = where(runs, args.where)
-    except ValueError as error:
+        total, selected = listed(args.paths, args.where, args.sort, reverse=args.reverse, index=not args.no_index,
+                                report=lambda path, reason: print(f"runs.py: skipping {folder_name(path)}: {reason}",
+                                                                  file=sys.stderr))
+    except (OSError, ValueError, LookupError) as error:
         print(f"runs.py: error: {error}", file=sys.stderr)
         return 2
     if not selected:
-        which = "the only run does not have" if len(runs) == 1 else f"none of the {len(runs)} runs has"
+        which = "the only run does not have" if total == 1 else f"none of the {total} runs has"
         print(f"runs.py: error: {which} {' and '.join(args.where)}", file=sys.stderr)
         return 2
-    selected = sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=args.reverse)
     print(render([row(r) for r in selected], args.format))
     if args.format == "table":
-        total = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
-        print(f"{len(selected)} of {total}" if args.where else total, file=sys.stderr)
+        found = f"{total} run{'s' if total > 1 else ''}"
+        print(f"{len(selected)} of {found}" if args.where else found, file=sys.stderr)
     return 0
 
 

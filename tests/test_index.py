@@ -6,6 +6,7 @@ run folders written directly (no training)."""
 import importlib.util
 import json
 import logging
+import os
 import sqlite3
 import subprocess
 import sys
@@ -14,9 +15,13 @@ import textwrap
 import numpy as np
 import pytest
 from conftest import REPO
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from nninit.app.report import write_summary
-from nninit.record.runs import find, find_runs
+from nninit.record import runfolder
+from nninit.record.runs import find, find_runs, find_where, where
+from nninit.record.runs.conditions import matches, parse_condition, superset_sql
 from nninit.record.runs.index import CURVE_POINTS, INDEX_NAME, SCHEMA_VERSION, thinned
 
 
@@ -191,3 +196,92 @@ def test_curves_are_read_from_the_index_when_asked_for(tree):
     with sqlite3.connect(tree / INDEX_NAME) as db:
         db.execute("UPDATE runs SET stamp = 'other', curve = '{\"cost\": [9.0]}'")
     assert runs[0].history["cost"].tolist() == plain[0].history["cost"].tolist()
+
+
+def test_the_walk_lists_no_unchanged_run_folder_and_still_sees_every_change(tree, monkeypatch):
+    """An indexed run folder whose own mtime and links are as indexed is stamped, not listed; a run made inside a
+    run folder, a file rewritten in place (the folder's mtime unchanged) and a removed file are all still seen."""
+    find_runs([tree], index=True)  # builds the index
+    listed, real = [], os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": listed.append(os.path.basename(path)) or real(path))
+    calls = _counted(monkeypatch)
+    assert _summary(find_runs([tree], index=True)[0]) == _summary(find_runs([tree])[0])
+    listed.clear(), calls.clear()
+    find_runs([tree], index=True)
+    assert listed == ["runs"] and calls == []  # only the root: the six run folders are stamped, not listed
+    write_run(tree / "job0" / "inner", init="zeros", seed=7)  # a run inside a run folder
+    history = tree / "job2" / "history.csv"
+    text = history.read_text()
+    with open(history, "r+") as f:  # rewritten in place, the same size: only the file's mtime says so
+        f.write(text.replace("0.7", "0.6", 1))
+    os.utime(history, ns=(history.stat().st_atime_ns, history.stat().st_mtime_ns + 10**9))
+    (tree / "job3" / "data.npz").unlink()
+    runs = find_runs([tree], index=True)[0]
+    assert sorted(calls) == ["inner", "job0", "job2", "job3"]  # job0: a folder was made in it
+    assert _summary(runs) == _summary(find_runs([tree])[0])
+    assert {r.path.name: r.history["cost"][0] for r in runs}["job2"] == pytest.approx(0.6)
+
+
+def test_find_where_narrows_in_sql_and_answers_as_where_does(tree, caplog):
+    """Through the index, only the runs that may meet the conditions are read; the answer, the total and the
+    errors are where()'s over every run, for conditions the SQL narrows and for those it cannot."""
+    write_run(tree / "odd", init="orthogonal", seed=1)
+    (tree / "odd" / "metrics.json").write_text((tree / "odd" / "metrics.json").read_text().replace(
+        '"name": "orthogonal"', '"name": "orthogonal", "gain": 2.0'))
+    everything = find_runs([tree])[0]
+    cases = [["init=he"], ["init=zeros", "seed=2"], ["seed=2.0"], ["init.gain=2"], ["init.gain=2.0000001"],
+             ["model.hidden_dims=[3]"], ["status=completed"], ["init=he", "init.gain=null"], ["init=nothing"],
+             ["init.gain=1"]]
+    for conditions in cases:
+        expected = [r.path for r in where(everything, conditions)]
+        find_runs([tree], index=True)
+        selected, total, _ = find_where([tree], conditions, index=True)
+        assert [r.path for r in selected] == expected and total == 7, conditions
+    with pytest.raises(ValueError, match="no run has the key 'init.scale'"):
+        find_where([tree], ["init.scale=1"], index=True)
+    read = []
+    real = find.parse_many
+    find.parse_many = lambda texts: read.append(len(texts)) or real(texts)
+    try:
+        find_where([tree], ["init=orthogonal"], index=True)
+    finally:
+        find.parse_many = real
+    assert read == [1]  # one config parsed: the others were ruled out in SQL
+
+
+@given(actual=st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                        st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8),
+                        st.lists(st.integers(0, 9), max_size=3).map(json.dumps)),
+       text=st.one_of(st.text(max_size=8), st.sampled_from(["true", "False", "null", "[1, 2]", "- 1", "1e3", "0.1",
+                                                              "inf", " 2 ", "[]"]),
+                      st.floats(allow_nan=False).map(repr), st.integers().map(str)),
+       key=st.sampled_from(["init.name", "train.learning_rate", 'odd"key', "model.hidden_dims"]))
+@example(actual="[1, 2]", text="[1,2]", key="model.hidden_dims")  # a list written otherwise than json.dumps does
+@example(actual="[0]", text="- 0", key="model.hidden_dims")
+@example(actual=1000000.0, text="1e6", key="train.learning_rate")
+@example(actual=True, text="TRUE", key="init.name")
+@example(actual=False, text="false", key="init.name")
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_the_sql_narrowing_never_rules_out_a_run_that_matches(actual, text, key):
+    """superset_sql is a necessary condition of matches(): any recorded value the text matches passes it."""
+    condition = f"{key}={text}"
+    assume(parse_condition(condition)[0] == key)
+    narrow = superset_sql([condition])
+    if narrow is None or not matches(actual, parse_condition(condition)[1]):
+        return
+    config = json.dumps({key: actual}, separators=(", ", ": "))
+    with sqlite3.connect(":memory:") as db:
+        assert db.execute(f"SELECT coalesce(({narrow[0]}), 0) FROM (SELECT ? AS config)",
+                          [*narrow[1], config]).fetchone()[0] == 1, (actual, text)
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04cut short", b"\x93NUMPY"])
+def test_a_cut_array_file_is_missing_data_not_a_crash(tree, content):
+    """A data.npz caught half-written (a copy in progress) counts as missing: the majority rate falls back to 0.5
+    with or without the index, and load_arrays names the file in a ValueError, which every figure catches."""
+    (tree / "job0" / "data.npz").write_bytes(content)
+    for index in (False, True):
+        run = {r.path.name: r for r in find_runs([tree], index=index)[0]}["job0"]
+        assert run.majority("train") == 0.5
+    with pytest.raises(ValueError, match="data.npz is not a readable .npz file"):
+        runfolder.load_arrays(tree / "job0" / "data.npz")

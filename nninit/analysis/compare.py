@@ -19,11 +19,11 @@ from nninit.record.runs import (
     Run,
     deduplicate,
     default_group_keys,
-    find_runs,
+    find_where,
     group_runs,
+    load_metrics,
     resolve_group_keys,
 )
-from nninit.record.runs import where as select
 
 log = logging.getLogger(__name__)
 
@@ -172,17 +172,16 @@ def _found(paths: list[str | Path], where: list[str] | None,
     """The runs under ``paths`` that meet every ``where`` condition, and the folders skipped (logged).
 
     Raises ``LookupError`` when no run is found, or none meets the conditions."""
-    runs, skipped = find_runs(paths, index=index)
+    runs, found, skipped = find_where(paths, where, index=index)
     for path, reason in skipped:
         log.warning("skipping %s: %s", path, reason)
-    if not runs:
+    if not found:
         raise LookupError(f"no run folder with a readable metrics.json under {', '.join(map(str, paths))}")
-    if where:
-        found, runs = len(runs), select(runs, where)
-        if not runs:
-            raise LookupError(f"{'the only run' if found == 1 else f'none of the {found} runs'} under "
-                              f"{', '.join(map(str, paths))} {'does not have' if found == 1 else 'has'} "
-                              f"{' and '.join(where)}")
+    if not runs:
+        raise LookupError(f"{'the only run' if found == 1 else f'none of the {found} runs'} under "
+                          f"{', '.join(map(str, paths))} {'does not have' if found == 1 else 'has'} "
+                          f"{' and '.join(where)}")
+    load_metrics(runs)  # every run's record is read below: parsed many at a time
     return runs, skipped
 
 

@@ -232,16 +232,7 @@ def runs(root: str | Path | list = "outputs", *, where: list[str] | None = None,
     LookupError
         When no run is found under ``root``.
     """
-    from nninit.record.runs import find_runs, parse_condition
-    from nninit.record.runs import where as meeting
-    from nninit.record.runs.listing import render, row, sort_key
+    from nninit.record.runs.listing import listed, render, row
 
-    for condition in where or []:
-        parse_condition(condition)
-    paths = [root] if isinstance(root, (str, Path)) else list(root)
-    found = find_runs(paths)[0]
-    if not found:
-        raise LookupError(f"no run folder with a readable metrics.json under {', '.join(map(str, paths))}")
-    key = sort_key(sort, found)
-    selected = sorted(meeting(found, where), key=lambda r: (key(r), str(r.path)))
+    _, selected = listed([root] if isinstance(root, (str, Path)) else list(root), where, sort)
     return Listing(selected, [row(r) for r in selected], render)

@@ -24,6 +24,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -132,9 +133,20 @@ def save_arrays(path: Path, arrays: dict[str, np.ndarray], *, compressed: bool =
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Load every array of an ``.npz`` file, refusing pickled objects."""
-    with np.load(path, allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+    """Load every array of an ``.npz`` file, refusing pickled objects.
+
+    Raises
+    ------
+    FileNotFoundError, OSError
+        When the file is missing or cannot be opened.
+    ValueError
+        When it is not a whole ``.npz`` (empty, cut short, another format, a pickled object), naming the file.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (EOFError, zipfile.BadZipFile, KeyError, ValueError) as error:  # numpy's words for a file not whole
+        raise ValueError(f"{path} is not a readable .npz file ({type(error).__name__}: {error})") from error
 
 
 def _git(*args: str) -> str | None:

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from pathlib import Path
 
 from nninit.record import runfolder
-from nninit.record.runs.index import INDEX_NAME, Curves, Index, discard, stamp, thinned
-from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, interned, natural
+from nninit.record.runs.conditions import parse_condition, superset_sql, where
+from nninit.record.runs.index import INDEX_NAME, Curves, Index, discard, file_stamp, stamp, thinned, unchanged_folder
+from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, natural, parse_many
+
+log = logging.getLogger("nninit.record.runs")
 
 
 def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run], list[tuple[Path, str]]]:
@@ -39,7 +43,59 @@ def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run
     FileNotFoundError
         When a path does not exist.
     """
-    found: dict[Path, Run | str] = {}
+    runs, _, skipped = _found(paths, index, None)
+    return runs, skipped
+
+
+def find_where(paths: list[str | Path], conditions: list[str] | None, *,
+               index: bool = False) -> tuple[list[Run], int, list[tuple[Path, str]]]:
+    """The runs under ``paths`` that meet every condition: ``where(find_runs(paths)[0], conditions)``
+    (:func:`~nninit.record.runs.where`), with the same answer and errors, but through the run index only the runs
+    that may meet them are read (:func:`~nninit.record.runs.conditions.superset_sql`).
+
+    Parameters
+    ----------
+    paths : list of str or Path
+    conditions : list of str, optional
+        ``KEY=VALUE`` each; all must hold.
+    index : bool, default=False
+        As for :func:`find_runs`.
+
+    Returns
+    -------
+    selected : list of Run
+        In natural order of their paths.
+    total : int
+        How many usable runs are under ``paths`` before the conditions.
+    skipped : list of (Path, str)
+
+    Raises
+    ------
+    FileNotFoundError
+        When a path does not exist.
+    ValueError
+        A malformed condition, or a key no run has (:func:`~nninit.record.runs.where`).
+    """
+    for condition in conditions or []:
+        parse_condition(condition)  # a malformed condition is refused before any folder is read
+    narrow = superset_sql(conditions) if index else None
+    runs, total, skipped = _found(paths, index, narrow)
+    if narrow is not None:
+        try:
+            selected = where(runs, conditions)
+        except ValueError:  # a key none of the runs read has: the runs left unread decide the message
+            selected = []
+        if selected:  # each condition's key is a key of some run: where() over every run would not refuse
+            return selected, total, skipped
+        runs, total, skipped = _found(paths, index, None)
+    return where(runs, conditions), total, skipped
+
+
+def _found(paths: list[str | Path], index: bool,
+           narrow: tuple[str, list] | None) -> tuple[list[Run], int, list[tuple[Path, str]]]:
+    """The runs under ``paths`` (those ``narrow`` lets through, for folders read through their index), the number of
+    usable runs, and the folders skipped."""
+    found: dict[str, Run | str | None] = {}
     for p in map(Path, paths):
         if not p.exists():
             raise FileNotFoundError(f"no such file or folder: {p}")
@@ -47,14 +103,16 @@ def find_runs(paths: list[str | Path], *, index: bool = False) -> tuple[list[Run
             p = p.parent
         root = p.resolve()
         if index and not _is_run_folder(root):
-            for path, entry in _indexed(root).items():
+            for path, entry in _indexed(root, narrow).items():
                 found.setdefault(path, entry)
         else:
             for path in _walk(root).values():
-                found.setdefault(path, read_folder(path))
-    runs = [v for _, v in sorted(found.items(), key=lambda kv: natural(kv[0])) if isinstance(v, Run)]
-    skipped = [(k, v) for k, v in sorted(found.items(), key=lambda kv: natural(kv[0])) if isinstance(v, str)]
-    return runs, skipped
+                found.setdefault(os.fspath(path), read_folder(path))
+    total = sum(not isinstance(v, str) for v in found.values())
+    ordered = sorted(((k, v) for k, v in found.items() if v is not None), key=lambda kv: natural(kv[0]))
+    runs = [v for _, v in ordered if isinstance(v, Run)]
+    skipped = [(Path(k), v) for k, v in ordered if isinstance(v, str)]
+    return runs, total, skipped
 
 
 def _is_run_folder(path: Path) -> bool:
@@ -64,13 +122,70 @@ def _is_run_folder(path: Path) -> bool:
 def _walk(root: Path) -> dict[str, Path]:
     """Every run folder at or under ``root`` by its path relative to ``root`` (``.`` for ``root`` itself): one
     walk of the tree; ``.hydra`` folders are not entered."""
-    folders, top = {}, os.fspath(root)
-    for dirpath, dirnames, filenames in os.walk(top):
-        if runfolder.METRICS in filenames or ".hydra" in dirnames:
-            folders[dirpath[len(top) + 1:] or "."] = Path(dirpath)
-        if ".hydra" in dirnames:
-            dirnames.remove(".hydra")
-    return folders
+    return {rel: Path(folder) for rel, (folder, _) in _scan(root, {}, stamps=False).items()}
+
+
+def _scan(root: Path, known: dict[str, str], *, stamps: bool = True) -> dict[str, tuple[str, str | None]]:
+    """Every run folder at or under ``root``: its path relative to ``root`` (``.`` for ``root`` itself) -> (its
+    path, its :func:`~nninit.record.runs.index.stamp`, or None with ``stamps=False``).
+
+    One walk of the tree that does not list a folder ``known`` (the index's stamps) holds as an unchanged run folder
+    without sub-folders (:func:`~nninit.record.runs.index.unchanged_folder`): its entries are those it had when it
+    was indexed, so it is still a run folder and holds no new one; only its files are stamped. ``.hydra`` folders
+    and symbolic links to folders are not entered (as ``os.walk`` does not); a folder that cannot be listed is
+    passed over (as ``os.walk`` does)."""
+    top = os.fspath(root)
+    cut = len(top) + 1
+    found: dict[str, tuple[str, str | None]] = {}
+    stack: list[tuple[str, os.DirEntry | None]] = [(top, None)]
+    while stack:
+        folder, entry = stack.pop()
+        listed = _listing(folder)
+        if listed is None:
+            continue
+        is_run, subfolders = listed
+        if is_run:
+            found[folder[cut:] or "."] = (folder, _stamp(folder, entry, bool(subfolders)) if stamps else None)
+        for sub in subfolders:
+            rel, head = sub.path[cut:], None
+            if rel in known:
+                try:
+                    head = unchanged_folder(known[rel], sub.stat(follow_symlinks=False))
+                except OSError:
+                    continue
+            if head is not None:
+                found[rel] = (sub.path, head + file_stamp(sub.path))
+            else:
+                stack.append((sub.path, sub))
+    return {rel: value for rel, value in found.items() if not stamps or value[1] is not None}
+
+
+def _listing(folder: str) -> tuple[bool, list[os.DirEntry]] | None:
+    """Whether ``folder`` is a run folder (it holds ``metrics.json`` or a ``.hydra`` folder), and its folders to
+    walk into (not ``.hydra``, not symbolic links); None when it cannot be listed."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return None
+    is_run, subfolders = False, []
+    for e in entries:
+        if e.name == ".hydra":
+            is_run = is_run or e.is_dir()
+        elif e.is_dir():
+            if not e.is_symlink():
+                subfolders.append(e)
+        elif e.name == runfolder.METRICS:
+            is_run = True
+    return is_run, subfolders
+
+
+def _stamp(folder: str, entry: os.DirEntry | None, nested: bool) -> str | None:
+    """The stamp of a run folder just listed; None when it vanished meanwhile."""
+    try:
+        return stamp(folder, entry.stat(follow_symlinks=False) if entry is not None else os.stat(folder), nested)
+    except OSError:
+        return None
 
 
 def read_folder(path: Path) -> Run | str:
@@ -89,19 +204,27 @@ def read_folder(path: Path) -> Run | str:
     return Run(path, metrics, flatten(metrics["config"]))
 
 
-def _indexed(root: Path) -> dict[Path, Run | str]:
-    """The runs under ``root`` from its index, brought up to date first; an index found unusable midway
-    (a damaged file) is rebuilt once."""
-    folders = _walk(root)
+def _indexed(root: Path, narrow: tuple[str, list] | None = None) -> dict[str, Run | str | None]:
+    """The runs under ``root`` (by folder path) from its index, brought up to date first; an index found unusable
+    midway (a damaged file) is rebuilt once. With ``narrow`` (:func:`~nninit.record.runs.conditions.superset_sql`),
+    a usable run whose indexed config it rules out is None (not read); a skipped folder is its reason either way."""
     for attempt in (1, 2):
         store = Index(root)
         try:
             known = store.stamps()
-            seen = {rel: stamp(folder) for rel, folder in folders.items()}
-            fresh = {rel: _record(rel, folders[rel], now) for rel, now in seen.items() if known.get(rel) != now}
-            store.update(list(fresh.values()), [rel for rel in known if rel not in folders])
+            scanned = _scan(root, known)
+            fresh = {rel: _record(rel, Path(folder), now) for rel, (folder, now) in scanned.items()
+                     if known.get(rel) != now}
+            store.update(list(fresh.values()), [rel for rel in known if rel not in scanned])
             lazy = store.note is None  # a file: curves are read from it when asked for; in memory: kept now
-            rows = {row[0]: row for row in store.rows(curves=not lazy)}
+            try:
+                rows = {row[0]: row for row in store.rows(curves=not lazy, narrow=narrow)}
+                over = {row[0]: row for row in store.passed_over(narrow)} if narrow is not None else {}
+            except sqlite3.OperationalError as error:  # an SQLite without its JSON functions: every run is read
+                if narrow is None:
+                    raise
+                log.debug("the run index cannot narrow in SQL (%s): every run is read", error)
+                rows, over = {row[0]: row for row in store.rows(curves=not lazy)}, {}
         except sqlite3.DatabaseError as error:
             if attempt == 2 or isinstance(error, sqlite3.OperationalError):
                 raise
@@ -111,10 +234,21 @@ def _indexed(root: Path) -> dict[Path, Run | str]:
         store.close()
         # another writer may have dropped or rewritten a row meanwhile (it walked the tree before or after this
         # call): a row is used only with the stamp seen here, else this call's own reading of the folder
+        used: dict[str, tuple | str | None] = {}
+        for rel, (folder, now) in scanned.items():
+            if rel in fresh:
+                used[rel] = fresh[rel]
+            elif rel in rows and rows[rel][1] == now:
+                used[rel] = rows[rel]
+            elif rel in over and over[rel][1] == now:
+                used[rel] = over[rel][2]  # ruled out: None, or why the folder is skipped
+            else:
+                used[rel] = _record(rel, Path(folder), now)
+        read = [row for row in used.values() if isinstance(row, tuple) and row[2] is None]
+        configs = dict(zip((row[0] for row in read), parse_many([row[4] for row in read]), strict=True))
         curves = Curves(root / INDEX_NAME) if lazy else None
-        return {folder: _run(folder, fresh.get(rel) or (rows[rel] if rel in rows and rows[rel][1] == seen[rel] else
-                                                        _record(rel, folder, seen[rel])), curves)
-                for rel, folder in folders.items()}
+        return {folder: used[rel] if not isinstance(used[rel], tuple) else
+                _run(folder, used[rel], configs.get(rel), curves) for rel, (folder, _) in scanned.items()}
     raise AssertionError("unreachable")
 
 
@@ -130,21 +264,23 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
     except (OSError, ValueError) as problem:
         history, error = {}, f"unreadable: {problem}"
     last = {k: float(v[-1]) for k, v in history.items() if len(v)}
-    return (rel, now, None, json.dumps(run.metrics), json.dumps(run.config), json.dumps(last),
+    # the config as json.dumps writes it by default: conditions.superset_sql searches its text
+    return (rel, now, None, json.dumps(run.metrics), json.dumps(run.config, separators=(", ", ": ")), json.dumps(last),
             json.dumps(thinned(history)), error, run.majority("train"), run.majority("test"))
 
 
-def _run(folder: Path, row: tuple, curves: Curves | None) -> Run | str:
-    """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`); a row without its
-    curve reads it from ``curves`` when the history is first asked for (or the folder, when the row changed)."""
-    rel, now, problem, metrics, config, last, curve, error, train, test = row
+def _run(folder: str, row: tuple, config: dict | None, curves: Curves | None) -> Run | str:
+    """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`) and its parsed config; a
+    row without its curve reads it from ``curves`` when the history is first asked for (or the folder, when the row
+    changed)."""
+    rel, now, problem, metrics, _, last, curve, error, train, test = row
     if problem is not None:
         return problem
     if curve is None:
         def curve():
-            return curves.get(rel, now) or _record(rel, folder, now)[6] or "{}"
-    return IndexedRun(folder, metrics, interned(json.loads(config)), _curve=curve, _last=last,
-                      _stored_error=error, _majority={"train": train, "test": test})
+            return curves.get(rel, now) or _record(rel, Path(folder), now)[6] or "{}"
+    return IndexedRun(folder, metrics, config, _curve=curve, _last=last, _stored_error=error,
+                      _majority={"train": train, "test": test})
 
 
 def malformed(metrics: dict) -> str | None:

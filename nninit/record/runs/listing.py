@@ -8,10 +8,12 @@ import csv
 import functools
 import io
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from nninit.record.runs.read import Run
+from nninit.record.runs.find import find_where
+from nninit.record.runs.read import Run, load_metrics
 
 COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accuracy", "test_accuracy", "final_cost",
            "folder")
@@ -22,6 +24,56 @@ TABLE_WIDTH = 160
 SHRINKABLE = ("overrides", "name")
 """Columns cut to fit the table's width (an experiment's runs have hundreds of characters of overrides)."""
 MIN_SHRUNK = 24
+
+
+def listed(paths: list[str | Path], conditions: list[str] | None = None, sort: str = "started", *,
+           reverse: bool = False, index: bool = True,
+           report: Callable[[Path, str], None] | None = None) -> tuple[int, list[Run]]:
+    """What ``scripts/runs.py`` and :func:`nninit.runs` list: the runs under ``paths`` that meet every condition, in
+    order.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        Run folders or folders holding runs (searched recursively, :func:`~nninit.record.runs.find_runs`).
+    conditions : list of str, optional
+        ``KEY=VALUE`` each (:func:`~nninit.record.runs.where`); all must hold.
+    sort : str, default="started"
+        A column of :data:`COLUMNS`, a config key or a ``metrics.json`` number (:func:`sort_key`).
+    reverse : bool, default=False
+        The largest (or latest) first.
+    index : bool, default=True
+        Read a folder of runs through its run index (:mod:`~nninit.record.runs.index`; the same answer).
+    report : callable, optional
+        Called with each folder that is not a usable run and the reason, before any error is raised.
+
+    Returns
+    -------
+    total : int
+        How many runs were found before the conditions.
+    selected : list of Run
+        Those that meet the conditions (none, when none does), ordered by ``sort`` (missing values last), then by
+        folder.
+
+    Raises
+    ------
+    ValueError
+        A malformed condition (before any folder is read), a key no run has, or an unknown sort key.
+    LookupError
+        No run under ``paths``.
+    OSError
+        A path that does not exist.
+    """
+    selected, total, skipped = find_where(paths, conditions, index=index)
+    for path, reason in skipped if report is not None else ():
+        report(path, reason)
+    if not total:
+        raise LookupError(f"no run folder with a readable metrics.json under {', '.join(map(str, paths))}")
+    if not selected:
+        return total, []
+    key = sort_key(sort, selected)
+    load_metrics(selected)  # every listed run's record, parsed many at a time
+    return total, sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=reverse)
 
 
 def folder_name(path: Path) -> str:
@@ -38,6 +90,20 @@ def working_folder() -> Path:
     return Path.cwd().resolve()
 
 
+COLUMN_VALUES = {
+    "started": lambda run: run.metrics.get("started_at"),
+    "name": lambda run: run.metrics.get("name"),
+    "overrides": lambda run: " ".join(str(o) for o in run.metrics.get("overrides") or []),
+    "status": lambda run: run.metrics.get("status"),
+    "iterations": lambda run: run.metrics.get("iterations_run"),
+    "train_accuracy": lambda run: run.value("train_accuracy"),
+    "test_accuracy": lambda run: run.value("test_accuracy"),
+    "final_cost": lambda run: run.value("final_cost"),
+    "folder": lambda run: folder_name(run.path),
+}
+"""How each column of :data:`COLUMNS` is read from a run."""
+
+
 def row(run: Run) -> dict:
     """The listing's values of one run (raw: numbers as recorded, ``started`` as ISO text).
 
@@ -50,12 +116,7 @@ def row(run: Run) -> dict:
     dict
         One value per name of :data:`COLUMNS`; None where the run has none.
     """
-    m = run.metrics
-    return {"started": m.get("started_at"), "name": m.get("name"),
-            "overrides": " ".join(str(o) for o in m.get("overrides") or []), "status": m.get("status"),
-            "iterations": m.get("iterations_run"), "train_accuracy": run.value("train_accuracy"),
-            "test_accuracy": run.value("test_accuracy"), "final_cost": run.value("final_cost"),
-            "folder": folder_name(run.path)}
+    return {key: value(run) for key, value in COLUMN_VALUES.items()}
 
 
 def sort_key(key: str, runs: list[Run]):
@@ -68,17 +129,16 @@ def sort_key(key: str, runs: list[Run]):
         When ``key`` is none of these for any run; the message names the key and what is accepted.
     """
     short = {"init": "init.name", "data": "data.name"}.get(key, key)
-    config_keys = {k for r in runs for k in r.config}
     if key in COLUMNS:
-        def value(run):
-            return row(run)[key]
-    elif short in config_keys:
+        value = COLUMN_VALUES[key]
+    elif any(short in r.config for r in runs):
         def value(run):
             return run.get(short)
     elif any(isinstance(r.metrics.get(key), (int, float, str)) for r in runs):
         def value(run):
             return run.metrics.get(key)
     else:
+        config_keys = {k for r in runs for k in r.config}
         raise ValueError(f"--sort {key!r}: not a column, config key or metrics.json value of these runs; accepted: "
                          f"{', '.join(COLUMNS)}, a config key ({', '.join(sorted(config_keys))}) or a number of "
                          f"metrics.json such as wall_time_s")
