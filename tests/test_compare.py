@@ -458,3 +458,6 @@ def test_varying_keys_tell_values_apart_as_their_json_does():
     assert varying_keys(runs(1, 1.0)) == ["k"] and varying_keys(runs(1, True)) == ["k"]
     assert varying_keys(runs(0.5, 0.5, None)) == ["k"] and varying_keys(runs(None, "null")) == ["k"]
     assert varying_keys(runs(0.5, 0.5, 0.5)) == [] and varying_keys(runs(float("nan"), float("nan"))) == []
+    lacking = Run(Path("r9"), {}, {"same": "x"})  # a missing key counts as None, wherever the run lacking it stands
+    assert varying_keys([lacking, *runs(None, None)]) == [] and varying_keys([*runs(None), lacking]) == []
+    assert varying_keys([lacking, *runs(None, 2)]) == ["k"] and varying_keys([*runs(2), lacking]) == ["k"]

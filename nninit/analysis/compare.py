@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nninit.analysis import stats
@@ -18,11 +18,12 @@ from nninit.record.runs import (
     SHORT_NAMES,
     Run,
     deduplicate,
-    default_group_keys,
     find_where,
     group_runs,
+    is_seed_key,
     load_metrics,
     resolve_group_keys,
+    varying_keys,
 )
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ class Comparison:
     dropped: list[tuple[Path, Path]]
     platforms: tuple[str, ...] = ()
     """The distinct BLAS (``environment.blas``) of every run found, repeats included."""
+    varying: list[str] = field(default_factory=list)
+    """The config keys that vary between the runs (:func:`~nninit.record.runs.varying_keys`), worked out once."""
 
     @property
     def reference(self) -> str:
@@ -157,14 +160,15 @@ def summarize(
     if dropped:
         log.warning("%d repeated run(s) counted once (same config and seeds; the most recent kept): %s", len(dropped),
                     "; ".join(f"{d} (kept {k})" for d, k in dropped))
-    keys = resolve_group_keys(group_by, runs) if group_by else default_group_keys(runs)
+    varying = varying_keys(runs)
+    keys = resolve_group_keys(group_by, runs) if group_by else [k for k in varying if not is_seed_key(k)]
     groups = group_runs(runs, keys)
     metrics = _metrics(runs, metrics, primary, paths)
     baseline = resolve_baseline(baseline, groups, keys)
     summaries = summarize_groups(groups, metrics, method=method)
     diffs = compare_summaries(summaries, metrics, baseline=baseline)
     return Comparison(runs, keys, groups, tuple(metrics), primary, baseline, summaries, diffs, skipped, dropped,
-                      platforms)
+                      platforms, varying)
 
 
 def _found(paths: list[str | Path], where: list[str] | None,

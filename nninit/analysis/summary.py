@@ -167,16 +167,19 @@ def test_set_note(runs: list[Run], summaries: list[GroupSummary]) -> list[str]:
 
 
 def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
-                 dropped: list[tuple[Path, Path]], platforms: tuple[str, ...] = ()) -> list[str]:
+                 dropped: list[tuple[Path, Path]], platforms: tuple[str, ...] = (),
+                 varying: list[str] | None = None) -> list[str]:
     """Lines that must be read before the numbers: groups that mix iteration counts, config keys,
     code or package versions; runs made under different BLAS (``platforms``: of every run found, repeats
-    included); repeated runs counted once."""
+    included); repeated runs counted once. ``varying``: :func:`~nninit.record.runs.varying_keys` of ``runs``, when
+    known."""
     lines = []
     for label, members in groups.items():
         iterations = sorted({r.metrics.get("iterations_run") for r in members if r.completed} - {None})
         if len(iterations) > 1:
             lines.append(f"group {label} mixes runs of {', '.join(map(str, iterations))} iterations")
-    for key in (k for k in varying_keys(runs) if k not in keys and k not in SEED_KEYS):
+    varying = varying_keys(runs) if varying is None else varying
+    for key in (k for k in varying if k not in keys and k not in SEED_KEYS):
         if any(len({json.dumps(r.config.get(key)) for r in members}) > 1 for members in groups.values()):
             lines.append(f"`{key}` varies within groups but is not grouped by (its runs are pooled)")
     for key in ("git_commit", "git_dirty", "numpy", "scikit-learn", "hydra-core", "python"):
@@ -195,8 +198,10 @@ def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
     return lines
 
 
-def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) -> list[str]:
-    """Lines naming what differs between groups, and the seeds pooled within them."""
+def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
+                varying: list[str] | None = None) -> list[str]:
+    """Lines naming what differs between groups, and the seeds pooled within them (``varying`` as in
+    :func:`warnings_for`)."""
     lines = []
     for key in keys:
         values = list(dict.fromkeys("null" if grp[0].get(key) is None else str(grp[0].get(key))
@@ -205,7 +210,8 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
             lines.append(f"- `{key}` differs between groups: {', '.join(values)}")
         else:
             lines.append(f"- `{key}` is {values[0]} in every run")
-    for key in (k for k in varying_keys(runs) if k in SEED_KEYS and k not in keys):
+    varying = varying_keys(runs) if varying is None else varying
+    for key in (k for k in varying if k in SEED_KEYS and k not in keys):
         within = max(len({json.dumps(r.config.get(key)) for r in members}) for members in groups.values())
         if within > 1:
             lines.append(f"- `{key}` is pooled within groups (up to {within} values in a group)")
@@ -215,9 +221,9 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str]) 
 def summary_text(c: Comparison, *, title: str, plots: bool, quick: bool) -> tuple[str, str]:
     """``summary.md`` and the console text of a comparison."""
     table = markdown_table(c.summaries, c.metrics)
-    warn = warnings_for(c.runs, c.groups, c.keys, c.dropped, c.platforms)
+    warn = warnings_for(c.runs, c.groups, c.keys, c.dropped, c.platforms, c.varying or None)
     best = which_is_best(c.summaries, c.diffs, c.primary, baseline=c.baseline, quick=quick)
-    diff_lines = differences(c.runs, c.groups, c.keys)
+    diff_lines = differences(c.runs, c.groups, c.keys, c.varying or None)
     primary = c.primary
     grouped_by = ", ".join(f"`{SHORT_NAMES.get(k, k)}`" for k in c.keys) or "nothing (one group)"
     text = [f"# {title}" + (" (quick run: decides nothing)" if quick else ""), ""]

@@ -277,8 +277,8 @@ def _run(folder: str, row: tuple, config: dict | None, curves: Curves | None) ->
     if problem is not None:
         return problem
     if curve is None:
-        def curve():
-            return curves.get(rel, now) or _record(rel, Path(folder), now)[6] or "{}"
+        def curve(names=None):
+            return curves.get(rel, now, names) or _record(rel, Path(folder), now)[6] or "{}"
     return IndexedRun(folder, metrics, config, _curve=curve, _last=last, _stored_error=error,
                       _majority={"train": train, "test": test})
 

@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 
 from nninit.record.runs.read import LABEL_KEYS, PLATFORM_KEYS, SHORT_NAMES, Run, is_seed_key, natural
 
 
 def varying_keys(runs: list[Run]) -> list[str]:
-    """Config keys whose value is not the same in every run (a missing key counts as None)."""
-    keys = sorted({k for r in runs for k in r.config})
-    varying = [k for k in keys if len({json.dumps(v) for v in _distinct([r.config.get(k) for r in runs])}) > 1]
+    """Config keys whose value is not the same in every run (a missing key counts as None; two values are the same
+    when their JSON is: ``1``, ``1.0`` and ``true`` differ, as do ``0.0`` and ``-0.0``).
+
+    The configs are read as columns (``operator.itemgetter`` and ``zip``) and each column's distinct values counted
+    in sets, so that 100,000 runs of a few dozen keys cost a fraction of a second."""
+    configs = [r.config for r in runs]
+    keys = sorted(set().union(*configs))
+    if not keys:
+        return []
+    try:
+        rows = map(operator.itemgetter(*keys), configs)
+        columns = zip(*rows) if len(keys) > 1 else [list(rows)]
+        columns = list(columns)
+    except KeyError:  # a run lacks a key: the column holds None there
+        columns = [[c.get(k) for c in configs] for k in keys]
+    varying = [k for k, column in zip(keys, columns, strict=True) if _varies(column)]
     return sorted(varying, key=lambda k: (k != "init.name", k != "data.name", k))
 
 
-def _distinct(values: list) -> list:
-    """One of each value of a flattened config (str, int, float, bool, None), telling apart every two values
-    whose JSON differs (``1``, ``1.0`` and ``True``; ``0.0`` and ``-0.0``), so that JSON-encoding these instead of
-    every run's gives the same set (100,000 runs have a handful of values per key)."""
+def _varies(values) -> bool:
+    """Whether the JSON of ``values`` (a flattened config's: str, int, float, bool, None) is not all the same. Values
+    of one type have the same JSON when they are equal (floats: when their ``repr`` is: ``0.0``/``-0.0``, NaN);
+    values of several types are compared by their JSON."""
+    kinds = set(map(type, values))
     try:
-        return list({(type(v), repr(v) if isinstance(v, float) else v): v for v in values}.values())
+        if len(kinds) == 1:
+            return len(set(map(repr, values)) if float in kinds else set(values)) > 1
+        distinct = {(type(v), repr(v) if isinstance(v, float) else v): v for v in values}.values()
     except TypeError:  # an unhashable value (a Run made by hand with a list in its config): every value
-        return values
+        distinct = values
+    return len({json.dumps(v) for v in distinct}) > 1
 
 
 def default_group_keys(runs: list[Run]) -> list[str]:

@@ -3,6 +3,7 @@ the keys a run is described by."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ SEED_KEYS = ("seed", "data.train_seed", "data.test_seed")
 key :func:`is_seed_key` accepts is pooled over the same way."""
 
 
+@functools.lru_cache(maxsize=4096)  # asked for each key of each run: 100,000 runs have a few dozen distinct keys
 def is_seed_key(key: str) -> bool:
     """True for a config key that only seeds randomness: ``seed`` (the weights), and every data or train key
     named ``*_seed`` (``data.train_seed``, a fixed data set's ``data.split_seed``, the minibatches'
@@ -109,19 +111,21 @@ class Run:
     _majority: dict = field(default_factory=dict)
     history_error: str | None = None
     """Why ``history.csv`` could not be read (missing or garbled), once :attr:`history` was asked for."""
-    _curve: str | Callable[[], str] | None = None
+    _curve: str | Callable[[tuple[str, ...] | None], str] | None = None
     """An indexed run's history (:mod:`~nninit.record.runs.index`): JSON of the thinned columns, parsed on demand
-    (or a function that reads it from the index, :class:`~nninit.record.runs.index.Curves`)."""
+    (or a function that reads it, or only some of its columns, from the index:
+    :class:`~nninit.record.runs.index.Curves`)."""
     _last: dict | str | None = None
     """An indexed run's last history row (column -> value; its JSON text until first asked for), so that its
     final numbers need no parsing of the curve."""
     _stored_error: str | None = None
     """An indexed run's :attr:`history_error`, reported (set and logged) when its history is first asked for."""
 
-    @property
+    @functools.cached_property
     def seed(self) -> tuple:
         """What varies between repeats of one config: the weight seed and the data seeds
-        (values of :data:`SEED_KEYS`). Runs of two groups with equal seeds pair."""
+        (values of :data:`SEED_KEYS`). Runs of two groups with equal seeds pair. Worked out once per run (a
+        comparison asks for it once per metric)."""
         others = tuple(v for k, v in sorted(self.config.items()) if is_seed_key(k) and k not in SEED_KEYS)
         return tuple(self.config.get(k) for k in SEED_KEYS) + others
 
@@ -165,13 +169,14 @@ class Run:
         many runs (the cost curves of 100,000) holds two columns of each at a time, not every column of every run."""
         if self._history is None and self._curve is not None:
             self._report(self._stored_error)
-            curve = self._curve_columns()
-            return {k: np.array(curve[k], dtype=float) for k in names if k in curve}
+            curve = self._curve_columns(names)
+            return {k: np.array(curve[k], dtype=float) for k in names if curve.get(k) is not None}
         history = self.history
         return {k: history[k] for k in names if k in history}
 
-    def _curve_columns(self) -> dict[str, list[float]]:
-        return json.loads(self._curve() if callable(self._curve) else self._curve)
+    def _curve_columns(self, names: tuple[str, ...] | None = None) -> dict[str, list[float] | None]:
+        """The stored curve's columns (``names`` only, or more, when given: the index reads just those)."""
+        return json.loads(self._curve(names) if callable(self._curve) else self._curve)
 
     def _report(self, error: str | None) -> None:
         """Set :attr:`history_error` and log it once (``missing``, or ``unreadable: why``)."""
@@ -202,7 +207,7 @@ class Run:
             return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
         last = self.last_row
         if name == "dead":
-            cols = [k for k in last if re.fullmatch(r"dead_\d+", k)]
+            cols = _dead_columns(tuple(last))
             return float(np.mean([last[k] for k in cols])) if cols else None
         return last.get(name)
 
@@ -262,10 +267,20 @@ class IndexedRun(Run):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
+@functools.lru_cache(maxsize=256)
+def _dead_columns(columns: tuple[str, ...]) -> list[str]:
+    """The columns of the fraction of dead units per layer (``dead_1``, ``dead_2``, ...) among ``columns`` (the runs
+    of a study share a handful of column sets)."""
+    return [k for k in columns if re.fullmatch(r"dead_\d+", k)]
+
+
 def load_metrics(runs: list[Run]) -> None:
-    """Parse the ``metrics.json`` text of every run of ``runs`` read from the index and not parsed yet, many at a
-    time (:func:`parse_many`): the same records as one at a time, in a fifth of the time. Callers that will read
-    the metrics of many runs call it first; it changes no result."""
+    """Parse the ``metrics.json`` text and the last history row of every run of ``runs`` read from the index and
+    not parsed yet, many at a time (:func:`parse_many`): the same records as one at a time, in a fifth of the time.
+    Callers that will read the metrics of many runs call it first; it changes no result."""
     pending = [r for r in runs if "_metrics_text" in r.__dict__]
     for run, metrics in zip(pending, parse_many([r.__dict__.pop("_metrics_text") for r in pending]), strict=True):
         run.metrics = metrics
+    pending = [r for r in runs if isinstance(r._last, str) and r._history is None]
+    for run, last in zip(pending, parse_many([r._last for r in pending]), strict=True):
+        run._last = last
