@@ -1,9 +1,16 @@
 """Benchmark: the training loop against a naive loop, the whole run against a plain script, how the
-loop's cost grows, sweeps (launchers and how busy they keep the cores), start-up.
+loop's cost grows, sweeps (launchers and how busy they keep the cores), start-up, and many runs.
 
-    python scripts/benchmark.py                 # about 10 minutes; writes benchmark.json and .png
-    python scripts/benchmark.py --quick         # about 2 minutes
+    python scripts/benchmark.py                 # about 20 minutes; writes benchmark.json and .png
+    python scripts/benchmark.py --quick         # about 2 minutes (no rows of many runs)
     python scripts/benchmark.py --whole-run     # the whole-run row only (a few repeats of two processes)
+    python scripts/benchmark.py --many-runs     # the rows of many runs only, up to 100,000 (about 12 minutes)
+    python scripts/benchmark.py --many-runs --runs 1000 --groups 10 --no-sweeps   # a small version of them
+
+The rows of many runs (issue 22) are those of ``scripts/benchmark_scale.py`` (``runs.py`` and ``compare.py`` on
+1,000 to 100,000 synthetic run folders, and on 100 groups x 10 seeds: wall, CPU, peak memory) and of
+``scripts/benchmark_sweeps.py`` (a 160-job sweep against the same trainings in a plain loop, the 30-job sweep's
+efficiency, a run folder's size by width); the full benchmark runs them at 1,000 and 10,000 runs.
 
 Writes into --out (default outputs/<date>/<time>_benchmark/). All ratios are measured in one
 run of this script, the two sides alternated, so they compare like with like on the same machine.
@@ -178,6 +185,51 @@ def startup(out: Path, repeats: int = 3) -> dict:
             for name, args in (("help_s", ["--help"]), ("cfg_job_s", ["--cfg", "job"]))}
 
 
+SCALE_TARGETS = {("compare.py", "100 groups x 10 seeds"): (10.0, None), ("compare.py", "10,000 runs"): (10.0, None),
+                 ("compare.py", "100,000 runs"): (60.0, 2048), ("runs.py --where --sort", "100,000 runs"): (5.0, None)}
+"""Issue 22's targets by (script, tree): wall seconds at most, and peak MB at most (None: none)."""
+
+
+def many_runs(out: Path, sizes: list[int], groups: int, sweeps: bool = True) -> dict:
+    """The rows of many runs: ``benchmark_scale.py``'s for ``groups`` x 10 seeds and for each of ``sizes`` runs, and
+    (``sweeps``) ``benchmark_sweeps.py``'s sweep and folder rows. Their folders are made under ``out/many_runs``."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import benchmark_scale
+    import benchmark_sweeps
+
+    work = out / "many_runs"
+    work.mkdir(parents=True, exist_ok=True)
+    template = benchmark_scale.template(work)
+    rows = benchmark_scale.rows_for(template, work, groups * 10, groups=groups) if groups else []
+    for n in sizes:
+        rows += benchmark_scale.rows_for(template, work, n)
+    results = {"scale": rows}
+    if sweeps:
+        results["sweep"] = benchmark_sweeps.sweep_rows(work)
+        results["folders"] = benchmark_sweeps.folder_rows(work)
+    results["load"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    return results
+
+
+def many_runs_table(results: dict) -> str:
+    """The rows of many runs as Markdown, each against its target."""
+    import benchmark_sweeps
+
+    lines = ["| row | wall | CPU | peak memory | target |", "|---|---|---|---|---|"]
+    for r in results["scale"]:
+        script, _, tree = r["row"].partition(", ")
+        tree = tree.removesuffix(", indexed").removesuffix(", building the index")
+        wall_max, mb_max = SCALE_TARGETS.get((script, tree), (None, None)) if "building" not in r["row"] else (None,
+                                                                                                            None)
+        target = "" if wall_max is None else f"< {wall_max:g} s" + (f", < {mb_max / 1024:g} GB" if mb_max else "")
+        missed = wall_max is not None and (r["wall_s"] >= wall_max or (mb_max is not None and r["peak_mb"] >= mb_max))
+        lines.append(f"| {r['row']} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | {r['peak_mb']:,} MB "
+                     f"| {target}{_mark(not missed)} |")
+    if "sweep" in results:
+        lines += ["", benchmark_sweeps.table(results)]
+    return "\n".join(lines)
+
+
 def machine() -> dict:
     """Where the numbers were measured: the date, the cores, Python, numpy, and the numerical platform
     (:func:`nninit.record.blas.numerical_platform`: the BLAS library, version, kernel and threads, the CPU)."""
@@ -274,6 +326,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="output folder (default outputs/<date>/<time>_benchmark)")
     parser.add_argument("--quick", action="store_true", help="a reduced version, about two minutes")
     parser.add_argument("--whole-run", action="store_true", help="only the whole run against the plain script")
+    parser.add_argument("--many-runs", action="store_true",
+                        help="only the rows of many runs (runs.py and compare.py on synthetic run folders, the 160-job "
+                             "sweep, the 30-job sweep's efficiency, the folder size by width)")
+    parser.add_argument("--runs", nargs="+", type=int, metavar="N",
+                        help="the synthetic trees of the rows of many runs (default: 1000 10000 100000 with "
+                             "--many-runs, 1000 10000 in the full benchmark)")
+    parser.add_argument("--groups", type=int, default=100, help="the tree of GROUPS x 10 seeds (0: none; default 100)")
+    parser.add_argument("--no-sweeps", action="store_true", help="the rows of many runs without the sweep and folder "
+                                                                 "rows")
     args = parser.parse_args(argv)
     if args.out:
         out = Path(args.out)
@@ -291,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"whole run: {_s(w['harness_s'])} against the plain script {_s(w['plain_s'])}: ratio {w['ratio']:.2f} "
               f"(≤ {TARGETS['whole_run']}){_mark(w['ratio'] <= TARGETS['whole_run'])}; load average {os.getloadavg()}")
         return 0
+    if args.many_runs:
+        results["many_runs"] = many_runs(out, args.runs or [1000, 10000, 100000], args.groups, not args.no_sweeps)
+        write_json(out / "benchmark.json", results)
+        print(many_runs_table(results["many_runs"]))
+        print(f"\nWritten: {out / 'benchmark.json'}")
+        return 0
     print("seed run ...", flush=True)
     results["seed_run"] = seed_run(repeats=3 if args.quick else 5)
     print("scaling ...", flush=True)
@@ -301,9 +368,14 @@ def main(argv: list[str] | None = None) -> int:
     results["sweep"] = sweep(out, args.quick, repeats=3)
     print("start-up ...", flush=True)
     results["startup"] = startup(out)
+    if not args.quick:
+        print("many runs ...", flush=True)
+        results["many_runs"] = many_runs(out, args.runs or [1000, 10000], args.groups, not args.no_sweeps)
     write_json(out / "benchmark.json", results)
     plot(results, out / "benchmark.png")
     print(table(results))
+    if "many_runs" in results:
+        print("\n" + many_runs_table(results["many_runs"]))
     print(f"\nWritten: {out / 'benchmark.json'}, {out / 'benchmark.png'}")
     return 0
 

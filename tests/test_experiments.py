@@ -69,6 +69,25 @@ def test_all_inits_quick(tmp_path):
         assert (out / data / "differences.png").is_file()
 
 
+@pytest.mark.slow
+def test_benchmark_rows_of_many_runs(tmp_path):
+    """benchmark.py --many-runs, small: runs.py and compare.py on synthetic trees each report a successful child
+    process with its wall, CPU and memory, and the table names every row (timings are not tested)."""
+    import json
+
+    out = tmp_path / "bench"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark.py"), "--many-runs", "--runs", "30",
+                           "--groups", "2", "--no-sweeps", "--out", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads((out / "benchmark.json").read_text())["many_runs"]["scale"]
+    assert [r["row"] for r in rows] == ["compare.py, 2 groups x 10 seeds, indexed", "runs.py, 30 runs, building the index",
+                                        "runs.py --where --sort, 30 runs, indexed", "compare.py, 30 runs, indexed"]
+    assert all(r["ok"] and r["wall_s"] > 0 and r["cpu_s"] > 0 and r["peak_mb"] > 0 for r in rows), rows
+    for r in rows:
+        assert f"| {r['row']} |" in proc.stdout
+
+
 def test_benchmark_quick(tmp_path):
     """The quick benchmark writes its files, and the harness and naive loops agree (timings are not tested)."""
     import json
