@@ -81,7 +81,8 @@ def test_benchmark_rows_of_many_runs(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads((out / "benchmark.json").read_text())["many_runs"]["scale"]
-    assert [r["row"] for r in rows] == ["compare.py, 2 groups x 10 seeds, indexed", "runs.py, 30 runs, building the index",
+    assert [r["row"] for r in rows] == ["compare.py, 2 groups x 10 seeds, indexed",
+                                        "runs.py, 30 runs, building the index",
                                         "runs.py --where --sort, 30 runs, indexed", "compare.py, 30 runs, indexed"]
     assert all(r["ok"] and r["wall_s"] > 0 and r["cpu_s"] > 0 and r["peak_mb"] > 0 for r in rows), rows
     for r in rows:

@@ -23,6 +23,8 @@ from nninit.record import runfolder
 from nninit.record.runs import find, find_runs, find_where, where
 from nninit.record.runs.conditions import matches, parse_condition, superset_sql
 from nninit.record.runs.index import CURVE_POINTS, INDEX_NAME, SCHEMA_VERSION, thinned
+from nninit.record.runs.listing import listed
+from nninit.record.runs.read import BRIEF_FIELDS, NUMBER_FIELDS
 
 
 def write_run(folder, *, init="he", seed=1, accuracy=0.9, rows=5, status="completed", hidden=3):
@@ -285,3 +287,17 @@ def test_a_cut_array_file_is_missing_data_not_a_crash(tree, content):
         assert run.majority("train") == 0.5
     with pytest.raises(ValueError, match="data.npz is not a readable .npz file"):
         runfolder.load_arrays(tree / "job0" / "data.npz")
+
+
+def test_a_listing_reads_the_brief_copy_and_parses_no_record(tree, capsys):
+    """Through the index, the fields a listing shows are read from the index's brief copy (the same values as the
+    folder's metrics.json), and listing the runs parses no whole record."""
+    find_runs([tree], index=True)
+    runs, plain = find_runs([tree], index=True)[0], find_runs([tree])[0]
+    for a, b in zip(runs, plain, strict=True):
+        assert [a.recorded(k) for k in BRIEF_FIELDS] == [b.metrics.get(k) for k in BRIEF_FIELDS]
+        assert [a.value(k) for k in NUMBER_FIELDS] == [b.value(k) for k in NUMBER_FIELDS]
+        assert "_metrics_text" in a.__dict__  # still unparsed
+    total, selected = listed([tree], ["init=he", "status=completed"], "test_accuracy")
+    assert total == 6 and len(selected) == 3 and all("_metrics_text" in r.__dict__ for r in selected)
+    assert selected[0].metrics["test_accuracy"] == selected[0].recorded("test_accuracy")  # parsed when asked for

@@ -150,14 +150,14 @@ def where(runs: list[Run], conditions: list[str] | None) -> list[Run]:
         if runs and key not in known and key not in WHERE_KEYS:
             raise ValueError(f"--where {condition!r}: no run has the key {key!r}; accepted: "
                              f"{', '.join(WHERE_KEYS)} and the config keys {', '.join(sorted(known))}")
-    if any(key not in known for _, key, _ in parsed):
-        load_metrics(runs)  # status, tags, labels and platform keys are read from every run's record
+    if any(key in PLATFORM_KEYS and key not in known for _, key, _ in parsed):
+        load_metrics(runs)  # the platform is read from every run's whole record
 
     def holds(run: Run, key: str, value: str) -> bool:
         if key == "tags":
-            return value in [str(t) for t in run.metrics.get("tags") or []]
+            return value in [str(t) for t in run.recorded("tags") or []]
         if key == "status":
-            return run.metrics.get("status") == value
+            return run.recorded("status") == value
         if key not in run.config and key not in LABEL_KEYS and key not in PLATFORM_KEYS:
             return False
         return matches(run.get(key), value)

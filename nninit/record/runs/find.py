@@ -12,7 +12,7 @@ from pathlib import Path
 from nninit.record import runfolder
 from nninit.record.runs.conditions import parse_condition, superset_sql, where
 from nninit.record.runs.index import INDEX_NAME, Curves, Index, discard, file_stamp, stamp, thinned, unchanged_folder
-from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, flatten, natural, parse_many
+from nninit.record.runs.read import NUMBER_FIELDS, IndexedRun, Run, brief, flatten, natural, parse_many
 
 log = logging.getLogger("nninit.record.runs")
 
@@ -256,7 +256,7 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
     """The index row of ``folder`` (:meth:`Index.update`), read after its stamp ``now`` was taken."""
     run = read_folder(folder)
     if isinstance(run, str):
-        return (rel, now, run, None, None, None, None, None, None, None)
+        return (rel, now, run, None, None, None, None, None, None, None, None)
     try:
         history, error = runfolder.read_history(folder / runfolder.HISTORY), None
     except FileNotFoundError:
@@ -266,20 +266,21 @@ def _record(rel: str, folder: Path, now: str) -> tuple:
     last = {k: float(v[-1]) for k, v in history.items() if len(v)}
     # the config as json.dumps writes it by default: conditions.superset_sql searches its text
     return (rel, now, None, json.dumps(run.metrics), json.dumps(run.config, separators=(", ", ": ")), json.dumps(last),
-            json.dumps(thinned(history)), error, run.majority("train"), run.majority("test"))
+            json.dumps(thinned(history)), error, run.majority("train"), run.majority("test"),
+            json.dumps(brief(run.metrics)))
 
 
 def _run(folder: str, row: tuple, config: dict | None, curves: Curves | None) -> Run | str:
     """A :class:`Run` (or the reason it is skipped) from its index row (:meth:`Index.rows`) and its parsed config; a
     row without its curve reads it from ``curves`` when the history is first asked for (or the folder, when the row
     changed)."""
-    rel, now, problem, metrics, _, last, curve, error, train, test = row
+    rel, now, problem, metrics, _, last, curve, error, train, test, brief_text = row
     if problem is not None:
         return problem
     if curve is None:
         def curve(names=None):
             return curves.get(rel, now, names) or _record(rel, Path(folder), now)[6] or "{}"
-    return IndexedRun(folder, metrics, config, _curve=curve, _last=last, _stored_error=error,
+    return IndexedRun(folder, metrics, config, brief_text, _curve=curve, _last=last, _stored_error=error,
                       _majority={"train": train, "test": test})
 
 

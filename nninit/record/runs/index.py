@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 INDEX_NAME = ".nninit_index.sqlite"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 60.0
 """How long a writer waits for another writer's transaction before giving up (and keeping its index in memory)."""
 CURVE_POINTS = 256
@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS runs (
     curve TEXT,                 -- the history thinned (thinned()), JSON {column: [values]}
     history_error TEXT,         -- Run.history_error of the folder
     majority_train REAL,
-    majority_test REAL
+    majority_test REAL,
+    brief TEXT                  -- the fields of metrics.json a listing shows (read.BRIEF_FIELDS), JSON
 )
 """
 
@@ -176,12 +177,12 @@ class Index:
 
     def rows(self, curves: bool = True, narrow: tuple[str, list] | None = None) -> list[tuple]:
         """The rows of the runs, as :meth:`update` takes them: ``(path, stamp, problem, metrics, config, last, curve,
-        history_error, majority_train, majority_test)``; ``curves=False``: ``curve`` is None (:class:`Curves`
+        history_error, majority_train, majority_test, brief)``; ``curves=False``: ``curve`` is None (:class:`Curves`
         reads it when asked for). ``narrow`` (an SQL condition on ``config`` and its parameters,
         :func:`~nninit.record.runs.conditions.superset_sql`): only the rows where it holds (:meth:`passed_over`
         gives the others)."""
         columns = "*" if curves else ("path, stamp, problem, metrics, config, last, NULL, history_error, "
-                                      "majority_train, majority_test")
+                                      "majority_train, majority_test, brief")
         if narrow is None:
             return self.db.execute(f"SELECT {columns} FROM runs").fetchall()
         return self.db.execute(f"SELECT {columns} FROM runs WHERE coalesce(({narrow[0]}), 0)", narrow[1]).fetchall()
@@ -193,7 +194,7 @@ class Index:
 
     def update(self, fresh: list[tuple], gone: list[str]) -> None:
         """In one transaction: write the rows read again (``(path, stamp, problem, metrics, config, last, curve,
-        history_error, majority_train, majority_test)``) and drop the runs whose folders are gone. When the file
+        history_error, majority_train, majority_test, brief)``) and drop the runs whose folders are gone. When the file
         cannot be written, the index moves to memory (with :attr:`note`) and the update is made there."""
         if not fresh and not gone:
             return
@@ -208,13 +209,13 @@ class Index:
             old = self.db.execute("SELECT * FROM runs").fetchall()
             self.db.close()
             self.db = self._open(None)
-            self.db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", old)
+            self.db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", old)
             self._write(fresh, gone)
 
     def _write(self, fresh: list[tuple], gone: list[str]) -> None:
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
+            self.db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fresh)
             self.db.executemany("DELETE FROM runs WHERE path = ?", [(p,) for p in gone])
             self.db.execute("COMMIT")
         except BaseException:

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nninit.record.runs.find import find_where
-from nninit.record.runs.read import Run, load_metrics
+from nninit.record.runs.read import Run
 
 COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accuracy", "test_accuracy", "final_cost",
            "folder")
@@ -72,7 +72,6 @@ def listed(paths: list[str | Path], conditions: list[str] | None = None, sort: s
     if not selected:
         return total, []
     key = sort_key(sort, selected)
-    load_metrics(selected)  # every listed run's record, parsed many at a time
     return total, sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=reverse)
 
 
@@ -91,11 +90,11 @@ def working_folder() -> Path:
 
 
 COLUMN_VALUES = {
-    "started": lambda run: run.metrics.get("started_at"),
-    "name": lambda run: run.metrics.get("name"),
-    "overrides": lambda run: " ".join(str(o) for o in run.metrics.get("overrides") or []),
-    "status": lambda run: run.metrics.get("status"),
-    "iterations": lambda run: run.metrics.get("iterations_run"),
+    "started": lambda run: run.recorded("started_at"),
+    "name": lambda run: run.recorded("name"),
+    "overrides": lambda run: " ".join(str(o) for o in run.recorded("overrides") or []),
+    "status": lambda run: run.recorded("status"),
+    "iterations": lambda run: run.recorded("iterations_run"),
     "train_accuracy": lambda run: run.value("train_accuracy"),
     "test_accuracy": lambda run: run.value("test_accuracy"),
     "final_cost": lambda run: run.value("final_cost"),
@@ -134,9 +133,9 @@ def sort_key(key: str, runs: list[Run]):
     elif any(short in r.config for r in runs):
         def value(run):
             return run.get(short)
-    elif any(isinstance(r.metrics.get(key), (int, float, str)) for r in runs):
+    elif any(isinstance(r.recorded(key), (int, float, str)) for r in runs):
         def value(run):
-            return run.metrics.get(key)
+            return run.recorded(key)
     else:
         config_keys = {k for r in runs for k in r.config}
         raise ValueError(f"--sort {key!r}: not a column, config key or metrics.json value of these runs; accepted: "

@@ -43,8 +43,16 @@ never grouped by unless asked."""
 NUMBER_FIELDS = ("train_accuracy", "test_accuracy", "final_cost", "iterations_run", "wall_time_s", "diverged_at")
 """Fields of ``metrics.json`` that are a number or null; a run where one is anything else is malformed
 and left out (:func:`find_runs`), never counted in ``n`` without its value."""
+BRIEF_FIELDS = ("status", "name", "tags", "overrides", "started_at", "finished_at", *NUMBER_FIELDS)
+"""The fields of ``metrics.json`` a listing shows and ``--where`` reads: the run index keeps them apart
+(:func:`brief`), so that a run read from it is listed without parsing its whole record."""
 CHANCE_MARGIN = 0.01
 """A run is 'at chance' when its train accuracy is at most the majority-class rate plus this."""
+
+
+def brief(metrics: dict) -> dict:
+    """The fields of :data:`BRIEF_FIELDS` that ``metrics`` holds."""
+    return {k: metrics[k] for k in BRIEF_FIELDS if k in metrics}
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
@@ -134,7 +142,7 @@ class Run:
         key (:data:`LABEL_KEYS`: ``name``, recorded beside the config) or of its platform
         (:data:`PLATFORM_KEYS`); None when it has none."""
         if key in LABEL_KEYS and key not in self.config:
-            return self.metrics.get(key)
+            return self.recorded(key)
         if key in PLATFORM_KEYS and key not in self.config:
             return (self.metrics.get("environment") or {}).get(key)
         return self.config.get(key)
@@ -199,11 +207,20 @@ class Run:
             return self._last
         return {k: float(v[-1]) for k, v in self.history.items() if len(v)}
 
+    def recorded(self, key: str, default=None):
+        """The run's ``metrics.json`` value of ``key`` (``status``, ``tags``, ``test_accuracy``, ...), or
+        ``default``."""
+        found, v = self._recorded(key)
+        return v if found else default
+
+    def _recorded(self, key: str) -> tuple[bool, object]:
+        return key in self.metrics, self.metrics.get(key)
+
     def value(self, name: str) -> float | None:
         """A number for this run: a ``metrics.json`` key, or a ``history.csv`` column at its last
         row, or ``dead`` (mean over hidden layers of the final fraction of dead units)."""
-        if name in self.metrics:
-            v = self.metrics[name]
+        found, v = self._recorded(name)
+        if found:
             return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
         last = self.last_row
         if name == "dead":
@@ -247,14 +264,16 @@ class Run:
 
 class IndexedRun(Run):
     """A run read back from the run index (:mod:`~nninit.record.runs.index`): its ``metrics.json`` text is parsed
-    when :attr:`metrics` is first asked for (:func:`load_metrics` parses many at once), and its ``path`` made when
-    first asked for."""
+    when :attr:`metrics` is first asked for (:func:`load_metrics` parses many at once), the fields of
+    :data:`BRIEF_FIELDS` are read from the index's brief copy until then (:meth:`recorded`, :meth:`value`), and
+    its ``path`` is made when first asked for."""
 
-    def __init__(self, path: str, metrics_text: str, config: dict, **stored):
+    def __init__(self, path: str, metrics_text: str, config: dict, brief_text: str | None = None, **stored):
         super().__init__(None, {}, config, **stored)
         del self.__dict__["metrics"], self.__dict__["path"]
         self._path_text = path
         self._metrics_text = metrics_text
+        self._brief: dict | str | None = brief_text
 
     def __getattr__(self, name: str):
         pending = self.__dict__
@@ -265,6 +284,13 @@ class IndexedRun(Run):
             self.path = Path(pending.pop("_path_text"))
             return self.path
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _recorded(self, key: str) -> tuple[bool, object]:
+        if "_metrics_text" in self.__dict__ and key in BRIEF_FIELDS and self._brief is not None:
+            if isinstance(self._brief, str):
+                self._brief = json.loads(self._brief)
+            return key in self._brief, self._brief.get(key)
+        return super()._recorded(key)
 
 
 @functools.lru_cache(maxsize=256)
