@@ -192,41 +192,33 @@ SCALE_TARGETS = {("compare.py", "100 groups x 10 seeds"): (10.0, None), ("compar
 
 def many_runs(out: Path, sizes: list[int], groups: int, sweeps: bool = True) -> dict:
     """The rows of many runs: ``benchmark_scale.py``'s for ``groups`` x 10 seeds and for each of ``sizes`` runs, and
-    (``sweeps``) ``benchmark_sweeps.py``'s sweep and folder rows. Their folders are made under ``out/many_runs``."""
-    sys.path.insert(0, str(REPO / "scripts"))
-    import benchmark_scale
-    import benchmark_sweeps
-
-    work = out / "many_runs"
-    work.mkdir(parents=True, exist_ok=True)
-    template = benchmark_scale.template(work)
-    rows = benchmark_scale.rows_for(template, work, groups * 10, groups=groups) if groups else []
-    for n in sizes:
-        rows += benchmark_scale.rows_for(template, work, n)
-    results = {"scale": rows}
+    (``sweeps``) ``benchmark_sweeps.py``'s sweep and folder rows, each script run as a child process (scripts do
+    not import one another) writing its rows as JSON under ``out``."""
+    scale = out / "benchmark_scale.json"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark_scale.py"), "--runs", *map(str, sizes),
+                    "--groups", str(groups), "--tmp", str(out), "--out", str(scale)], check=True)
+    results = {"scale": json.loads(scale.read_text())}
     if sweeps:
-        results["sweep"] = benchmark_sweeps.sweep_rows(work)
-        results["folders"] = benchmark_sweeps.folder_rows(work)
-    results["load"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+        folder = out / "sweeps"
+        shown = subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark_sweeps.py"), "--out", str(folder)],
+                               check=True, capture_output=True, text=True).stdout
+        results.update(json.loads((folder / "benchmark_sweeps.json").read_text()), sweeps_table=shown.strip())
     return results
 
 
 def many_runs_table(results: dict) -> str:
     """The rows of many runs as Markdown, each against its target."""
-    import benchmark_sweeps
-
     lines = ["| row | wall | CPU | peak memory | target |", "|---|---|---|---|---|"]
     for r in results["scale"]:
         script, _, tree = r["row"].partition(", ")
-        tree = tree.removesuffix(", indexed").removesuffix(", building the index")
-        wall_max, mb_max = SCALE_TARGETS.get((script, tree), (None, None)) if "building" not in r["row"] else (None,
-                                                                                                            None)
+        tree = tree.removesuffix(", indexed")
+        wall_max, mb_max = SCALE_TARGETS.get((script, tree), (None, None))
         target = "" if wall_max is None else f"< {wall_max:g} s" + (f", < {mb_max / 1024:g} GB" if mb_max else "")
         missed = wall_max is not None and (r["wall_s"] >= wall_max or (mb_max is not None and r["peak_mb"] >= mb_max))
         lines.append(f"| {r['row']} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | {r['peak_mb']:,} MB "
                      f"| {target}{_mark(not missed)} |")
-    if "sweep" in results:
-        lines += ["", benchmark_sweeps.table(results)]
+    if "sweeps_table" in results:
+        lines += ["", results["sweeps_table"]]
     return "\n".join(lines)
 
 
