@@ -461,3 +461,25 @@ def test_varying_keys_tell_values_apart_as_their_json_does():
     lacking = Run(Path("r9"), {}, {"same": "x"})  # a missing key counts as None, wherever the run lacking it stands
     assert varying_keys([lacking, *runs(None, None)]) == [] and varying_keys([*runs(None), lacking]) == []
     assert varying_keys([lacking, *runs(None, 2)]) == ["k"] and varying_keys([*runs(2), lacking]) == ["k"]
+
+
+def test_labels_that_read_alike_stay_two_groups_and_named_runs_are_not_repeats(tmp_path):
+    """A name null and a name "null", a learning rate 0.01 and a text "0.01" (hand-edited records) are two groups
+    with two labels, not a crash; grouped by name, runs of one config and seed with other names are not repeats."""
+    for folder, name, lr in (("a", None, 0.01), ("b", "null", 0.01), ("c", "x", "0.01"), ("d", "y", 0.01)):
+        fake_run(tmp_path / "runs" / folder, "he", 1, 0.9, lr=lr)
+        metrics = runfolder.read_json(tmp_path / "runs" / folder / "metrics.json")
+        runfolder.write_json(tmp_path / "runs" / folder / "metrics.json", {**metrics, "name": name})
+    table, _ = write_summary([tmp_path / "runs"], tmp_path / "by_name", group_by=["name"], plots=False)
+    assert {r["group"] for r in _rows(tmp_path / "by_name" / "summary.csv")} == {
+        "name=null", 'name="null"', "name=x", "name=y"}
+    assert "repeats the config" not in table
+    write_summary([tmp_path / "runs"], tmp_path / "by_lr", group_by=["train.learning_rate"], plots=False)
+    assert {r["group"] for r in _rows(tmp_path / "by_lr" / "summary.csv")} == {
+        "train.learning_rate=0.01", 'train.learning_rate="0.01"'}
+
+
+def test_one_repeat_is_said_in_the_singular(three_inits, tmp_path):
+    shutil.copytree(three_inits / "he_3", three_inits / "he_3_copy")
+    table, _ = write_summary([three_inits], tmp_path, plots=False)
+    assert "1 run repeats the config and seeds of another and counts once" in table

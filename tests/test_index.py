@@ -301,3 +301,19 @@ def test_a_listing_reads_the_brief_copy_and_parses_no_record(tree, capsys):
     total, selected = listed([tree], ["init=he", "status=completed"], "test_accuracy")
     assert total == 6 and len(selected) == 3 and all("_metrics_text" in r.__dict__ for r in selected)
     assert selected[0].metrics["test_accuracy"] == selected[0].recorded("test_accuracy")  # parsed when asked for
+
+
+def test_an_edit_whose_time_was_put_back_is_still_seen(tree):
+    """metrics.json edited in place at the same size, its modification time then put back (touch -d): the file's
+    ctime, which no program sets back, still says it changed."""
+    find_runs([tree], index=True)
+    metrics = tree / "job0" / "metrics.json"
+    before = metrics.stat()
+    text = metrics.read_text()
+    assert '"test_accuracy": 0.85' in text
+    with open(metrics, "r+") as f:
+        f.write(text.replace('"test_accuracy": 0.85', '"test_accuracy": 0.15'))
+    os.utime(metrics, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert metrics.stat().st_mtime_ns == before.st_mtime_ns and metrics.stat().st_size == before.st_size
+    job0 = {r.path.name: r for r in find_runs([tree], index=True)[0]}["job0"]
+    assert job0.recorded("test_accuracy") == 0.15

@@ -263,3 +263,23 @@ def test_a_repeated_baseline_is_refused(index_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--baseline given twice (init=he, init=zeros): give one group" in err
     assert not (tmp_path / "c").exists()
+
+
+def test_reverse_sorting_keeps_the_runs_without_a_value_last(index_dir, capsys):
+    """--sort KEY --reverse: the largest first, the runs that lack KEY still last (as the help says)."""
+    for reverse in ([], ["--reverse"]):
+        code, out, _ = _main(runs_script, [index_dir, "--sort", "name", "--format", "csv", *reverse], capsys)
+        names = [row["name"] for row in csv.DictReader(io.StringIO(out))]
+        assert code == 0 and names[-2:] == ["", ""]  # d and f have no name
+        assert names[:-2] == sorted(names[:-2], reverse=bool(reverse))
+
+
+def test_the_api_lists_as_the_script_and_takes_one_condition_as_a_string(index_dir):
+    import nninit
+
+    listing = nninit.runs(index_dir, where="init=he", sort="test_accuracy", reverse=True)
+    assert sorted(r.path.name for r in listing) == list("bcde")
+    accuracies = [row["test_accuracy"] for row in listing.rows if row["test_accuracy"] is not None]
+    assert accuracies == sorted(accuracies, reverse=True)
+    assert len(nninit.runs(index_dir, where=["init=he", "seed=2"])) == 1
+    assert list(nninit.runs(index_dir, where="init=lsuv")) == []  # none: an empty listing (the script exits 2)

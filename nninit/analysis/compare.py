@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nninit.analysis import stats
 from nninit.record.runs import (
+    LABEL_KEYS,
     PLATFORM_KEYS,
     SHORT_NAMES,
     Run,
@@ -156,7 +157,8 @@ def summarize(
         raise ValueError(f"--ci-method {method!r}: accepted are {', '.join(stats.METHODS)}")
     runs, skipped = _found(paths, where, index)
     platforms = tuple(sorted({str(r.get("blas")) for r in runs if r.get("blas") is not None}))
-    runs, dropped = deduplicate(runs, [k for k in group_by or [] if k in PLATFORM_KEYS])
+    # grouped by a label (name) or the platform, runs that differ in it are two measurements, not repeats
+    runs, dropped = deduplicate(runs, [k for k in group_by or [] if k in PLATFORM_KEYS or k in LABEL_KEYS])
     if dropped:
         log.warning("%d repeated run(s) counted once (same config and seeds; the most recent kept): %s", len(dropped),
                     "; ".join(f"{d} (kept {k})" for d, k in dropped))

@@ -191,9 +191,9 @@ def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
                      "every matrix product differ, and a chaotic run can end elsewhere; `--group-by blas_kernel` "
                      f"compares them): {', '.join(platforms)}")
     if dropped:
-        repeat = "runs repeat" if len(dropped) > 1 else "run repeats"
+        repeat, count = ("runs repeat", "count") if len(dropped) > 1 else ("run repeats", "counts")
         lines.append(f"{len(dropped)} {repeat} the config and seeds of another and "
-                     "count once (the most recent kept): "
+                     f"{count} once (the most recent kept): "
                      + "; ".join(f"`{d}` (kept `{k}`)" for d, k in dropped))
     return lines
 

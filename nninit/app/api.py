@@ -174,8 +174,9 @@ class Comparison:
         return self.text
 
 
-def compare(folders, *, group_by: list[str] | None = None, metric: str | list[str] | None = None,
-            baseline: str | None = None, where: list[str] | None = None, out: str | Path | None = None) -> Comparison:
+def compare(folders, *, group_by: str | list[str] | None = None, metric: str | list[str] | None = None,
+            baseline: str | None = None, where: str | list[str] | None = None,
+            out: str | Path | None = None) -> Comparison:
     """Compare finished runs as ``scripts/compare.py FOLDERS --group-by ... --metric ...`` does.
 
     Parameters
@@ -183,7 +184,8 @@ def compare(folders, *, group_by: list[str] | None = None, metric: str | list[st
     folders : path or list of paths
         Run folders and folders holding runs (searched recursively).
     group_by, baseline, where
-        As ``--group-by``, ``--baseline`` and ``--where`` (:func:`nninit.app.report.write_summary`).
+        As ``--group-by``, ``--baseline`` and ``--where`` (:func:`nninit.app.report.write_summary`); one key or
+        condition may be given as a string.
     metric : str or list of str, optional
         As ``--metric``: the first is the primary metric ("Which is best?" is about it).
     out : path, optional
@@ -201,11 +203,16 @@ def compare(folders, *, group_by: list[str] | None = None, metric: str | list[st
     paths = [folders] if isinstance(folders, (str, Path)) else list(folders)
     metrics = [metric] if isinstance(metric, str) else list(metric or [])
     title = "Comparison of " + ", ".join(str(p) for p in paths)
-    result = summarize(paths, group_by=group_by, metrics=tuple(dict.fromkeys(metrics)) or None,
-                       primary=metrics[0] if metrics else "test_accuracy", baseline=baseline, where=where)
+    result = summarize(paths, group_by=_strings(group_by) or None, metrics=tuple(dict.fromkeys(metrics)) or None,
+                       primary=metrics[0] if metrics else "test_accuracy", baseline=baseline, where=_strings(where))
     written = write_comparison(result, out, title=title)[1] if out is not None else []
     markdown, text = summary_text(result, title=title, plots=out is not None, quick=False)
     return Comparison(result, text, markdown, written)
+
+
+def _strings(value: str | list[str] | None) -> list[str]:
+    """A list of strings from one string or a list (a string is one item, not its characters)."""
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 class Listing(list):
@@ -222,8 +229,20 @@ class Listing(list):
         return self._render(self.rows, "md")
 
 
-def runs(root: str | Path | list = "outputs", *, where: list[str] | None = None, sort: str = "started") -> Listing:
-    """The runs under ``root`` that meet every ``where`` condition, as ``scripts/runs.py ROOT --where ...``.
+def runs(root: str | Path | list = "outputs", *, where: str | list[str] | None = None, sort: str = "started",
+         reverse: bool = False) -> Listing:
+    """The runs under ``root`` that meet every ``where`` condition, as ``scripts/runs.py ROOT --where ... --sort ...
+    [--reverse]`` lists them; none, when none does (the script says so and exits 2).
+
+    Parameters
+    ----------
+    root : path or list of paths, default="outputs"
+    where : str or list of str, optional
+        ``KEY=VALUE`` conditions, all of which must hold (one may be given as a string).
+    sort : str, default="started"
+        A column, a config key or a ``metrics.json`` number; runs without a value come last.
+    reverse : bool, default=False
+        The largest (or latest) first.
 
     Raises
     ------
@@ -234,5 +253,6 @@ def runs(root: str | Path | list = "outputs", *, where: list[str] | None = None,
     """
     from nninit.record.runs.listing import listed, render, row
 
-    _, selected = listed([root] if isinstance(root, (str, Path)) else list(root), where, sort)
+    _, selected = listed([root] if isinstance(root, (str, Path)) else list(root), _strings(where), sort,
+                         reverse=reverse)
     return Listing(selected, [row(r) for r in selected], render)

@@ -69,9 +69,29 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
 
 
 def group_label(run: Run, keys: list[str]) -> str:
-    """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null)."""
-    parts = [f"{SHORT_NAMES.get(k, k)}={'null' if run.get(k) is None else run.get(k)}" for k in keys]
+    """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null; a text that would
+    read as another value, such as ``"null"`` or ``"0.01"``, in quotes, so that two groups never share a label)."""
+    parts = [f"{SHORT_NAMES.get(k, k)}={_shown(run.get(k))}" for k in keys]
     return ", ".join(parts) if parts else "all runs"
+
+
+def _shown(value) -> str:
+    """A group key's value as a label shows it: None as null, a text as itself unless it reads as null, a boolean
+    or a number (then in JSON quotes), anything else as ``str`` gives it."""
+    if value is None:
+        return "null"
+    if isinstance(value, str) and (value.strip().lower() in ("null", "none", "~", "", "true", "false")
+                                   or value.startswith('"') or _is_number(value)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def label_keys(runs: list[Run], keys: list[str]) -> list[str]:

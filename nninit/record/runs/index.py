@@ -10,11 +10,11 @@ The folders stay the source of truth; the index is a cache of them, checked on e
 - the file is :data:`INDEX_NAME` at the root of the folders it indexes (a folder given to ``runs.py`` or
   ``compare.py`` that is not itself a run folder); ``.gitignore`` ignores it (and its ``-wal``/``-shm``);
 - each run's row holds a *stamp* (:func:`stamp`), taken before the files are read: the run folder's own
-  ``(mtime_ns, link count)`` and the ``(mtime_ns, size)`` of its ``metrics.json``, ``history.csv`` and
-  ``data.npz``. A folder whose stamp differs (changed since, or new) is read again; a row whose folder is gone is
-  dropped. A run folder whose own mtime and links are as indexed, and which held no folder but ``.hydra``, is not
-  listed again (no entry was made or removed in it; :func:`unchanged_folder`): for 100,000 runs that walk costs
-  four ``stat`` calls a run instead of a listing and three;
+  ``(mtime_ns, ctime_ns, link count)`` and the ``(mtime_ns, ctime_ns, size)`` of its ``metrics.json``,
+  ``history.csv`` and ``data.npz``. A folder whose stamp differs (changed since, or new) is read again; a row whose
+  folder is gone is dropped. A run folder whose own times and links are as indexed, and which held no folder but
+  ``.hydra``, is not listed again (no entry was made or removed in it; :func:`unchanged_folder`): for 100,000 runs
+  that walk costs four ``stat`` calls a run instead of a listing and three;
 - a missing file, one that is not a database, or one of another schema version (``PRAGMA user_version`` is
   :data:`SCHEMA_VERSION`) is rebuilt from the folders, never trusted over them;
 - where the index cannot be written (a read-only root, a full disk), it is kept in memory for this call only,
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 INDEX_NAME = ".nninit_index.sqlite"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_S = 60.0
 """How long a writer waits for another writer's transaction before giving up (and keeping its index in memory)."""
 CURVE_POINTS = 256
@@ -70,10 +70,11 @@ def stamp(folder: str, info: os.stat_result, nested: bool) -> str:
 
 
 def folder_head(info: os.stat_result, nested: bool) -> str:
-    """``'mtime_ns:links:nested|'`` of a folder. Its mtime changes whenever an entry is made, removed or renamed in
-    it, and the harness writes every file of a run by renaming a temporary one into place
-    (:func:`nninit.record.runfolder.atomic_write`), so every file it writes changes the folder's head."""
-    return f"{info.st_mtime_ns}:{info.st_nlink}:{int(nested)}|"
+    """``'mtime_ns:ctime_ns:links:nested|'`` of a folder. Its mtime changes whenever an entry is made, removed or
+    renamed in it, and the harness writes every file of a run by renaming a temporary one into place
+    (:func:`nninit.record.runfolder.atomic_write`), so every file it writes changes the folder's head; its ctime
+    changes with its permissions too (a folder made unreadable is listed again)."""
+    return f"{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_nlink}:{int(nested)}|"
 
 
 def unchanged_folder(old: str, info: os.stat_result) -> str | None:
@@ -85,13 +86,15 @@ def unchanged_folder(old: str, info: os.stat_result) -> str | None:
 
 
 def file_stamp(folder: str) -> str:
-    """``'mtime_ns:size'`` of each of :data:`STAMPED` in ``folder`` (``-`` for a missing file), joined by ``/``: a
-    file rewritten in place (which leaves the folder's mtime as it was) changes its own."""
+    """``'mtime_ns:ctime_ns:size'`` of each of :data:`STAMPED` in ``folder`` (``-`` for a missing or unreachable
+    file), joined by ``/``: a file rewritten in place (which leaves the folder's mtime as it was) changes its own
+    times, and the ctime, which no program can set back, also changes with a file's permissions or an mtime put
+    back by hand (``touch -d``)."""
     parts = []
     for name in STAMPED:
         try:
             st = os.stat(f"{folder}/{name}")  # a string join: a Path per file costs more than the stat
-            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+            parts.append(f"{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}")
         except OSError:
             parts.append("-")
     return "/".join(parts)

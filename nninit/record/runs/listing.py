@@ -24,6 +24,8 @@ TABLE_WIDTH = 160
 SHRINKABLE = ("overrides", "name")
 """Columns cut to fit the table's width (an experiment's runs have hundreds of characters of overrides)."""
 MIN_SHRUNK = 24
+MISSING = 2
+"""The rank :func:`sort_key` gives a run without a value (numbers are 0, text 1): last, also with ``reverse``."""
 
 
 def listed(paths: list[str | Path], conditions: list[str] | None = None, sort: str = "started", *,
@@ -72,7 +74,10 @@ def listed(paths: list[str | Path], conditions: list[str] | None = None, sort: s
     if not selected:
         return total, []
     key = sort_key(sort, selected)
-    return total, sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=reverse)
+    ordered = sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=reverse)
+    if reverse:  # the largest first, and still the runs without a value last
+        ordered = [r for r in ordered if key(r)[0] != MISSING] + [r for r in ordered if key(r)[0] == MISSING]
+    return total, ordered
 
 
 def folder_name(path: Path) -> str:
@@ -145,7 +150,7 @@ def sort_key(key: str, runs: list[Run]):
     def ordered(run: Run) -> tuple:
         v = value(run)
         if v is None:
-            return (2, 0, "")
+            return (MISSING, 0, "")
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return (0, float(v), "")
         return (1, 0, str(v))
