@@ -1,5 +1,6 @@
 """The training loop: recorded iterations, divergence, interruption, no side effects."""
 
+import json
 import logging
 import math
 import time
@@ -7,8 +8,10 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import compose
 
 import nninit.numerics.training as training
+from nninit.app.experiment import run
 from nninit.numerics.activations import Activation
 from nninit.numerics.initializers import initialize_parameters
 from nninit.numerics.recording import diagnostics, on_test_set
@@ -236,6 +239,28 @@ def _interrupt_at_call(monkeypatch, n):
         return real_backward(*args, **kwargs)
 
     monkeypatch.setattr(training, "backward_layers", interrupting_backward)
+
+
+def test_an_interrupt_keeps_its_message_for_the_run_record(circles, monkeypatch, tmp_path):
+    """The loop stops on a KeyboardInterrupt and keeps its message (the signal handler's 'stopped by SIGTERM'),
+    and the run's metrics.json records it: the test of a stopped joblib sweep reads it."""
+    real_backward = training.backward_layers
+    calls = {"n": 0}
+
+    def interrupting_backward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("stopped by SIGTERM")
+        return real_backward(*args, **kwargs)
+
+    monkeypatch.setattr(training, "backward_layers", interrupting_backward)
+    result = train(circles.X_train, circles.Y_train, _he(), TrainSettings(0.01, 100, 10))
+    assert result.status == "interrupted" and result.stopped_by == "stopped by SIGTERM"
+    calls["n"] = 0
+    with pytest.raises(KeyboardInterrupt, match="stopped by SIGTERM"):
+        run(compose(["train.num_iterations=100"]), tmp_path / "run", figures=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert (metrics["status"], metrics["error"]) == ("interrupted", "KeyboardInterrupt: stopped by SIGTERM")
 
 
 def test_an_interrupt_before_any_row_records_the_initial_state(circles, monkeypatch):

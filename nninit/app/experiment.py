@@ -261,8 +261,8 @@ def _save(cfg: dict, data, result, run_dir: Path, metrics: dict) -> None:
     log.info("Final cost (after %d iterations): %s", metrics["iterations_run"], metrics["final_cost"])
     log.info("Train accuracy: %s", metrics["train_accuracy"])
     log.info("Test accuracy: %s", metrics["test_accuracy"])
-    if result.status == "interrupted":
-        raise KeyboardInterrupt
+    if result.status == "interrupted":  # raised again as it came (its message names the signal), now recorded
+        raise KeyboardInterrupt(*[result.stopped_by] if result.stopped_by else [])
     runfolder.write_json(run_dir / runfolder.METRICS, metrics)  # the numbers, before the figures
     if result.status == "diverged":
         log.warning("Status: diverged at iteration %s (recorded as a result)", metrics["diverged_at"])

@@ -59,6 +59,9 @@ class TrainResult:
         Seconds spent in the loop.
     snapshots : list of (int, dict of str to ndarray)
         Copies of the parameters at the recorded iterations asked for (``snapshot_at``), in order.
+    stopped_by : str or None
+        With ``status='interrupted'``: the message of the ``KeyboardInterrupt`` that stopped the loop (``'stopped
+        by SIGTERM'`` from :mod:`nninit.record.signals`' handler; empty from Python's own); else None.
     """
 
     parameters: dict[str, np.ndarray]
@@ -68,6 +71,7 @@ class TrainResult:
     diverged_at: int | None = None
     wall_time: float = 0.0
     snapshots: list = field(default_factory=list)
+    stopped_by: str | None = None
 
 
 def _saturation_note(AL: np.ndarray, Y: np.ndarray) -> int:
@@ -299,7 +303,8 @@ def train(
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are checked, not warned about
             loop.run(settings, progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
+        loop.result.stopped_by = str(error)
         loop.interrupted()
     result = loop.result
     result.wall_time = time.perf_counter() - start

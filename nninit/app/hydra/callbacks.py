@@ -146,7 +146,7 @@ def _start_helpers(config: DictConfig, sweep_dir: str) -> None:
     _SUMMARY[:] = [Prepared(("nninit.app.report",))]
     launcher = str(config.hydra.launcher.get("_target_", ""))
     if "joblib" in launcher:
-        workers.stop_workers_after_they_record(sweep_dir)
+        workers.stop_workers_after_they_record(sweep_dir, launcher)
     elif "basic_launcher" not in launcher:  # jobs elsewhere (a cluster): this process waits, and stops on Ctrl-C
         unblock_stop_signals()
 

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import os
+import threading
 
 COUNTING_LAUNCHER = "hydra_plugins.nninit_sweeps.joblib_launcher.NninitJoblibLauncher"
 """``hydra/launcher=joblib``: nninit's joblib launcher, which counts the sweep's progress as results come back."""
 _LOCAL_WORKERS: list[str] = []
 """The sweep folder, when this process runs its jobs in local worker processes (joblib)."""
 _LIMITED: list = []
+_LAUNCHED = threading.Event()
+"""Set when nninit's joblib launcher starts sending its jobs (:func:`jobs_launched`)."""
 
 
 def one_blas_thread_per_worker() -> None:
@@ -25,15 +28,28 @@ def one_blas_thread_per_worker() -> None:
     _LIMITED.append(threadpool_limits(limits=1))
 
 
-def stop_workers_after_they_record(sweep_dir: str) -> None:
+def stop_workers_after_they_record(sweep_dir: str, launcher: str = COUNTING_LAUNCHER) -> None:
     """A joblib sweep stopped by Ctrl-C or SIGTERM: the workers record ``interrupted`` before the
     launcher kills them (:func:`nninit.record.signals.forward_stop_signals`), and a job a worker could not
-    record in time is recorded by this process once the launcher has stopped (:func:`record_stopped_jobs`)."""
+    record in time is recorded by this process once the launcher has stopped (:func:`record_stopped_jobs`).
+
+    The stop is passed on once the launcher runs its jobs: nninit's launcher says so (:func:`jobs_launched`; its
+    workers start while it composes the jobs' configs, where an interrupt would come out as another error);
+    another joblib launcher once its workers exist."""
     from nninit.record.signals import child_processes, forward_stop_signals
 
-    workers_started = lambda: any("loky" in command for command in child_processes().values())  # noqa: E731
-    forward_stop_signals(lambda: not running_jobs(sweep_dir), workers_started)
+    if launcher == COUNTING_LAUNCHER:
+        launched = _LAUNCHED.is_set
+    else:
+        launched = lambda: any("loky" in command for command in child_processes().values())  # noqa: E731
+    forward_stop_signals(lambda: not running_jobs(sweep_dir), launched)
     _LOCAL_WORKERS[:] = [sweep_dir]
+
+
+def jobs_launched() -> None:
+    """Called by nninit's joblib launcher once its workers are up and every job's config is composed: a stop
+    signal that came before is passed on to the workers from now on (:func:`stop_workers_after_they_record`)."""
+    _LAUNCHED.set()
 
 
 def running_jobs(sweep_dir: str) -> list[str]:

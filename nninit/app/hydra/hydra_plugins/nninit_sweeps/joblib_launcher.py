@@ -80,6 +80,7 @@ class NninitJoblibLauncher(JoblibLauncher):
         from joblib import Parallel, delayed, effective_n_jobs
 
         from nninit.app.hydra.sweep import JobComposer  # here: nninit.app.hydra registers this module
+        from nninit.app.hydra.workers import jobs_launched
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
@@ -95,6 +96,7 @@ class NninitJoblibLauncher(JoblibLauncher):
                         for k, job in enumerate(job_overrides)]
             for _ in booting:
                 pass
+            jobs_launched()  # a Ctrl-C that came while composing is passed on to the workers from now on
             log.info("Joblib.Parallel(%s) is launching %d jobs",
                      ",".join(f"{k}={v}" for k, v in self.joblib.items()), len(job_overrides))
             log.info("Launching jobs, sweep output dir : %s", sweep_dir)
