@@ -11,7 +11,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import compose, run_cli
+from conftest import compose, numeric_gradient, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,18 +142,7 @@ def _numeric_gradient(params, X, Y, activation, output, weight_decay, h=1e-6):
         penalty = 0.5 * weight_decay * sum(np.sum(p**2) for k, p in params.items() if k.startswith("W"))
         return cost(_forward(params, X, g)[0][-1], Y) + penalty
 
-    grads = {}
-    for key, value in params.items():
-        grads[key] = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            old = value[idx]
-            value[idx] = old + h
-            plus = objective()
-            value[idx] = old - h
-            minus = objective()
-            value[idx] = old
-            grads[key][idx] = (plus - minus) / (2 * h)
-    return grads
+    return numeric_gradient(params, objective, h)
 
 
 def _first_step(name, G, lr):

@@ -129,8 +129,8 @@ def run(cfg: dict, run_dir: str | Path, *, overrides: list[str] | None = None, l
         _validate(cfg, metrics)
         data = _data(cfg, run_dir, metrics)
         parameters = _initial(cfg, data, run_dir, metrics)
-        result = _train(cfg, data, parameters, metrics, animation)
-        _save(cfg, data, result, run_dir, metrics)
+        result, frames = _train(cfg, data, parameters, animation)
+        _save(cfg, data, result, frames, run_dir, metrics)
         if figures:
             drawing.draw(run_dir, {**metrics, "status": result.status}, animation=animation)
         metrics["status"] = result.status  # 'completed' only now that every file is there
@@ -217,10 +217,10 @@ def _initial(cfg: dict, data, run_dir: Path, metrics: dict) -> dict[str, np.ndar
     return parameters
 
 
-def _train(cfg: dict, data, parameters: dict[str, np.ndarray], metrics: dict, animation: bool):
+def _train(cfg: dict, data, parameters: dict[str, np.ndarray], animation: bool):
     """:func:`nninit.numerics.training.train` with a progress line, stopping at the first check after an
-    interrupt; with ``animation``, the frames of :func:`snapshot_iterations` evaluated as it trains
-    (``result.frames``: :class:`nninit.figures.boundary_grid.BoundaryFrames`, or None)."""
+    interrupt, and, with ``animation``, the frames of :func:`snapshot_iterations` evaluated as it trains
+    (:class:`nninit.figures.boundary_grid.BoundaryFrames`; None without)."""
     model, tr = cfg["model"], cfg["train"]
     frames = _frames(cfg, data, parameters) if animation else None
     snapshot_at = snapshot_iterations(tr["num_iterations"], tr["print_every"]) if frames is not None else ()
@@ -236,17 +236,16 @@ def _train(cfg: dict, data, parameters: dict[str, np.ndarray], metrics: dict, an
         )
     finally:
         progress.close()
-    result.frames = frames
-    return result
+    return result, frames
 
 
-def _save(cfg: dict, data, result, run_dir: Path, metrics: dict) -> None:
+def _save(cfg: dict, data, result, frames: BoundaryFrames | None, run_dir: Path, metrics: dict) -> None:
     """The trained parameters, the animation's frames and the history, then the numbers in ``metrics.json``
     (status still ``running``: the figures come next). An interrupted training raises KeyboardInterrupt here,
     once its files are saved: it is recorded at once, without figures (a launcher may kill the process next)."""
     runfolder.save_arrays(run_dir / runfolder.PARAMS_FINAL, result.parameters)
-    if result.frames is not None and result.frames.iterations:
-        runfolder.save_arrays(run_dir / runfolder.BOUNDARY_FRAMES, result.frames.arrays(), compressed=True)
+    if frames is not None and frames.iterations:
+        runfolder.save_arrays(run_dir / runfolder.BOUNDARY_FRAMES, frames.arrays(), compressed=True)
     runfolder.write_history(run_dir / runfolder.HISTORY, result.history)
     finite = all(np.isfinite(p).all() for p in result.parameters.values())
     args = (Activation(cfg["model"]["activation"], cfg["model"]["negative_slope"]),)
