@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(unique_dir(f"outputs/{now:%Y-%m-%d}/{now:%H-%M-%S}_benchmark"))
     out.mkdir(parents=True, exist_ok=True)
     out = out.resolve()
-    results = {"machine": machine(), "quick": args.quick}
+    results = {"machine": machine(), "quick": args.quick, "targets": TARGETS}
     if args.whole_run:
         results["whole_run"] = w = whole_run(out, repeats=3 if args.quick else 5)
         write_json(out / "benchmark.json", results)
