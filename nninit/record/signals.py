@@ -190,6 +190,7 @@ def forward_stop_signals(recorded: Callable[[], bool], launched: Callable[[], bo
         block_stop_signals()  # this thread takes them with sigwait only
         while True:
             signum = signal.sigwait(STOP_SIGNALS)
+            _RECEIVED.set()  # taken here, not by a handler: the process was asked to stop all the same
             wait_until(launched, 6 * grace_s)
             for pid in child_processes():
                 with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+
+log = logging.getLogger(__name__)
 
 COUNTING_LAUNCHER = "hydra_plugins.nninit_sweeps.joblib_launcher.NninitJoblibLauncher"
 """``hydra/launcher=joblib``: nninit's joblib launcher, which counts the sweep's progress as results come back."""
@@ -44,6 +47,44 @@ def stop_workers_after_they_record(sweep_dir: str, launcher: str = COUNTING_LAUN
         launched = lambda: any("loky" in command for command in child_processes().values())  # noqa: E731
     forward_stop_signals(lambda: not running_jobs(sweep_dir), launched)
     _LOCAL_WORKERS[:] = [sweep_dir]
+    _quiet_loky_race_once_stopped()
+
+
+def _quiet_loky_race_once_stopped() -> None:
+    """Keep loky's race on a stopped sweep out of the user's terminal (installed once per process).
+
+    A stopped joblib sweep ends its workers through ``shutdown(kill_workers=True)`` (joblib's abort). loky's
+    manager thread (joblib 1.6.0) then drops every pending job and goes on to queue the ones still waiting to be
+    sent, which it has just dropped: ``KeyError`` in ``add_call_item_to_queue``, printed as "Exception in thread
+    ExecutorManagerThread" with its traceback (reproduced with loky alone in ``tests/test_interrupt.py``). The
+    workers are already ended and every job folder recorded, so after a stop this exception, and only this one,
+    is logged at debug level; any other thread's exception, and this one without a stop, goes to the hook that
+    was there (Python's prints it)."""
+    if getattr(threading.excepthook, "quiets_loky_race", False):
+        return
+    from nninit.record.signals import interrupt_received
+
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if interrupt_received() and is_loky_abort_race(args):
+            log.debug("loky's manager thread ended on a stopped sweep: %r", args.exc_value)
+            return
+        previous(args)
+
+    hook.quiets_loky_race = True
+    threading.excepthook = hook
+
+
+def is_loky_abort_race(args: threading.ExceptHookArgs) -> bool:
+    """Whether a thread's exception is loky's race on an aborted executor (:func:`_quiet_loky_race_once_stopped`):
+    a ``KeyError`` raised in ``add_call_item_to_queue`` of the thread loky names ``ExecutorManagerThread``."""
+    if args.exc_type is not KeyError or args.thread is None or args.thread.name != "ExecutorManagerThread":
+        return False
+    tb = args.exc_traceback
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_name == "add_call_item_to_queue"
 
 
 def jobs_launched() -> None:
