@@ -181,6 +181,22 @@ def test_compare_and_runs_return_what_the_scripts_print(finished, tmp_path, caps
         nninit.runs(finished.path, where=["init"])
 
 
+def test_a_number_typed_with_or_without_its_point_is_one_setting(tmp_path, monkeypatch):
+    """``init.gain=2`` (Hydra reads an int) and ``init.gain=2.0`` (a float) are one setting, as ``--where`` says: one
+    group in a comparison, a repeat when the seed is the same too, and a baseline however it is typed."""
+    monkeypatch.chdir(tmp_path)
+    for i, (gain, seed) in enumerate((("2.0", 1), ("2.0", 2), ("2", 1), ("3", 1))):
+        nninit.run(["init=xavier", f"init.gain={gain}", f"seed={seed}"], run_dir=tmp_path / "runs" / str(i), **TINY)
+    recorded = [nninit.load(tmp_path / "runs" / str(i)).config["init"]["gain"] for i in range(4)]
+    assert [type(g) for g in recorded] == [float, float, int, int]  # the records keep what was typed
+    c = nninit.compare(tmp_path / "runs", baseline="init.gain=2").result
+    assert sorted(len(members) for members in c.groups.values()) == [1, 2] and c.keys == ["init.gain"]
+    assert [(d.name, k.name) for d, k in c.dropped] == [("0", "2")]  # seed 1 with gain 2.0 and 2: one measurement
+    assert sorted(type(r.config["init.gain"]).__name__ for r in c.runs) == ["float", "int", "int"]  # kept: both kinds
+    assert c.baseline == next(label for label, members in c.groups.items() if len(members) == 2)
+    assert len(nninit.runs(tmp_path / "runs", where="init.gain=2")) == 3
+
+
 @pytest.mark.slow
 def test_a_sweeps_summary_and_figures(finished):
     assert {row["group"] for row in finished.table} == {"init=zeros", "init=he"}

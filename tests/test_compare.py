@@ -447,15 +447,17 @@ def test_a_grouping_key_that_all_runs_share_is_said_to_be_shared(runs_dir, tmp_p
     assert "differs between groups" not in table and "`name` is null in every run" in table
 
 
-def test_varying_keys_tell_values_apart_as_their_json_does():
-    """A key varies when the runs' values differ in JSON (1, 1.0 and True; 0.0 and -0.0), not when equal."""
+def test_varying_keys_tell_values_apart_as_settings_do():
+    """A key varies when the runs' values are different settings: 1 and 1.0 (Hydra reads ``2`` as an int), and 0.0
+    and -0.0, are one; 1 and True, None and "null", 2 and "2" are two."""
     from nninit.record.runs import Run
     from nninit.record.runs.groups import varying_keys
 
     def runs(*values):
         return [Run(Path(f"r{i}"), {}, {"k": v, "same": "x"}) for i, v in enumerate(values)]
-    assert varying_keys(runs(0.0, -0.0)) == ["k"]
-    assert varying_keys(runs(1, 1.0)) == ["k"] and varying_keys(runs(1, True)) == ["k"]
+    assert varying_keys(runs(0.0, -0.0)) == [] and varying_keys(runs(1, 1.0, 1)) == [] and varying_keys(runs(2.0)) == []
+    assert varying_keys(runs(1, True)) == ["k"] and varying_keys(runs(2, "2")) == ["k"]
+    assert varying_keys(runs(1.0, 1.5)) == ["k"] and varying_keys(runs(True, False)) == ["k"]
     assert varying_keys(runs(0.5, 0.5, None)) == ["k"] and varying_keys(runs(None, "null")) == ["k"]
     assert varying_keys(runs(0.5, 0.5, 0.5)) == [] and varying_keys(runs(float("nan"), float("nan"))) == []
     lacking = Run(Path("r9"), {}, {"same": "x"})  # a missing key counts as None, wherever the run lacking it stands

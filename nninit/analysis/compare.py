@@ -6,7 +6,6 @@ returns a :class:`Comparison`, which :mod:`nninit.analysis.summary` writes as ta
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from nninit.record.runs import (
     resolve_group_keys,
     varying_keys,
 )
+from nninit.record.runs import matches as names_value
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,8 @@ def _best_label(summaries: list[GroupSummary], metric: str) -> str:
 
 def resolve_baseline(baseline: str | None, groups: dict[str, list[Run]], keys: list[str]) -> str | None:
     """The group label that ``baseline`` names: a label itself, or ``KEY=VALUE`` pairs that match
-    exactly one group (``init=he``; ``init`` is short for ``init.name``).
+    exactly one group (``init=he``; ``init`` is short for ``init.name``). A value matches as ``--where``'s do
+    (:func:`~nninit.record.runs.matches`: ``init.gain=2`` names a gain of 2.0), or as its text in any case.
 
     Raises
     ------
@@ -250,7 +251,7 @@ def resolve_baseline(baseline: str | None, groups: dict[str, list[Run]], keys: l
                              f"{', '.join(groups)}")
         wanted[{v: k for k, v in SHORT_NAMES.items()}.get(key, key)] = value
     matches = [label for label, members in groups.items()
-               if all(str(members[0].get(k)).lower() == v.lower() or json.dumps(members[0].get(k)) == v
+               if all(str(members[0].get(k)).lower() == v.lower() or names_value(members[0].get(k), v)
                       for k, v in wanted.items())]
     if len(matches) != 1:
         found = "no group" if not matches else f"{len(matches)} groups ({', '.join(matches)})"

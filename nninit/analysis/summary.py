@@ -7,7 +7,6 @@ named experiments. The numbers come from :func:`nninit.analysis.compare.summariz
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from nninit.analysis import stats
@@ -30,7 +29,7 @@ from nninit.analysis.tables import (
     shown_pairs,
     write_csv,
 )
-from nninit.record.runs import SEED_KEYS, SHORT_NAMES, Run, varying_keys
+from nninit.record.runs import SEED_KEYS, SHORT_NAMES, Run, value_key, varying_keys
 
 __all__ = [  # the tables' names too, for the writers that import them from here (nninit.app.report)
     "COMPARISON_COLUMNS", "FIGURE_FILES", "RUN_COLUMNS", "SUMMARY_COLUMNS", "differences", "fmt_estimate", "group_rows",
@@ -180,7 +179,7 @@ def warnings_for(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
             lines.append(f"group {label} mixes runs of {', '.join(map(str, iterations))} iterations")
     varying = varying_keys(runs) if varying is None else varying
     for key in (k for k in varying if k not in keys and k not in SEED_KEYS):
-        if any(len({json.dumps(r.config.get(key)) for r in members}) > 1 for members in groups.values()):
+        if any(len({value_key(r.config.get(key)) for r in members}) > 1 for members in groups.values()):
             lines.append(f"`{key}` varies within groups but is not grouped by (its runs are pooled)")
     for key in ("git_commit", "git_dirty", "numpy", "scikit-learn", "hydra-core", "python"):
         values = {str(r.metrics["environment"].get(key)) for r in runs if r.metrics.get("environment")}
@@ -212,7 +211,7 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
             lines.append(f"- `{key}` is {values[0]} in every run")
     varying = varying_keys(runs) if varying is None else varying
     for key in (k for k in varying if k in SEED_KEYS and k not in keys):
-        within = max(len({json.dumps(r.config.get(key)) for r in members}) for members in groups.values())
+        within = max(len({value_key(r.config.get(key)) for r in members}) for members in groups.values())
         if within > 1:
             lines.append(f"- `{key}` is pooled within groups (up to {within} values in a group)")
     return lines

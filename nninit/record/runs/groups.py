@@ -9,9 +9,28 @@ from pathlib import Path
 from nninit.record.runs.read import LABEL_KEYS, PLATFORM_KEYS, SHORT_NAMES, Run, is_seed_key, natural
 
 
+def value_key(value) -> str:
+    """The identity of a recorded value, as grouping, repeats and "varies" compare it: its JSON, except that a float
+    equal to an integer is written as that integer.
+
+    ``init.gain=2`` and ``init.gain=2.0`` (Hydra reads the first as an int) name one setting, as ``--where`` already
+    says (:func:`~nninit.record.runs.conditions.matches` compares numbers by value), and ``0.0``/``-0.0`` one weight
+    decay; ``true`` stays apart from ``1``, and a text from the number it spells (``"2"`` from ``2``).
+
+    >>> value_key(2.0) == value_key(2), value_key(True) == value_key(1), value_key("2") == value_key(2)
+    (True, False, False)
+    """
+    return json.dumps(_integral(value), default=str)
+
+
+def _integral(value):
+    """``value``, or the int a float equal to an integer is equal to."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def varying_keys(runs: list[Run]) -> list[str]:
     """Config keys whose value is not the same in every run (a missing key counts as None; two values are the same
-    when their JSON is: ``1``, ``1.0`` and ``true`` differ, as do ``0.0`` and ``-0.0``).
+    when their :func:`value_key` is: ``1`` and ``1.0`` are one value, ``1`` and ``true`` two).
 
     The configs are read as columns (``operator.itemgetter`` and ``zip``) and each column's distinct values counted
     in sets, so that 100,000 runs of a few dozen keys cost a fraction of a second."""
@@ -30,17 +49,16 @@ def varying_keys(runs: list[Run]) -> list[str]:
 
 
 def _varies(values) -> bool:
-    """Whether the JSON of ``values`` (a flattened config's: str, int, float, bool, None) is not all the same. Values
-    of one type have the same JSON when they are equal (floats: when their ``repr`` is: ``0.0``/``-0.0``, NaN);
-    values of several types are compared by their JSON."""
+    """Whether the :func:`value_key` of ``values`` (a flattened config's: str, int, float, bool, None) is not all the
+    same. A column of one type other than float is counted in a set (equal values are one value there); any other
+    column by its values' keys."""
     kinds = set(map(type, values))
-    try:
-        if len(kinds) == 1:
-            return len(set(map(repr, values)) if float in kinds else set(values)) > 1
-        distinct = {(type(v), repr(v) if isinstance(v, float) else v): v for v in values}.values()
-    except TypeError:  # an unhashable value (a Run made by hand with a list in its config): every value
-        distinct = values
-    return len({json.dumps(v) for v in distinct}) > 1
+    if len(kinds) == 1 and float not in kinds:
+        try:
+            return len(set(values)) > 1
+        except TypeError:  # an unhashable value (a Run made by hand with a list in its config)
+            pass
+    return len(set(map(value_key, values))) > 1
 
 
 def default_group_keys(runs: list[Run]) -> list[str]:
@@ -102,12 +120,12 @@ def label_keys(runs: list[Run], keys: list[str]) -> list[str]:
     apart; such a key is left out of the labels when the labels stay distinct without it.
     """
     def distinct(shown: list[str]) -> bool:
-        labels = {tuple(json.dumps(r.get(k)) for k in keys): group_label(r, shown) for r in runs}
+        labels = {tuple(value_key(r.get(k)) for k in keys): group_label(r, shown) for r in runs}
         return len(set(labels.values())) == len(labels)
 
     shown = list(keys)
     for k in keys:
-        present = {json.dumps(r.get(k)) for r in runs if r.get(k) is not None}
+        present = {value_key(r.get(k)) for r in runs if r.get(k) is not None}
         trial = [s for s in shown if s != k]
         if len(present) <= 1 and trial and distinct(trial):
             shown = trial
@@ -120,14 +138,15 @@ def group_runs(runs: list[Run], keys: list[str]) -> dict[str, list[Run]]:
     shown = label_keys(runs, keys)
     groups: dict[tuple, list[Run]] = {}
     for run in runs:
-        groups.setdefault(tuple(json.dumps(run.get(k)) for k in keys), []).append(run)
+        groups.setdefault(tuple(value_key(run.get(k)) for k in keys), []).append(run)
     labelled = {group_label(members[0], shown): members for members in groups.values()}
     assert len(labelled) == len(groups), "group labels must be distinct"
     return labelled
 
 
 def deduplicate(runs: list[Run], keys: list[str] | tuple[str, ...] = ()) -> tuple[list[Run], list[tuple[Path, Path]]]:
-    """Count each measurement once: runs with the same config (seeds included) are repeats.
+    """Count each measurement once: runs with the same config (seeds included; values compared as :func:`value_key`
+    does) are repeats.
 
     The most recent one (``finished_at``, then the later path) is kept, whatever its status.
     Runs without a recorded config are never merged. ``keys`` (e.g. ``blas_kernel``, when a comparison
@@ -141,7 +160,8 @@ def deduplicate(runs: list[Run], keys: list[str] | tuple[str, ...] = ()) -> tupl
         Each dropped run's folder and the folder kept in its place.
     """
     def identity(run: Run) -> str:
-        return json.dumps([run.config, [run.get(k) for k in keys]], sort_keys=True, default=str)
+        config = {k: _integral(v) for k, v in run.config.items()}  # 2 and 2.0 one value, as value_key says
+        return json.dumps([config, [_integral(run.get(k)) for k in keys]], sort_keys=True, default=str)
 
     newest: dict[str, Run] = {}
     for run in runs:
