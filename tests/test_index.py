@@ -107,6 +107,28 @@ def test_an_index_that_cannot_be_written_is_kept_in_memory_with_a_note(tree, cap
     assert "kept in memory" in caplog.text
 
 
+def test_an_index_kept_in_memory_is_warned_of_once_when_nothing_matches(tree, caplog):
+    """A condition that no run meets is checked a second time against every run (for the message): the warning
+    that the index is kept in memory is given once, not once per reading."""
+    (tree / INDEX_NAME).mkdir()
+    with caplog.at_level(logging.WARNING, logger="nninit.record.runs"):
+        selected, total, _ = find_where([tree], ["init=lsuv"], index=True)
+    assert selected == [] and total == len(find_runs([tree])[0])
+    assert [r.getMessage().count("kept in memory") for r in caplog.records] == [1]
+
+
+def test_a_folder_without_runs_is_left_as_it_was(tmp_path, tree):
+    """runs.py or compare.py given a folder that holds no run (a typo, the wrong day) leaves no index file in it;
+    a folder of runs keeps its index."""
+    notes = tmp_path / "notes"
+    (notes / "a").mkdir(parents=True)
+    (notes / "a" / "x.txt").write_text("not a run")
+    assert find_runs([notes], index=True) == ([], [])
+    assert sorted(p.name for p in notes.iterdir()) == ["a"]
+    find_runs([tree], index=True)
+    assert (tree / INDEX_NAME).is_file()
+
+
 def test_curves_are_kept_bounded_on_a_nested_grid(tmp_path):
     history = {"iteration": np.arange(1000.0) * 3, "cost": np.linspace(1, 0, 1000)}
     kept = thinned(history, points=256)

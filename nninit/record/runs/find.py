@@ -87,14 +87,15 @@ def find_where(paths: list[str | Path], conditions: list[str] | None, *,
             selected = []
         if selected:  # each condition's key is a key of some run: where() over every run would not refuse
             return selected, total, skipped
-        runs, total, skipped = _found(paths, index, None)
+        runs, total, skipped = _found(paths, index, None, said=True)  # an index kept in memory was said once
     return where(runs, conditions), total, skipped
 
 
-def _found(paths: list[str | Path], index: bool,
-           narrow: tuple[str, list] | None) -> tuple[list[Run], int, list[tuple[Path, str]]]:
+def _found(paths: list[str | Path], index: bool, narrow: tuple[str, list] | None,
+           said: bool = False) -> tuple[list[Run], int, list[tuple[Path, str]]]:
     """The runs under ``paths`` (those ``narrow`` lets through, for folders read through their index), the number of
-    usable runs, and the folders skipped."""
+    usable runs, and the folders skipped; ``said``: an index kept in memory is logged at debug level, not warned
+    of (a second reading in one call)."""
     found: dict[str, Run | str | None] = {}
     for p in map(Path, paths):
         if not p.exists():
@@ -103,7 +104,11 @@ def _found(paths: list[str | Path], index: bool,
             p = p.parent
         root = p.resolve()
         if index and not _is_run_folder(root):
-            for path, entry in _indexed(root, narrow).items():
+            made = not (root / INDEX_NAME).exists()
+            entries = _indexed(root, narrow, said)
+            if made and not entries:  # a folder without runs keeps no index this call made
+                discard(root / INDEX_NAME)
+            for path, entry in entries.items():
                 found.setdefault(path, entry)
         else:
             for path in _walk(root).values():
@@ -204,12 +209,12 @@ def read_folder(path: Path) -> Run | str:
     return Run(path, metrics, flatten(metrics["config"]))
 
 
-def _indexed(root: Path, narrow: tuple[str, list] | None = None) -> dict[str, Run | str | None]:
+def _indexed(root: Path, narrow: tuple[str, list] | None = None, said: bool = False) -> dict[str, Run | str | None]:
     """The runs under ``root`` (by folder path) from its index, brought up to date first; an index found unusable
     midway (a damaged file) is rebuilt once. With ``narrow`` (:func:`~nninit.record.runs.conditions.superset_sql`),
     a usable run whose indexed config it rules out is None (not read); a skipped folder is its reason either way."""
     for attempt in (1, 2):
-        store = Index(root)
+        store = Index(root, said=said)
         try:
             known = store.stamps()
             scanned = _scan(root, known)

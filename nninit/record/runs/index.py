@@ -26,6 +26,7 @@ beside it, so that final numbers need no parsing and a curve costs the same at a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -130,15 +131,16 @@ def thinned(history: dict[str, np.ndarray], points: int = CURVE_POINTS) -> dict[
 class Index:
     """The SQLite index at ``root`` (:data:`INDEX_NAME`), opened (and rebuilt when unusable), or in memory."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, said: bool = False):
         self.root = root
         self.note: str | None = None
-        """Why the index is in memory only, when it is."""
+        """Why the index is in memory only, when it is: a warning, or a debug line when ``said`` (already told)."""
+        self._level = logging.DEBUG if said else logging.WARNING
         try:
             self.db = self._open(root / INDEX_NAME)
         except sqlite3.Error as error:
             self.note = f"cannot keep the run index at {root / INDEX_NAME} ({error}); it is kept in memory this time"
-            log.warning("%s", self.note)
+            log.log(self._level, "%s", self.note)
             self.db = self._open(None)
 
     @staticmethod
@@ -208,7 +210,7 @@ class Index:
                 raise
             self.note = (f"cannot write the run index at {self.root / INDEX_NAME} ({error}); it is kept in memory "
                          f"this time")
-            log.warning("%s", self.note)
+            log.log(self._level, "%s", self.note)
             old = self.db.execute("SELECT * FROM runs").fetchall()
             self.db.close()
             self.db = self._open(None)
@@ -262,8 +264,11 @@ class Curves:
         return None if found is None else found[0]
 
 
-def discard(file: Path, error: Exception) -> None:
-    """Delete an unusable index file (and its ``-wal``/``-shm``), saying why; the next open makes it anew."""
-    log.warning("%s is not a usable run index (%s); it is rebuilt from the run folders", file, error)
+def discard(file: Path, error: Exception | None = None) -> None:
+    """Delete an index file (and its ``-wal``/``-shm``): an unusable one, saying why (``error``), after which the next
+    open makes it anew; or, without ``error``, one this call made and found no run for."""
+    if error is not None:
+        log.warning("%s is not a usable run index (%s); it is rebuilt from the run folders", file, error)
     for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
-        leftover.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            leftover.unlink(missing_ok=True)
