@@ -242,6 +242,22 @@ def test_figures_are_drawn(three_inits, tmp_path):
         assert (tmp_path / name) in written and (tmp_path / name).stat().st_size > 1000
 
 
+def test_a_completed_run_without_readable_arrays_is_named_in_the_boundary_figure(runs_dir, tmp_path, caplog):
+    """A completed run whose data.npz was cut short gets a panel that says so and a warning naming the file; a
+    stopped run without arrays (it never wrote them) gets the panel without a warning."""
+    for k in ("0", "1", "2"):
+        shutil.copytree(runs_dir / k, tmp_path / "runs" / k)
+    (tmp_path / "runs" / "0" / "data.npz").write_bytes(b"PK\x03\x04cut short")
+    (tmp_path / "runs" / "2" / runfolder.PARAMS_FINAL).unlink()
+    metrics = runfolder.read_json(tmp_path / "runs" / "2" / "metrics.json")
+    runfolder.write_json(tmp_path / "runs" / "2" / "metrics.json", {**metrics, "status": "interrupted"})
+    with caplog.at_level(logging.WARNING, logger="nninit.figures"):
+        _, written = write_summary([tmp_path / "runs"], tmp_path / "out", group_by=["init"])
+    assert tmp_path / "out" / "decision_boundaries.png" in written
+    named = [r.getMessage() for r in caplog.records if "no decision boundary" in r.getMessage()]
+    assert len(named) == 1 and str(tmp_path / "runs" / "0" / "data.npz") in named[0]
+
+
 def test_at_chance_uses_the_majority_class_of_imbalanced_labels(tmp_path):
     Y = np.array([[1] * 80 + [0] * 20], dtype=float)
     path = tmp_path / "run"

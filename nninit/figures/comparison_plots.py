@@ -6,6 +6,7 @@ imports back, so :mod:`nninit.analysis.compare` draws through this module withou
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from nninit.figures.plots import (
 )
 from nninit.record import runfolder
 from nninit.record.runs import Run
+
+log = logging.getLogger(__name__)
 
 MAX_SEEDS_SHOWN = 5
 
@@ -185,19 +188,21 @@ def plot_decision_boundaries(groups: dict[str, list[Run]], path: Path) -> None:
                 ax.set_axis_off()
                 continue
             run = runs[c]
+            acc, status = run.metrics.get("train_accuracy"), run.metrics.get("status")
+            ax.set_title(f"seed={run.config.get('seed')}: " + (f"train {100 * acc:.0f}%" if acc is not None else
+                                                               str(status)), fontsize=8)
+            if c == 0:
+                ax.set_ylabel(label, fontsize=8)
             try:
                 params = runfolder.load_arrays(run.path / runfolder.PARAMS_FINAL)
                 data = runfolder.load_arrays(run.path / runfolder.DATA)
-            except (OSError, ValueError):
-                ax.text(0.5, 0.5, run.metrics.get("status", "?"), ha="center", va="center", transform=ax.transAxes)
+            except (OSError, ValueError) as error:  # a run without its arrays (stopped early, a copy cut short)
+                ax.text(0.5, 0.5, f"{status}\n(no arrays to draw)", ha="center", va="center", transform=ax.transAxes,
+                        fontsize=8)
+                if run.completed:  # a completed run keeps its arrays: one missing or unreadable is news
+                    log.warning("%s: no decision boundary for %s (%s)", path.name, run.path, error)
                 continue
             model = run.metrics.get("config", {}).get("model", {})
             draw_decision_boundary(ax, params, data["X_train"], data["Y_train"], model.get("activation", "relu"),
                                    model.get("negative_slope", 0.01), resolution=120, marker_size=4)
-            acc = run.metrics.get("train_accuracy")
-            status = run.metrics.get("status")
-            result = f"train {100 * acc:.0f}%" if acc is not None else status
-            ax.set_title(f"seed={run.config.get('seed')}: " + result, fontsize=8)
-            if c == 0:
-                ax.set_ylabel(label, fontsize=8)
     save_figure(fig, path)
