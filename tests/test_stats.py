@@ -608,12 +608,14 @@ def test_an_unknown_baseline_is_named():
 def test_a_difference_at_rounding_level_is_no_difference():
     """The fresh-eyes review: he = 0.1 on every seed, xavier = 0.1 (1 + 1e-15), lecun = 0.1 + i 1e-17 were
     ranked with p < 0.001. Values equal up to rounding (ROUNDING, relative) have an exact mean, and a
-    difference within rounding of 0 is none: p = 1, the interval [0, 0], indistinguishable."""
+    difference within rounding of 0 is none: p = 1, indistinguishable, and the interval runs from 0 to the observed
+    difference (a few 1e-17: both are in it, as the interval of any verdict holds its difference)."""
     he = np.full(5, 0.1)
     for other in (np.full(5, 0.1 * (1 + 1e-15)), 0.1 + np.arange(5) * 1e-17):
         assert stats.mean_interval(other)[2] == "exact"
         for paired in (True, False):
             p, low, high = differences._test_and_interval(he, other, paired, 0.95)
-            assert (p, low, high) == (1.0, 0.0, 0.0)
+            d = float((he - other).mean()) if paired else float(he.mean() - other.mean())
+            assert (p, low, high) == (1.0, min(d, 0.0), max(d, 0.0)) and high - low < 1e-15
     p, low, high = differences._test_and_interval(he, he + 0.01, True, 0.95)  # a real difference, no spread: decided
     assert p == 0.0 and low == high == pytest.approx(-0.01)

@@ -59,14 +59,15 @@ class Test:
 def _exact(a: np.ndarray, b: np.ndarray, paired: bool) -> Test | None:
     """The zero-variance cases, decided exactly: when the values (paired: the per-seed differences) spread by
     at most :data:`ROUNDING` times their largest magnitude, p is 0 and the interval is the difference itself,
-    unless the difference is itself within rounding of 0 (p = 1, interval [0, 0]). None otherwise."""
+    unless the difference is itself within rounding of 0 (p = 1, and the interval from 0 to the difference, which
+    holds both: ``[0, 3e-16]`` for values 0.1, 0.1, 0.100000000000001 against three 0.1). None otherwise."""
     d = a - b if paired else None
     spread = np.ptp(d) if paired else max(np.ptp(a), np.ptp(b))
     rounding = ROUNDING * max(np.abs(a).max(), np.abs(b).max())
     if spread > rounding:
         return None
     diff = float(d.mean()) if paired else float(a.mean() - b.mean())
-    return Test(0.0, exact=(diff, diff)) if abs(diff) > rounding else Test(1.0, exact=(0.0, 0.0))
+    return Test(0.0, exact=(diff, diff)) if abs(diff) > rounding else Test(1.0, exact=(min(diff, 0.0), max(diff, 0.0)))
 
 
 def pair_tests(pairs: list[tuple[np.ndarray, np.ndarray, bool]]) -> list[Test]:
