@@ -481,6 +481,32 @@ def test_varying_keys_tell_values_apart_as_settings_do():
     assert varying_keys([lacking, *runs(None, 2)]) == ["k"] and varying_keys([*runs(2), lacking]) == ["k"]
 
 
+def test_a_name_with_a_line_break_keeps_every_table_row_on_one_line(tmp_path, capsys):
+    """Hand-edited names "a<newline>b" and "a\\nb" (a backslash and an n): two groups, two labels, and every row of
+    summary.md's tables, and of runs.py's listing, one line."""
+    import importlib.util
+
+    from conftest import REPO
+
+    for folder, name, seed in (("a", "a\nb", 1), ("b", "a\\nb", 1), ("c", "a\nb", 2), ("d", "tab\there", 1)):
+        fake_run(tmp_path / "runs" / folder, "he", seed, 0.9)
+        metrics = runfolder.read_json(tmp_path / "runs" / folder / "metrics.json")
+        runfolder.write_json(tmp_path / "runs" / folder / "metrics.json", {**metrics, "name": name})
+    write_summary([tmp_path / "runs"], tmp_path / "out", group_by=["name"], plots=False)
+    assert {r["group"] for r in _rows(tmp_path / "out" / "summary.csv")} == {
+        'name="a\\nb"', "name=a\\nb", 'name="tab\\there"'}
+    rows = [line for line in (tmp_path / "out" / "summary.md").read_text().splitlines() if line.startswith("|")]
+    assert sum("name=" in line for line in rows) >= 3 and all(line.endswith("|") for line in rows)
+    spec = importlib.util.spec_from_file_location("runs_script", REPO / "scripts" / "runs.py")
+    runs_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runs_script)
+    for fmt, header in (("table", 1), ("md", 2)):
+        assert runs_script.main([str(tmp_path / "runs"), "--format", fmt]) == 0
+        listing = capsys.readouterr().out.rstrip("\n").splitlines()
+        assert len(listing) == header + 4, listing
+        assert sum("a\\nb" in line for line in listing) == 3 and sum("tab\\there" in line for line in listing) == 1
+
+
 def test_labels_that_read_alike_stay_two_groups_and_named_runs_are_not_repeats(tmp_path):
     """A name null and a name "null", a learning rate 0.01 and a text "0.01" (hand-edited records) are two groups
     with two labels, not a crash; grouped by name, runs of one config and seed with other names are not repeats."""

@@ -94,14 +94,21 @@ def group_label(run: Run, keys: list[str]) -> str:
 
 
 def _shown(value) -> str:
-    """A group key's value as a label shows it: None as null, a text as itself unless it reads as null, a boolean
-    or a number (then in JSON quotes), anything else as ``str`` gives it."""
+    """A group key's value as a label shows it: None as null; a text as itself, unless it reads as null, a boolean
+    or a number, or holds a character that does not print (a line break, a tab), when it is in JSON quotes (escaped:
+    the label is one line); anything else as ``str`` gives it."""
     if value is None:
         return "null"
     if isinstance(value, str) and (value.strip().lower() in ("null", "none", "~", "", "true", "false")
-                                   or value.startswith('"') or _is_number(value)):
+                                   or value.startswith('"') or _is_number(value) or has_control(value)):
         return json.dumps(value)
     return str(value)
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a character that does not print (``str.isprintable``: a line break, a tab, a
+    control character), which would break a table's row."""
+    return not text.isprintable()
 
 
 def _is_number(text: str) -> bool:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from nninit.record.runs.find import find_where
+from nninit.record.runs.groups import has_control
 from nninit.record.runs.read import Run
 
 COLUMNS = ("started", "name", "overrides", "status", "iterations", "train_accuracy", "test_accuracy", "final_cost",
@@ -180,7 +182,8 @@ def shown(values: dict) -> dict:
         elif key == "final_cost":
             out[key] = f"{v:.4g}"
         else:
-            out[key] = str(v)
+            text = str(v)  # a hand-edited name may hold a line break: escaped, the row stays one line
+            out[key] = json.dumps(text)[1:-1] if has_control(text) else text
     return out
 
 
