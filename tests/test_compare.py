@@ -278,6 +278,15 @@ def test_resolve_baseline_accepts_a_label_and_a_short_key(three_inits):
     assert resolve_baseline(None, groups, ["init.name"]) is None
 
 
+def test_a_baseline_names_a_list_as_where_does():
+    """``--baseline model.hidden_dims=[10,5]``: the comma inside the list is the value's, not a second condition."""
+    runs = [Run(Path(f"/r/{k}"), {"status": "completed"},
+                {"init.name": "he", "model.hidden_dims": dims, "seed": 1}) for k, dims in enumerate(("[10, 5]", "[4]"))]
+    groups = group_runs(runs, ["model.hidden_dims", "init.name"])
+    assert resolve_baseline("model.hidden_dims=[10,5]", groups, []) == "model.hidden_dims=[10, 5]"  # init: same
+    assert resolve_baseline("model.hidden_dims=[4], init=he", groups, []) == "model.hidden_dims=[4]"
+
+
 @settings(max_examples=25, deadline=None)
 @given(order=st.permutations(list(range(9))))
 def test_grouping_does_not_depend_on_the_order_of_the_runs(order):

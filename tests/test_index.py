@@ -118,13 +118,18 @@ def test_an_index_kept_in_memory_is_warned_of_once_when_nothing_matches(tree, ca
 
 
 def test_a_folder_without_runs_is_left_as_it_was(tmp_path, tree):
-    """runs.py or compare.py given a folder that holds no run (a typo, the wrong day) leaves no index file in it;
-    a folder of runs keeps its index."""
+    """runs.py or compare.py given a folder that holds no usable run (a typo, the wrong day, only jobs stopped before
+    they recorded) leaves no index file in it; a folder of runs keeps its index."""
     notes = tmp_path / "notes"
     (notes / "a").mkdir(parents=True)
     (notes / "a" / "x.txt").write_text("not a run")
     assert find_runs([notes], index=True) == ([], [])
     assert sorted(p.name for p in notes.iterdir()) == ["a"]
+    (notes / "b" / ".hydra").mkdir(parents=True)  # a job stopped before it recorded anything: no usable run
+    (notes / "c").mkdir()
+    (notes / "c" / "metrics.json").write_text("{}")
+    runs, skipped = find_runs([notes], index=True)
+    assert runs == [] and len(skipped) == 2 and sorted(p.name for p in notes.iterdir()) == ["a", "b", "c"]
     find_runs([tree], index=True)
     assert (tree / INDEX_NAME).is_file()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,7 +245,7 @@ def resolve_baseline(baseline: str | None, groups: dict[str, list[Run]], keys: l
     if baseline is None or baseline in groups:
         return baseline
     wanted = {}
-    for part in baseline.split(","):
+    for part in re.split(r",\s*(?=[\w.]+=)", baseline):  # a comma inside a value ([10,5]) is the value's
         key, sep, value = part.strip().partition("=")
         if not sep:
             raise ValueError(f"--baseline {baseline!r}: expected KEY=VALUE such as init=he, or a group label: "

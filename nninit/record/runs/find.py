@@ -106,7 +106,7 @@ def _found(paths: list[str | Path], index: bool, narrow: tuple[str, list] | None
         if index and not _is_run_folder(root):
             made = not (root / INDEX_NAME).exists()
             entries = _indexed(root, narrow, said)
-            if made and not entries:  # a folder without runs keeps no index this call made
+            if made and all(isinstance(e, str) for e in entries.values()):  # no usable run: no index left by this call
                 discard(root / INDEX_NAME)
             for path, entry in entries.items():
                 found.setdefault(path, entry)
