@@ -506,6 +506,8 @@ def test_a_name_with_a_line_break_keeps_every_table_row_on_one_line(tmp_path, ca
         'name="a\\nb"', "name=a\\nb", 'name="tab\\there"'}
     rows = [line for line in (tmp_path / "out" / "summary.md").read_text().splitlines() if line.startswith("|")]
     assert sum("name=" in line for line in rows) >= 3 and all(line.endswith("|") for line in rows)
+    differs = [line for line in (tmp_path / "out" / "summary.md").read_text().splitlines() if "differs betw" in line]
+    assert differs == ['- `name` differs between groups: "a\\nb", a\\nb, "tab\\there"']  # as the labels show them
     spec = importlib.util.spec_from_file_location("runs_script", REPO / "scripts" / "runs.py")
     runs_script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runs_script)

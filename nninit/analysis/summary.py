@@ -29,7 +29,7 @@ from nninit.analysis.tables import (
     shown_pairs,
     write_csv,
 )
-from nninit.record.runs import SEED_KEYS, SHORT_NAMES, Run, value_key, varying_keys
+from nninit.record.runs import SEED_KEYS, SHORT_NAMES, Run, shown_value, value_key, varying_keys
 
 __all__ = [  # the tables' names too, for the writers that import them from here (nninit.app.report)
     "COMPARISON_COLUMNS", "FIGURE_FILES", "RUN_COLUMNS", "SUMMARY_COLUMNS", "differences", "fmt_estimate", "group_rows",
@@ -203,8 +203,7 @@ def differences(runs: list[Run], groups: dict[str, list[Run]], keys: list[str],
     :func:`warnings_for`)."""
     lines = []
     for key in keys:
-        values = list(dict.fromkeys("null" if grp[0].get(key) is None else str(grp[0].get(key))
-                                    for grp in groups.values()))
+        values = list(dict.fromkeys(shown_value(grp[0].get(key)) for grp in groups.values()))  # as labels show them
         if len(values) > 1:  # a key asked for (--group-by) whose runs all share one value differs in nothing
             lines.append(f"- `{key}` differs between groups: {', '.join(values)}")
         else:

@@ -20,6 +20,7 @@ from nninit.record.runs.groups import (
     group_runs,
     label_keys,
     resolve_group_keys,
+    shown_value,
     value_key,
     varying_keys,
 )
@@ -39,4 +40,4 @@ from nninit.record.runs.read import (
 __all__ = ["CHANCE_MARGIN", "LABEL_KEYS", "NUMBER_FIELDS", "PLATFORM_KEYS", "SEED_KEYS", "SHORT_NAMES", "WHERE_KEYS",
            "Run", "deduplicate", "default_group_keys", "find_runs", "find_where", "flatten", "group_label",
            "group_runs", "is_seed_key", "label_keys", "load_metrics", "malformed", "matches", "parse_condition",
-           "resolve_group_keys", "value_key", "varying_keys", "where"]
+           "resolve_group_keys", "shown_value", "value_key", "varying_keys", "where"]

@@ -89,11 +89,11 @@ def resolve_group_keys(names: list[str], runs: list[Run]) -> list[str]:
 def group_label(run: Run, keys: list[str]) -> str:
     """``'init=he, model.activation=tanh'``: the run's values of ``keys`` (None shown as null; a text that would
     read as another value, such as ``"null"`` or ``"0.01"``, in quotes, so that two groups never share a label)."""
-    parts = [f"{SHORT_NAMES.get(k, k)}={_shown(run.get(k))}" for k in keys]
+    parts = [f"{SHORT_NAMES.get(k, k)}={shown_value(run.get(k))}" for k in keys]
     return ", ".join(parts) if parts else "all runs"
 
 
-def _shown(value) -> str:
+def shown_value(value) -> str:
     """A group key's value as a label shows it: None as null; a text as itself, unless it reads as null, a boolean
     or a number, or holds a character that does not print (a line break, a tab), when it is in JSON quotes (escaped:
     the label is one line); anything else as ``str`` gives it."""
