@@ -17,6 +17,7 @@ from nninit.record import signals
 def fresh(monkeypatch):
     """A process-wide interrupt flag of this test's own, and nninit's hook for unraisable exceptions."""
     monkeypatch.setattr(signals, "_RECEIVED", threading.Event())
+    monkeypatch.setattr(signals, "_NAMES", [])
     monkeypatch.setattr(sys, "unraisablehook", signals._unraisable)
     reported = []
     monkeypatch.setattr(signals, "_default_unraisablehook", reported.append)
@@ -35,7 +36,7 @@ def test_an_interrupt_inside_a_finalizer_is_kept_for_the_next_check(fresh):
     _Finalized(lambda: signals._interrupt(signal.SIGINT, None))  # raised in __del__: Python cannot propagate it
     _Finalized(lambda: 1 / 0)  # after an interrupt: the failure of an object it left half-built
     assert signals.interrupt_received() and fresh == []  # remembered, not printed
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="^stopped by SIGINT$"):  # the run records which signal stopped it
         signals.stop_if_interrupted()
 
 
@@ -72,10 +73,16 @@ def test_a_second_interrupt_while_the_helper_stops_leaves_the_final_status(fresh
 def test_a_signal_while_the_final_status_is_written_is_remembered_not_raised(fresh):
     """signals.deferred: the second Ctrl-C (or a sweep's forwarded copy) cannot cut the status write short."""
     with signals.deferred():
-        signals._interrupt(signal.SIGINT, None)  # returns: nothing raised inside the block
+        signals._interrupt(signal.SIGTERM, None)  # returns: nothing raised inside the block
         assert signals.interrupt_received()
-    with pytest.raises(KeyboardInterrupt):  # outside it, a signal raises as before
-        signals._interrupt(signal.SIGTERM, None)
+    with pytest.raises(KeyboardInterrupt, match="^stopped by SIGTERM$"):  # the next check names it (CI once saw
+        signals.stop_if_interrupted()  # a job's record say "an interrupt that came earlier" for a SIGTERM)
+    with pytest.raises(KeyboardInterrupt, match="^stopped by SIGINT$"):  # outside it, a signal raises as before
+        signals._interrupt(signal.SIGINT, None)
+    signals.forget_interrupt()
+    signals._RECEIVED.set()  # one whose signal is not known (none of nninit's handlers took it)
+    with pytest.raises(KeyboardInterrupt, match="came earlier"):
+        signals.stop_if_interrupted()
 
 
 def test_a_second_ctrl_c_while_an_interrupted_run_records_it_leaves_interrupted(fresh, tmp_path, monkeypatch):

@@ -23,6 +23,14 @@ from collections.abc import Callable
 
 SCHEDULER_SIGNALS = ("SIGTERM", "SIGUSR2")
 _RECEIVED = threading.Event()
+_NAMES: list[str] = []
+"""The name of the last stop signal this process received (``SIGINT``), once one came."""
+
+
+def _received(signum: int) -> None:
+    """Remember that the signal ``signum`` asked this process to stop."""
+    _NAMES[:] = [signal.Signals(signum).name]
+    _RECEIVED.set()
 
 
 def interrupt_received() -> bool:
@@ -36,6 +44,7 @@ def forget_interrupt() -> None:
     """Forget an interrupt this process received (:func:`interrupt_received` is False again): for a process
     that goes on after a run it stopped, as a notebook's kernel does (:mod:`nninit.app.hydra.compose`)."""
     _RECEIVED.clear()
+    _NAMES.clear()
 
 
 _DEFERRED = []
@@ -43,7 +52,7 @@ _DEFERRED = []
 
 
 def _interrupt(signum, frame):
-    _RECEIVED.set()
+    _received(signum)
     if _DEFERRED:  # a second Ctrl-C while the first is being recorded: remembered, not raised
         return
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
@@ -79,9 +88,10 @@ def _unraisable(unraisable) -> None:
 def stop_if_interrupted() -> None:
     """Raise ``KeyboardInterrupt`` when an interrupt came to this process, even one that Python
     could not raise where it landed (see :func:`_unraisable`). Called where a run checks: in the
-    training loop and before a run writes its final status."""
+    training loop and before a run writes its final status. The message names the signal, as the handler's does
+    (``stopped by SIGTERM``), when it is known."""
     if _RECEIVED.is_set():
-        raise KeyboardInterrupt("stopped by an interrupt that came earlier")
+        raise KeyboardInterrupt(f"stopped by {_NAMES[0]}" if _NAMES else "stopped by an interrupt that came earlier")
 
 
 def interrupt_on_ctrl_c() -> None:
@@ -190,7 +200,7 @@ def forward_stop_signals(recorded: Callable[[], bool], launched: Callable[[], bo
         block_stop_signals()  # this thread takes them with sigwait only
         while True:
             signum = signal.sigwait(STOP_SIGNALS)
-            _RECEIVED.set()  # taken here, not by a handler: the process was asked to stop all the same
+            _received(signum)  # taken here, not by a handler: the process was asked to stop all the same
             wait_until(launched, 6 * grace_s)
             for pid in child_processes():
                 with contextlib.suppress(ProcessLookupError, PermissionError):
