@@ -23,10 +23,10 @@ from nninit.record.runs import (
     group_runs,
     is_seed_key,
     load_metrics,
+    matches,
     resolve_group_keys,
     varying_keys,
 )
-from nninit.record.runs import matches as names_value
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +251,10 @@ def resolve_baseline(baseline: str | None, groups: dict[str, list[Run]], keys: l
             raise ValueError(f"--baseline {baseline!r}: expected KEY=VALUE such as init=he, or a group label: "
                              f"{', '.join(groups)}")
         wanted[{v: k for k, v in SHORT_NAMES.items()}.get(key, key)] = value
-    matches = [label for label, members in groups.items()
-               if all(str(members[0].get(k)).lower() == v.lower() or names_value(members[0].get(k), v)
-                      for k, v in wanted.items())]
-    if len(matches) != 1:
-        found = "no group" if not matches else f"{len(matches)} groups ({', '.join(matches)})"
+    named = [label for label, members in groups.items()
+             if all(str(members[0].get(k)).lower() == v.lower() or matches(members[0].get(k), v)
+                    for k, v in wanted.items())]
+    if len(named) != 1:
+        found = "no group" if not named else f"{len(named)} groups ({', '.join(named)})"
         raise ValueError(f"--baseline {baseline!r} matches {found}; the groups are: {', '.join(groups)}")
-    return matches[0]
+    return named[0]

@@ -77,8 +77,8 @@ def listed(paths: list[str | Path], conditions: list[str] | None = None, sort: s
         return total, []
     key = sort_key(sort, selected)
     ordered = sorted(selected, key=lambda r: (key(r), str(r.path)), reverse=reverse)
-    if reverse:  # the largest first, and still the runs without a value last
-        ordered = [r for r in ordered if key(r)[0] != MISSING] + [r for r in ordered if key(r)[0] == MISSING]
+    if reverse:  # the largest first, and still the runs without a value last (a stable sort keeps the rest's order)
+        ordered.sort(key=lambda r: key(r)[0] == MISSING)
     return total, ordered
 
 
